@@ -1,0 +1,126 @@
+"""The Lab: one organisation's state plus one WinRM listener pair per modelled server."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import LabConfig
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """A modelled Windows server, as the scenario describes it (static facts only).
+
+    What is installed on it changes as the migration goes on, so that lives in the store
+    (``engine.server_has(ctx, product)``), not here.
+    """
+
+    fqdn: str
+    role: str                 # ocs_frontend | ocs_standard | ocs_edge | ocs_director | ocs_mediation | ocs_archiving
+                              # | ocs_monitoring | ocs_cwa | ocs_xmpp | lync_frontend | lync_edge | lync_mediation | dc
+    pool: str | None = None   # the pool FQDN the server belongs to, if any
+    site: str | None = None
+    http_port: int | None = None
+    https_port: int | None = None
+    netbios: str = ""
+
+    @property
+    def computer_name(self) -> str:
+        return self.netbios or self.fqdn.split(".")[0].upper()
+
+
+@dataclass
+class SessionInfo:
+    """Who is on the other end of a WinRM shell, and how they authenticated."""
+
+    user: str                  # canonical DOMAIN\user
+    auth: str                  # ntlm | basic | credssp | kerberos
+    can_delegate: bool = False  # CredSSP or delegated Kerberos: the double hop works
+    codepage: int = 437
+    shell_id: str = ""
+    client: str = ""
+
+
+@dataclass
+class CmdletContext:
+    lab: "Lab"
+    server: ServerInfo
+    session: SessionInfo
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Lab:
+    """Everything one running lab holds. Built by ``Lab.open(config)``."""
+
+    def __init__(self, config: LabConfig) -> None:
+        from .faults import FaultPlan
+        from .latency import LatencyModel
+        from .model.audit import AuditLog
+        from .model.scenario import load_scenario
+        from .model.store import Store
+
+        self.config = config
+        self.state_dir = Path(config.state_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.scenario = load_scenario(config.scenario)
+        self.servers: list[ServerInfo] = list(self.scenario.servers)
+        db = self.state_dir / "state.sqlite"
+        fresh = not (config.keep_state and db.exists())
+        self.store = Store(db)
+        if fresh:
+            self.store.seed(self.scenario, config.stage)
+        self.audit = AuditLog(self.state_dir / "audit.jsonl", truncate=fresh)
+        self.latency = LatencyModel.from_option(config.latency, config.time_scale)
+        self.faults = FaultPlan.parse(config.faults)
+        self._runtimes: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._listeners: list[Any] = []
+
+    # -- accounts -------------------------------------------------------------------------------
+    def check_password(self, user: str, password: str) -> str | None:
+        """The canonical DOMAIN\\user when user/password is a scenario account, else None."""
+        return self.scenario.check_password(user, password)
+
+    def ntlm_accounts(self) -> list[tuple[str, str, str]]:
+        """(domain, user, password) for every account, for the NTLM acceptor."""
+        return self.scenario.ntlm_accounts()
+
+    # -- servers --------------------------------------------------------------------------------
+    def server(self, fqdn: str) -> ServerInfo:
+        for s in self.servers:
+            if s.fqdn.lower() == fqdn.lower():
+                return s
+        raise KeyError(fqdn)
+
+    def runtime_for(self, server: ServerInfo):
+        from .powershell.runtime import HostRuntime
+
+        with self._lock:
+            rt = self._runtimes.get(server.fqdn)
+            if rt is None:
+                rt = self._runtimes[server.fqdn] = HostRuntime(self, server)
+            return rt
+
+    # -- serving --------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start one HTTP and one HTTPS listener per server that has ports (threads; returns at once)."""
+        from .winrm.certs import ensure_certificates
+        from .winrm.listener import WinRMListener
+
+        certs = ensure_certificates(self.state_dir, [s.fqdn for s in self.servers])
+        for s in self.servers:
+            if s.http_port:
+                self._listeners.append(WinRMListener(self, s, self.config.listen, s.http_port, tls=None))
+            if s.https_port:
+                self._listeners.append(WinRMListener(self, s, self.config.listen, s.https_port, tls=certs))
+        for listener in self._listeners:
+            listener.start()
+
+    def stop(self) -> None:
+        for listener in self._listeners:
+            listener.stop()
+        self._listeners.clear()
+        self.store.close()
