@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,13 @@ class Lab:
         self.state_dir = Path(config.state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.scenario = load_scenario(config.scenario)
-        self.servers: list[ServerInfo] = list(self.scenario.servers)
+        # --http-port/--https-port belong to the Lync admin host (the pilot pool's first Front End);
+        # every other server keeps the ports its scenario gives it.
+        admin = self.scenario.admin_server
+        self.servers: list[ServerInfo] = [
+            replace(s, http_port=config.http_port, https_port=config.https_port) if s is admin else s
+            for s in self.scenario.servers
+        ]
         db = self.state_dir / "state.sqlite"
         fresh = not (config.keep_state and db.exists())
         self.store = Store(db)
