@@ -1,0 +1,180 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters for migration playbooks: SIP URIs, user identities, waves, batches and report files.
+
+They run on the controller and only reshape data; none of them talks to a server.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import re
+
+from ansible.errors import AnsibleFilterError
+
+# user@domain: the user part as Lync accepts it in a SIP address (RFC 3261 unreserved characters and the
+# escapes Lync allows); the domain a DNS name.
+_SIP_USER = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+"
+_DNS_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
+_SIP_URI = re.compile(r"^(?:sip:)?(?P<user>%s)@(?P<domain>%s(?:\.%s)+)$" % (_SIP_USER, _DNS_LABEL, _DNS_LABEL),
+                      re.IGNORECASE)
+
+# Characters a spreadsheet treats as the start of a formula (CSV injection); a leading quote defuses them.
+_FORMULA_START = ("=", "+", "-", "@")
+
+USERS_CSV_COLUMNS = ("identity", "sip_address", "from", "to", "outcome", "error", "attempts")
+
+
+def sip_uri(value, domains=None):
+    """Return ``value`` as a canonical SIP URI ``sip:user@domain`` (domain in lower case).
+
+    ``value`` may be given with or without the ``sip:`` prefix. Raises an error naming what is wrong when
+    it is not a SIP URI, or when ``domains`` is given and the domain is not one of them.
+    """
+    if not isinstance(value, str):
+        raise AnsibleFilterError("sip_uri: expected a string such as sip:david.pelton@contoso.net, got %r" % (value,))
+    if value != value.strip():
+        raise AnsibleFilterError("sip_uri: %r has leading or trailing spaces; remove them" % (value,))
+    match = _SIP_URI.match(value)
+    if not match:
+        raise AnsibleFilterError("sip_uri: %r is not a SIP URI of the form sip:user@domain" % (value,))
+    user, domain = match.group("user"), match.group("domain").lower()
+    if user.startswith(".") or user.endswith(".") or ".." in user:
+        raise AnsibleFilterError("sip_uri: %r has a misplaced dot in its user part" % (value,))
+    if domains is not None:
+        if isinstance(domains, str):
+            domains = [domains]
+        allowed = [d.lower() for d in domains]
+        if domain not in allowed:
+            raise AnsibleFilterError("sip_uri: the domain of %r is not one of the SIP domains %s"
+                                     % (value, ", ".join(allowed)))
+    return "sip:%s@%s" % (user, domain)
+
+
+def identity_problems(identity):
+    """What stops ``identity`` from being moved, as sentences (empty list when nothing is wrong).
+
+    Move-CsLegacyUser cannot move an account whose name has leading or trailing spaces (migration guide,
+    P6 caveats). The identity is reported as it is, never trimmed: trimming would name a different account.
+    """
+    if not isinstance(identity, str):
+        return ["%r is not a string" % (identity,)]
+    problems = []
+    if identity.strip() == "":
+        return ["the identity is empty"]
+    if identity[0].isspace():
+        problems.append("%r has a leading space; Move-CsLegacyUser cannot move a name with leading spaces, "
+                        "correct the account's name in Active Directory first" % identity)
+    if identity[-1].isspace():
+        problems.append("%r has a trailing space; Move-CsLegacyUser cannot move a name with trailing spaces, "
+                        "correct the account's name in Active Directory first" % identity)
+    if any(ord(c) < 32 for c in identity.strip()):
+        problems.append("%r contains a control character" % identity)
+    return problems
+
+
+def batch(items, size):
+    """Split a list into consecutive lists of at most ``size`` items."""
+    try:
+        size = int(size)
+    except (TypeError, ValueError):
+        raise AnsibleFilterError("batch: size must be a whole number, got %r" % (size,))
+    if size < 1:
+        raise AnsibleFilterError("batch: size must be at least 1, got %d" % size)
+    items = list(items)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def identities_from_csv(content_b64, source="the CSV file"):
+    """The ``identity`` column of a CSV file given as base64 (as ``slurp`` returns it).
+
+    The file must be UTF-8 (a byte-order mark is allowed) with a header row naming an ``identity``
+    column. Values are kept exactly, spaces included, so that malformed names are reported rather than
+    silently changed. Blank lines are ignored.
+    """
+    try:
+        raw = base64.b64decode(content_b64, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        raise AnsibleFilterError("identities_from_csv: the content of %s is not base64 (pass slurp's content)" % source)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise AnsibleFilterError("%s is not UTF-8 (invalid byte at line %d); save it as UTF-8 and run again"
+                                 % (source, line))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise AnsibleFilterError("%s is empty; it needs a header row with an 'identity' column" % source)
+    names = [h.strip().lower() for h in header]
+    if "identity" not in names:
+        raise AnsibleFilterError("%s has no 'identity' column (its header is: %s); add a header row whose "
+                                 "column of user names is called identity" % (source, ", ".join(header)))
+    col = names.index("identity")
+    identities = []
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        identities.append(row[col] if col < len(row) else "")
+    return identities
+
+
+def wave_overlaps(waves):
+    """Users that appear in more than one wave.
+
+    ``waves`` maps a wave name to its users: strings, or dicts with ``sip_address`` (as cs_user_info
+    returns them) or ``identity``. Returns ``[{user, waves}]`` in first-seen order.
+    """
+    seen = {}
+    order = []
+    for wave, users in (waves or {}).items():
+        for user in users or []:
+            if isinstance(user, dict):
+                key = user.get("sip_address") or user.get("SipAddress") or user.get("identity")
+            else:
+                key = user
+            if key is None:
+                continue
+            norm = key.lower() if isinstance(key, str) else key
+            if norm not in seen:
+                seen[norm] = {"user": key, "waves": []}
+                order.append(norm)
+            if wave not in seen[norm]["waves"]:
+                seen[norm]["waves"].append(wave)
+    return [seen[k] for k in order if len(seen[k]["waves"]) > 1]
+
+
+def csv_safe(value):
+    """A cell value that a spreadsheet will not run as a formula: text starting with = + - @ gets a leading quote."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def users_csv(rows, columns=USERS_CSV_COLUMNS):
+    """The per-user report as CSV text: a header row, then one row per user, every cell made csv_safe."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(list(columns))
+    for row in rows or []:
+        writer.writerow([csv_safe(row.get(col)) for col in columns])
+    return out.getvalue()
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "sip_uri": sip_uri,
+            "identity_problems": identity_problems,
+            "batch": batch,
+            "identities_from_csv": identities_from_csv,
+            "wave_overlaps": wave_overlaps,
+            "csv_safe": csv_safe,
+            "users_csv": users_csv,
+        }
