@@ -1,0 +1,1 @@
+"""The lab's state model: store, scenario, stages, servers, audit."""
