@@ -77,11 +77,13 @@ lab-tests: venv
 integration: venv
 	$(BIN)/python -m pytest -q tests/integration $(PYTEST_ARGS)
 
-# ansible-test needs the collection at ansible_collections/lync/migration and a real directory (not a link);
-# its pip bootstrap is served by a local stand-in so it works without its download host.
-SANITY_ROOT := tests/output/sanity/ansible_collections/lync/migration
+# ansible-test needs the collection at ansible_collections/lync/migration, in a real directory outside any git
+# work tree that ignores it (ours ignores tests/output); its pip bootstrap is served by a local stand-in so it
+# works without its download host.
+SANITY_TOP := $(or $(TMPDIR),/tmp)/lync-migration-sanity-$(shell id -u)
+SANITY_ROOT := $(SANITY_TOP)/ansible_collections/lync/migration
 sanity: venv
-	rm -rf tests/output/sanity && mkdir -p $(SANITY_ROOT)
+	rm -rf $(SANITY_TOP) && mkdir -p $(SANITY_ROOT)
 	git ls-files -co --exclude-standard -- galaxy.yml meta plugins roles playbooks docs README.md tests/sanity tests/unit \
 		| tar -cf - -T - | tar -xf - -C $(SANITY_ROOT)
 	mkdir -p $$HOME/.ansible/test/cache
