@@ -11,6 +11,7 @@ import base64
 import binascii
 import csv
 import io
+import json
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -167,6 +168,74 @@ def users_csv(rows, columns=USERS_CSV_COLUMNS):
     return out.getvalue()
 
 
+def move_identity(user):
+    """The identity to move a resolved user by: the name the wave gave (it resolved to exactly this one user,
+    and reads best in the report), else the SIP address."""
+    return user.get("identity") or user.get("sip_address")
+
+
+def move_line(result):
+    """One line per user for the console: ``identity <sip>: from -> to: outcome (error)``."""
+    identity = result.get("identity") or ""
+    sip = result.get("sip_address")
+    who = "%s <%s>" % (identity, sip) if sip and sip != identity else identity
+    line = "%s: %s -> %s: %s" % (who, result.get("from") or "?", result.get("to") or "?", result.get("outcome") or "?")
+    if result.get("error"):
+        line += " (%s)" % result["error"]
+    return line
+
+
+def verify_line(entry):
+    """``sip: homed on X, expected Y`` for a user the verification found elsewhere."""
+    return "%s: homed on %s, expected %s" % (entry.get("sip_address"), entry.get("registrar_pool") or "no pool (not found)",
+                                             entry.get("expected") or "?")
+
+
+def journal_moves(content_b64, source="the journal"):
+    """The users a move journal (cs_user_move's JSON lines, as slurp returns them) records as moved.
+
+    One entry per user (by SIP address) with the pool the user came from: the ``from`` of the user's first
+    ``moved`` line, so that later reruns (``unchanged``) do not hide where the user was homed originally.
+    A torn last line, left when a run was killed mid-write, is ignored.
+    """
+    try:
+        text = base64.b64decode(content_b64).decode("utf-8")
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise AnsibleFilterError("journal_moves: %s is not a readable UTF-8 journal" % source)
+    moves, order = {}, []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict) or entry.get("outcome") != "moved":
+            continue
+        key = (entry.get("sip_address") or entry.get("identity") or "").lower()
+        if not key or key in moves:
+            continue
+        moves[key] = {"identity": entry.get("identity"), "sip_address": entry.get("sip_address"),
+                      "from": entry.get("from"), "to": entry.get("to")}
+        order.append(key)
+    return [moves[k] for k in order]
+
+
+OUTCOMES = ("moved", "unchanged", "would_move", "failed", "skipped")
+
+
+def outcome_totals(rows):
+    """Counts per outcome (moved, unchanged, would_move, failed, skipped) and the total, always all keys."""
+    totals = {"total": 0}
+    totals.update((o, 0) for o in OUTCOMES)
+    for row in rows or []:
+        totals["total"] += 1
+        outcome = row.get("outcome") or "unknown"
+        totals[outcome] = totals.get(outcome, 0) + 1
+    return totals
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -177,4 +246,9 @@ class FilterModule(object):
             "wave_overlaps": wave_overlaps,
             "csv_safe": csv_safe,
             "users_csv": users_csv,
+            "move_line": move_line,
+            "move_identity": move_identity,
+            "journal_moves": journal_moves,
+            "verify_line": verify_line,
+            "outcome_totals": outcome_totals,
         }
