@@ -1,0 +1,393 @@
+"""WinRS shells and commands: Create, Command, Send, Receive, Signal, Delete, with Windows' quotas.
+
+One ``ShellManager`` per modelled server holds that server's shells (shared by its HTTP and HTTPS
+listeners, as one WinRM service holds them on Windows). Commands run through the runtime contract of
+ARCHITECTURE.md::
+
+    lab.runtime_for(server).run(session, command_line, stdin: StdinReader, out: OutputSink) -> int
+
+in a worker thread; their output is buffered per stream and handed out by later Receives.
+
+From ``lab`` this module uses: ``lab.runtime_for(server)`` and ``lab.faults`` (a FaultPlan or None; the
+``quota`` and ``slow`` kinds are applied here).
+"""
+
+from __future__ import annotations
+
+import base64
+import codecs
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+
+from ..lab import ServerInfo, SessionInfo
+from . import wsman
+
+log = logging.getLogger(__name__)
+
+# cmd.exe's limit on one command line (characters); without cmd.exe (WINRS_SKIP_CMD_SHELL) CreateProcess' limit.
+CMD_LINE_LIMIT = 8191
+CREATE_PROCESS_LINE_LIMIT = 32767
+# winrm/config/winrs and winrm/config/service defaults on Windows Server 2012.
+MAX_SHELLS_PER_USER = 30
+MAX_CONCURRENT_OPERATIONS_PER_USER = 1500
+# Exit code a console process gets when ended by Ctrl+C (STATUS_CONTROL_C_EXIT), as WinRS reports it.
+CTRL_C_EXIT = 0xC000013A
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who authenticated on a connection and how (built by auth.py)."""
+
+    user: str              # canonical DOMAIN\user
+    auth: str              # ntlm | basic | credssp
+    can_delegate: bool = False
+
+
+def codec_for(codepage: int) -> str:
+    if codepage == 65001:
+        return "utf-8"
+    try:
+        return codecs.lookup(f"cp{codepage}").name
+    except LookupError:
+        return "cp437"
+
+
+class StdinReader:
+    """The command's stdin as the client sends it: ``read()`` blocks until the Send with End="true"
+    (or until the command is terminated or its shell deleted) and returns every byte sent."""
+
+    def __init__(self, expected: bool = True) -> None:
+        self._cond = threading.Condition()
+        self._chunks: list[bytes] = []
+        self._ended = not expected
+
+    def feed(self, data: bytes, end: bool) -> None:
+        with self._cond:
+            if self._ended:
+                return
+            self._chunks.append(data)
+            if end:
+                self._ended = True
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._ended = True
+            self._cond.notify_all()
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    def read(self) -> bytes:
+        with self._cond:
+            while not self._ended:
+                self._cond.wait()
+            return b"".join(self._chunks)
+
+
+class OutputSink:
+    """Where a running command writes: text in, bytes in the shell's code page out on the next Receive."""
+
+    def __init__(self, command: "Command") -> None:
+        self._command = command
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the client terminated the command (Signal) or deleted its shell; further output is dropped."""
+        return self._command.cancelled
+
+    def stdout(self, text: str) -> None:
+        self._command.append("stdout", text)
+
+    def stderr(self, text: str) -> None:
+        self._command.append("stderr", text)
+
+
+class Command:
+    def __init__(self, shell: "Shell", command_line: str) -> None:
+        self.id = str(uuid.uuid4()).upper()
+        self.shell = shell
+        self.command_line = command_line
+        self.stdin = StdinReader(expected="stdin" in shell.input_streams.split())
+        self.cond = threading.Condition()
+        self.output: deque[tuple[str, bytes]] = deque()
+        self.done = False
+        self.exit_code: int | None = None
+        self.cancelled = False
+        self.receive_started = False
+
+    def append(self, stream: str, text: str) -> None:
+        if not text:
+            return
+        data = text.encode(self.shell.encoding, errors="replace")
+        with self.cond:
+            if self.cancelled or self.done:
+                return
+            if self.output and self.output[-1][0] == stream:
+                self.output[-1] = (stream, self.output[-1][1] + data)
+            else:
+                self.output.append((stream, data))
+            self.cond.notify_all()
+
+    def finish(self, exit_code: int) -> None:
+        with self.cond:
+            if not self.done:
+                self.done = True
+                self.exit_code = exit_code
+            self.cond.notify_all()
+
+    def cancel(self, exit_code: int | None = None) -> None:
+        """Terminate: stdin closes, pending and later output is dropped, the command reads as Done."""
+        with self.cond:
+            self.cancelled = True
+            self.output.clear()
+            if not self.done:
+                self.done = True
+                self.exit_code = exit_code if exit_code is not None else CTRL_C_EXIT
+            self.cond.notify_all()
+        self.stdin.close()
+
+
+class Shell:
+    def __init__(self, identity: Identity, codepage: int, input_streams: str, output_streams: str,
+                 client_ip: str, skip_cmd_shell_default: bool = False) -> None:
+        self.id = str(uuid.uuid4()).upper()
+        self.identity = identity
+        self.codepage = codepage
+        self.encoding = codec_for(codepage)
+        self.input_streams = input_streams or "stdin"
+        self.output_streams = output_streams or "stdout stderr"
+        self.client_ip = client_ip
+        self.commands: dict[str, Command] = {}
+        self.session = SessionInfo(user=identity.user, auth=identity.auth, can_delegate=identity.can_delegate,
+                                   codepage=codepage, shell_id=self.id, client=client_ip)
+
+
+class ShellManager:
+    """The shells of one modelled server, with Windows' per-user quotas."""
+
+    def __init__(self, lab, server: ServerInfo, max_shells_per_user: int = MAX_SHELLS_PER_USER,
+                 max_operations_per_user: int = MAX_CONCURRENT_OPERATIONS_PER_USER) -> None:
+        self.lab = lab
+        self.server = server
+        self.max_shells_per_user = max_shells_per_user
+        self.max_operations_per_user = max_operations_per_user
+        self._lock = threading.Lock()
+        self._shells: dict[str, Shell] = {}
+
+    # -- bookkeeping --------------------------------------------------------------------------------------
+    def shells_of(self, user: str) -> int:
+        with self._lock:
+            return sum(1 for s in self._shells.values() if s.identity.user.lower() == user.lower())
+
+    def running_commands_of(self, user: str) -> int:
+        with self._lock:
+            shells = [s for s in self._shells.values() if s.identity.user.lower() == user.lower()]
+        return sum(1 for s in shells for c in list(s.commands.values()) if not c.done)
+
+    def close_all(self) -> None:
+        with self._lock:
+            shells = list(self._shells.values())
+            self._shells.clear()
+        for shell in shells:
+            for cmd in list(shell.commands.values()):
+                cmd.cancel()
+
+    def _faults(self):
+        faults = getattr(self.lab, "faults", None)
+        return faults if faults is not None and getattr(faults, "enabled", False) else None
+
+    def _shell(self, req: wsman.WSManRequest, identity: Identity) -> Shell:
+        shell_id = req.selectors.get("ShellId", "")
+        with self._lock:
+            shell = self._shells.get(shell_id)
+        if shell is None or shell.identity.user.lower() != identity.user.lower():
+            raise wsman.shell_not_found(shell_id)
+        return shell
+
+    @staticmethod
+    def _command(shell: Shell, command_id: str) -> Command:
+        cmd = shell.commands.get(command_id)
+        if cmd is None:
+            raise wsman.command_not_found(command_id)
+        return cmd
+
+    # -- dispatch -----------------------------------------------------------------------------------------
+    def handle(self, req: wsman.WSManRequest, identity: Identity, client_ip: str, address: str) -> str:
+        if req.resource_uri and req.resource_uri.lower() != wsman.CMD_RESOURCE_URI:
+            raise wsman.action_not_supported(req.action)
+        if req.action == wsman.ACTION_CREATE:
+            return self.create(req, identity, client_ip, address)
+        if req.action == wsman.ACTION_COMMAND:
+            return self.command(req, identity)
+        if req.action == wsman.ACTION_SEND:
+            return self.send(req, identity)
+        if req.action == wsman.ACTION_RECEIVE:
+            return self.receive(req, identity)
+        if req.action == wsman.ACTION_SIGNAL:
+            return self.signal(req, identity)
+        if req.action == wsman.ACTION_DELETE:
+            return self.delete(req, identity)
+        raise wsman.action_not_supported(req.action)
+
+    def create(self, req: wsman.WSManRequest, identity: Identity, client_ip: str, address: str) -> str:
+        faults = self._faults()
+        if faults is not None and faults.roll("quota"):
+            raise wsman.max_shells(self.max_shells_per_user)
+        try:
+            codepage = int(req.options.get("WINRS_CODEPAGE") or 437)
+        except ValueError:
+            codepage = 437
+        body = req.body_child("Shell")
+        input_streams = output_streams = ""
+        if body is not None:
+            input_streams = wsman._text(body.find("rsp:InputStreams", wsman.NS))
+            output_streams = wsman._text(body.find("rsp:OutputStreams", wsman.NS))
+        shell = Shell(identity, codepage, input_streams, output_streams, client_ip)
+        with self._lock:
+            owned = sum(1 for s in self._shells.values() if s.identity.user.lower() == identity.user.lower())
+            if owned >= self.max_shells_per_user:
+                raise wsman.max_shells(self.max_shells_per_user)
+            self._shells[shell.id] = shell
+        log.info("shell %s created for %s (%s, codepage %s) on %s", shell.id, identity.user, identity.auth,
+                 codepage, self.server.fqdn)
+        return wsman.create_response(req, shell.id, address, identity.user, client_ip, shell.input_streams,
+                                     shell.output_streams)
+
+    def delete(self, req: wsman.WSManRequest, identity: Identity) -> str:
+        shell = self._shell(req, identity)
+        with self._lock:
+            self._shells.pop(shell.id, None)
+        for cmd in list(shell.commands.values()):
+            cmd.cancel()
+        return wsman.delete_response(req)
+
+    def command(self, req: wsman.WSManRequest, identity: Identity) -> str:
+        shell = self._shell(req, identity)
+        body = req.body_child("CommandLine")
+        if body is None:
+            raise wsman.invalid_xml()
+        command = wsman._text(body.find("rsp:Command", wsman.NS))
+        arguments = [a.text or "" for a in body.findall("rsp:Arguments", wsman.NS)]
+        # cmd.exe sees the command and its arguments joined by single spaces.
+        command_line = " ".join([command, *arguments]) if arguments else command
+        if self.running_commands_of(identity.user) >= self.max_operations_per_user:
+            raise wsman.max_operations(self.max_operations_per_user)
+        cmd = Command(shell, command_line)
+        shell.commands[cmd.id] = cmd
+        skip_cmd = req.options.get("WINRS_SKIP_CMD_SHELL", "FALSE").upper() == "TRUE"
+        limit = CREATE_PROCESS_LINE_LIMIT if skip_cmd else CMD_LINE_LIMIT
+        if len(command_line) > limit:
+            # cmd.exe refuses before starting anything: one line on stderr, exit code 1.
+            cmd.append("stderr", "The command line is too long.\r\n")
+            cmd.finish(1)
+            cmd.stdin.close()
+        else:
+            worker = threading.Thread(target=self._run, args=(shell, cmd), daemon=True,
+                                      name=f"winrs-{self.server.computer_name}-{cmd.id[:8]}")
+            worker.start()
+        return wsman.command_response(req, cmd.id)
+
+    def _run(self, shell: Shell, cmd: Command) -> None:
+        out = OutputSink(cmd)
+        try:
+            runtime = self.lab.runtime_for(self.server)
+            exit_code = runtime.run(shell.session, cmd.command_line, cmd.stdin, out)
+        except Exception as exc:  # a bug in a lower layer must not take the listener down
+            log.exception("command %s on %s failed inside the lab", cmd.id, self.server.fqdn)
+            out.stderr(f"lync_lab internal error: {type(exc).__name__}: {exc}\r\n")
+            exit_code = 1
+        cmd.finish(int(exit_code) if exit_code is not None else 0)
+
+    def send(self, req: wsman.WSManRequest, identity: Identity) -> str:
+        shell = self._shell(req, identity)
+        body = req.body_child("Send")
+        if body is None:
+            raise wsman.invalid_xml()
+        for stream in body.findall("rsp:Stream", wsman.NS):
+            cmd = self._command(shell, stream.get("CommandId", ""))
+            data = base64.b64decode((stream.text or "").strip()) if (stream.text or "").strip() else b""
+            end = stream.get("End", "false").lower() == "true"
+            cmd.stdin.feed(data, end)
+        return wsman.send_response(req)
+
+    def signal(self, req: wsman.WSManRequest, identity: Identity) -> str:
+        shell = self._shell(req, identity)
+        body = req.body_child("Signal")
+        if body is None:
+            raise wsman.invalid_xml()
+        command_id = body.get("CommandId", "")
+        code = wsman._text(body.find("rsp:Code", wsman.NS))
+        cmd = self._command(shell, command_id)
+        if code == wsman.SIGNAL_TERMINATE:
+            cmd.cancel()
+            shell.commands.pop(command_id, None)
+        elif code in (wsman.SIGNAL_CTRL_C, wsman.SIGNAL_CTRL_BREAK):
+            cmd.cancel(CTRL_C_EXIT)
+        return wsman.signal_response(req)
+
+    def receive(self, req: wsman.WSManRequest, identity: Identity) -> str:
+        shell = self._shell(req, identity)
+        body = req.body_child("Receive")
+        desired = body.find("rsp:DesiredStream", wsman.NS) if body is not None else None
+        if desired is None:
+            raise wsman.invalid_xml()
+        cmd = self._command(shell, desired.get("CommandId", ""))
+        faults = self._faults()
+        if faults is not None and faults.roll("slow"):
+            # Answer late with the timeout fault; nothing is taken from the buffers, the client re-polls.
+            time.sleep(req.operation_timeout)
+            raise wsman.timed_out()
+        # Keep the answer inside the client's MaxEnvelopeSize: base64 grows data by 4/3, leave room for XML.
+        budget = max(1024, (req.max_envelope_size - 4096) * 3 // 4)
+        deadline = time.monotonic() + req.operation_timeout
+        with cmd.cond:
+            while not cmd.output and not cmd.done:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise wsman.timed_out()
+                cmd.cond.wait(remaining)
+            chunks: list[tuple[str, str]] = []
+            while cmd.output and budget > 0:
+                stream, data = cmd.output.popleft()
+                if len(data) > budget:
+                    cmd.output.appendleft((stream, data[budget:]))
+                    data = data[:budget]
+                budget -= len(data)
+                chunks.append((stream, base64.b64encode(data).decode("ascii")))
+            done = cmd.done and not cmd.output
+            exit_code = cmd.exit_code
+        return wsman.receive_response(req, cmd.id, chunks, done, exit_code)
+
+
+_registry_lock = threading.Lock()
+_registry: dict[tuple[int, str], tuple[ShellManager, int]] = {}
+
+
+def acquire_manager(lab, server: ServerInfo) -> ShellManager:
+    """The ShellManager of ``server`` in ``lab``, shared by all its listeners (reference counted)."""
+    key = (id(lab), server.fqdn.lower())
+    with _registry_lock:
+        manager, refs = _registry.get(key, (None, 0))
+        if manager is None:
+            manager = ShellManager(lab, server)
+        _registry[key] = (manager, refs + 1)
+        return manager
+
+
+def release_manager(lab, server: ServerInfo) -> None:
+    key = (id(lab), server.fqdn.lower())
+    with _registry_lock:
+        manager, refs = _registry.get(key, (None, 0))
+        if manager is None:
+            return
+        if refs <= 1:
+            del _registry[key]
+            manager.close_all()
+        else:
+            _registry[key] = (manager, refs - 1)

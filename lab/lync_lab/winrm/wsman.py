@@ -1,0 +1,277 @@
+"""WS-Management SOAP: parsing requests and building responses and faults shaped like Windows' WinRM service.
+
+Everything here is pure (no sockets, no threads): ``parse_request(bytes) -> WSManRequest``, the ``*_response``
+builders return the XML text of a whole envelope, and ``WSManFault`` carries a fault until the listener
+renders it with ``fault_envelope``. Namespaces, prefixes, action URIs and WSManFault codes follow what
+Windows sends (MS-WSMV), so pywinrm and other clients parse the lab's answers as they parse Windows'.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape, quoteattr
+
+NS = {
+    "s": "http://www.w3.org/2003/05/soap-envelope",
+    "a": "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+    "x": "http://schemas.xmlsoap.org/ws/2004/09/transfer",
+    "w": "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd",
+    "p": "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd",
+    "rsp": "http://schemas.microsoft.com/wbem/wsman/1/windows/shell",
+    "f": "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault",
+}
+
+SHELL_URI = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+CMD_RESOURCE_URI = SHELL_URI + "/cmd"
+ACTION_CREATE = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Create"
+ACTION_DELETE = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Delete"
+ACTION_COMMAND = SHELL_URI + "/Command"
+ACTION_SEND = SHELL_URI + "/Send"
+ACTION_RECEIVE = SHELL_URI + "/Receive"
+ACTION_SIGNAL = SHELL_URI + "/Signal"
+ACTION_FAULT = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
+ANONYMOUS = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
+STATE_RUNNING = SHELL_URI + "/CommandState/Running"
+STATE_DONE = SHELL_URI + "/CommandState/Done"
+SIGNAL_TERMINATE = SHELL_URI + "/signal/terminate"
+SIGNAL_CTRL_C = SHELL_URI + "/signal/ctrl_c"
+SIGNAL_CTRL_BREAK = SHELL_URI + "/signal/ctrl_break"
+
+# Windows' defaults (winrm get winrm/config): MaxEnvelopeSizekb 500, MaxTimeoutms 60000.
+MAX_ENVELOPE_BYTES = 500 * 1024
+MAX_TIMEOUT_SECONDS = 60.0
+
+
+class WSManFault(Exception):
+    """A SOAP fault as Windows' WinRM service sends it (HTTP 500 with s:Fault and a WSManFault detail)."""
+
+    def __init__(self, code: str, subcode: str, wsman_code: int, message: str, http_status: int = 500) -> None:
+        super().__init__(message)
+        self.code = code              # s:Sender | s:Receiver
+        self.subcode = subcode        # w:TimedOut, w:QuotaLimit, ...
+        self.wsman_code = wsman_code  # the HRESULT in WSManFault/@Code
+        self.message = message
+        self.http_status = http_status
+
+
+# --- the faults the lab gives, with Windows' codes (wsmerror.h) and messages ---------------------------------
+
+def timed_out() -> WSManFault:
+    # ERROR_WSMAN_OPERATION_TIMEDOUT 0x80338029; Windows pads this message with two spaces.
+    return WSManFault("s:Receiver", "w:TimedOut", 2150858793,
+                      "The WS-Management service cannot complete the operation within the time specified in "
+                      "OperationTimeout.  ")
+
+
+def max_shells(limit: int) -> WSManFault:
+    # ERROR_WSMAN_QUOTA_MAX_SHELLS 0x803381A5; the wording Windows Server 2008 R2+ shows for MaxShellsPerUser.
+    return WSManFault("s:Sender", "w:QuotaLimit", 2150859173,
+                      f"The WS-Management service cannot process the request. This user is allowed a maximum number "
+                      f"of {limit} concurrent shells, which has been exceeded. Close existing shells or raise the "
+                      f"quota for this user. ")
+
+
+def max_operations(limit: int) -> WSManFault:
+    # ERROR_WSMAN_QUOTA_MAX_OPERATIONS 0x803381A6 (MaxConcurrentOperationsPerUser).
+    return WSManFault("s:Sender", "w:QuotaLimit", 2150859174,
+                      f"The WS-Management service cannot process the request. This user is allowed a maximum number "
+                      f"of {limit} concurrent operations, which has been exceeded. Close existing operations for this "
+                      f"user, or raise the quota for this user. ")
+
+
+def envelope_too_large(limit_bytes: int = MAX_ENVELOPE_BYTES) -> WSManFault:
+    # The w:EncodingLimit subcode maps to ERROR_WSMAN_ENCODING_LIMIT 0x80338035 (2150858805) in wsmerror.h; the
+    # brief for this layer named 2150858817, which wsmerror.h lists as SchemaValidationError, so the header's
+    # code is used. The message is the closest documented wording: wsmerror.h's EncodingLimit text, with the
+    # configured limit (MaxEnvelopeSizekb) added so the cause is visible.
+    return WSManFault("s:Sender", "w:EncodingLimit", 2150858805,
+                      f"The WS-Management service cannot process the request because the request envelope size "
+                      f"exceeds the maximum allowed ({limit_bytes // 1024} KB, MaxEnvelopeSizekb). The encoding of "
+                      f"the request exceeds an internal encoding limit. Reconfigure the client to send messages "
+                      f"which fit the encoding limits of the service. ")
+
+
+def shell_not_found(shell_id: str) -> WSManFault:
+    # ERROR_WSMAN_INVALID_SELECTORS family: the message Windows gives for an unknown or closed ShellId.
+    return WSManFault("s:Sender", "w:InvalidSelectors", 2150858843,
+                      f"The request for the Windows Remote Shell with ShellId {shell_id} failed because the shell was "
+                      f"not found on the server. Possible causes are: the specified ShellId is incorrect or the shell "
+                      f"no longer exists on the server. Provide the correct ShellId or create a new shell and retry "
+                      f"the operation. ")
+
+
+def command_not_found(command_id: str) -> WSManFault:
+    return WSManFault("s:Sender", "w:InvalidParameter", 2150858810,
+                      f"The WS-Management service cannot process the request because a parameter for the operation "
+                      f"is not valid. No command with CommandId {command_id} exists in this shell. ")
+
+
+def action_not_supported(action: str) -> WSManFault:
+    # ERROR_WSMAN_ACTION_NOT_SUPPORTED 0x80338013
+    return WSManFault("s:Sender", "a:ActionNotSupported", 2150858771,
+                      f"The WS-Management service does not support the specified action: {action}. ")
+
+
+def invalid_xml() -> WSManFault:
+    # ERROR_WSMAN_INVALID_XML 0x80338043
+    return WSManFault("s:Sender", "w:SchemaValidationError", 2150858819,
+                      "The WS-Management service cannot process the request because the XML is invalid. ")
+
+
+def internal_error() -> WSManFault:
+    # wsman:InternalError; Windows wraps the failing HRESULT, here E_FAIL (0x80004005).
+    return WSManFault("s:Receiver", "w:InternalError", 2147500037,
+                      "The WS-Management service cannot process the request. The service encountered an internal "
+                      "error and could not complete the request. Retry the request. ")
+
+
+# --- requests -----------------------------------------------------------------------------------------------
+
+@dataclass
+class WSManRequest:
+    action: str
+    message_id: str
+    resource_uri: str
+    selectors: dict[str, str]
+    options: dict[str, str]
+    operation_timeout: float
+    max_envelope_size: int
+    body: ET.Element | None
+    to: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def body_child(self, name: str) -> ET.Element | None:
+        """First element ``rsp:<name>`` (shell namespace) or ``x:<name>`` under the body."""
+        if self.body is None:
+            return None
+        return self.body.find(f"{{{NS['rsp']}}}{name}")
+
+
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+
+
+def parse_duration(text: str | None, default: float) -> float:
+    """xs:duration as WS-Man uses it (PT20S, PT20.000S, PT1M30S) in seconds."""
+    if not text:
+        return default
+    m = _DURATION.match(text.strip())
+    if not m:
+        return default
+    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in m.groups())
+    return days * 86400 + hours * 3600 + minutes * 60 + seconds
+
+
+def _text(el: ET.Element | None) -> str:
+    return (el.text or "").strip() if el is not None else ""
+
+
+def parse_request(data: bytes) -> WSManRequest:
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError:
+        raise invalid_xml() from None
+    header = root.find("s:Header", NS)
+    body = root.find("s:Body", NS)
+    if root.tag != f"{{{NS['s']}}}Envelope" or header is None:
+        raise invalid_xml()
+    selectors = {sel.get("Name", ""): _text(sel) for sel in header.findall("w:SelectorSet/w:Selector", NS)}
+    options = {opt.get("Name", ""): _text(opt) for opt in header.findall("w:OptionSet/w:Option", NS)}
+    try:
+        max_env = int(_text(header.find("w:MaxEnvelopeSize", NS)) or MAX_ENVELOPE_BYTES)
+    except ValueError:
+        max_env = MAX_ENVELOPE_BYTES
+    timeout = parse_duration(_text(header.find("w:OperationTimeout", NS)), MAX_TIMEOUT_SECONDS)
+    return WSManRequest(
+        action=_text(header.find("a:Action", NS)),
+        message_id=_text(header.find("a:MessageID", NS)),
+        resource_uri=_text(header.find("w:ResourceURI", NS)),
+        selectors=selectors,
+        options=options,
+        operation_timeout=min(timeout, MAX_TIMEOUT_SECONDS),
+        # Windows caps the client's MaxEnvelopeSize at its own MaxEnvelopeSizekb.
+        max_envelope_size=min(max_env, MAX_ENVELOPE_BYTES),
+        body=body,
+        to=_text(header.find("a:To", NS)),
+    )
+
+
+# --- responses ----------------------------------------------------------------------------------------------
+
+_ENVELOPE_OPEN = (
+    '<s:Envelope xml:lang="en-US" xmlns:s="{s}" xmlns:a="{a}" xmlns:x="{x}" xmlns:w="{w}" xmlns:rsp="{rsp}" '
+    'xmlns:p="{p}">'.format(**NS)
+)
+
+
+def _envelope(action: str, relates_to: str, body: str) -> str:
+    header = (
+        f"<s:Header><a:Action>{escape(action)}</a:Action>"
+        f"<a:MessageID>uuid:{str(uuid.uuid4()).upper()}</a:MessageID>"
+        f"<a:To>{ANONYMOUS}</a:To>"
+        f"<a:RelatesTo>{escape(relates_to)}</a:RelatesTo></s:Header>"
+    )
+    return f"{_ENVELOPE_OPEN}{header}<s:Body>{body}</s:Body></s:Envelope>"
+
+
+def fault_envelope(fault: WSManFault, relates_to: str, machine: str) -> str:
+    body = (
+        f"<s:Fault><s:Code><s:Value>{fault.code}</s:Value><s:Subcode><s:Value>{fault.subcode}</s:Value>"
+        f"</s:Subcode></s:Code><s:Reason><s:Text xml:lang=\"en-US\">{escape(fault.message)}</s:Text></s:Reason>"
+        f"<s:Detail><f:WSManFault xmlns:f=\"{NS['f']}\" Code=\"{fault.wsman_code}\" Machine={quoteattr(machine)}>"
+        f"<f:Message>{escape(fault.message)}</f:Message></f:WSManFault></s:Detail></s:Fault>"
+    )
+    return _envelope(ACTION_FAULT, relates_to, body)
+
+
+def create_response(req: WSManRequest, shell_id: str, address: str, owner: str, client_ip: str,
+                    input_streams: str, output_streams: str) -> str:
+    body = (
+        f"<x:ResourceCreated><a:Address>{escape(address)}</a:Address><a:ReferenceParameters>"
+        f"<w:ResourceURI>{CMD_RESOURCE_URI}</w:ResourceURI><w:SelectorSet>"
+        f"<w:Selector Name=\"ShellId\">{shell_id}</w:Selector></w:SelectorSet></a:ReferenceParameters>"
+        f"</x:ResourceCreated>"
+        f"<rsp:Shell><rsp:ShellId>{shell_id}</rsp:ShellId><rsp:ResourceUri>{CMD_RESOURCE_URI}</rsp:ResourceUri>"
+        f"<rsp:Owner>{escape(owner)}</rsp:Owner><rsp:ClientIP>{escape(client_ip)}</rsp:ClientIP>"
+        f"<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut><rsp:InputStreams>{escape(input_streams)}</rsp:InputStreams>"
+        f"<rsp:OutputStreams>{escape(output_streams)}</rsp:OutputStreams>"
+        f"<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime><rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity>"
+        f"</rsp:Shell>"
+    )
+    return _envelope("http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse", req.message_id, body)
+
+
+def delete_response(req: WSManRequest) -> str:
+    return _envelope("http://schemas.xmlsoap.org/ws/2004/09/transfer/DeleteResponse", req.message_id, "")
+
+
+def command_response(req: WSManRequest, command_id: str) -> str:
+    body = f"<rsp:CommandResponse><rsp:CommandId>{command_id}</rsp:CommandId></rsp:CommandResponse>"
+    return _envelope(SHELL_URI + "/CommandResponse", req.message_id, body)
+
+
+def send_response(req: WSManRequest) -> str:
+    return _envelope(SHELL_URI + "/SendResponse", req.message_id, "<rsp:SendResponse/>")
+
+
+def signal_response(req: WSManRequest) -> str:
+    return _envelope(SHELL_URI + "/SignalResponse", req.message_id, "<rsp:SignalResponse/>")
+
+
+def receive_response(req: WSManRequest, command_id: str, chunks: list[tuple[str, str]], done: bool,
+                     exit_code: int | None) -> str:
+    """chunks: (stream name, base64 text) in order; when done, both streams end and the exit code follows."""
+    parts = ["<rsp:ReceiveResponse>"]
+    for name, b64 in chunks:
+        parts.append(f'<rsp:Stream Name="{name}" CommandId="{command_id}">{b64}</rsp:Stream>')
+    if done:
+        parts.append(f'<rsp:Stream Name="stdout" CommandId="{command_id}" End="true"></rsp:Stream>')
+        parts.append(f'<rsp:Stream Name="stderr" CommandId="{command_id}" End="true"></rsp:Stream>')
+        parts.append(f'<rsp:CommandState CommandId="{command_id}" State="{STATE_DONE}">'
+                     f"<rsp:ExitCode>{exit_code if exit_code is not None else 0}</rsp:ExitCode></rsp:CommandState>")
+    else:
+        parts.append(f'<rsp:CommandState CommandId="{command_id}" State="{STATE_RUNNING}"></rsp:CommandState>')
+    parts.append("</rsp:ReceiveResponse>")
+    return _envelope(SHELL_URI + "/ReceiveResponse", req.message_id, "".join(parts))
