@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The action plugin every lync.migration module uses.
+
+Lync servers run no Python, so the module runs on the controller with the controller's Python, over the
+``local`` connection, and reaches the server over WinRM itself. The server's WinRM variables from the
+inventory (ansible_host, ansible_user, ansible_password, ansible_winrm_*) fill the module's connection options
+unless the task sets them. See docs/architecture.md for why the module is executed rather than imported.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import sys
+
+from ansible.plugins.action import ActionBase
+from ansible.plugins.loader import connection_loader
+from ansible.plugins.shell import sh
+
+# module option -> inventory variables, first one set wins
+HOSTVAR_OPTIONS = (
+    ("server", ("ansible_host",)),
+    ("port", ("ansible_port", "ansible_winrm_port")),
+    ("username", ("ansible_user", "ansible_winrm_user")),
+    ("password", ("ansible_password", "ansible_winrm_password")),
+    ("transport", ("ansible_winrm_transport",)),
+    ("scheme", ("ansible_winrm_scheme",)),
+    ("server_cert_validation", ("ansible_winrm_server_cert_validation",)),
+    ("ca_trust_path", ("ansible_winrm_ca_trust_path",)),
+    ("operation_timeout", ("ansible_winrm_operation_timeout_sec",)),
+    ("read_timeout", ("ansible_winrm_read_timeout_sec",)),
+    ("kerberos_delegation", ("ansible_winrm_kerberos_delegation",)),
+    ("message_encryption", ("ansible_winrm_message_encryption",)),
+)
+WINRM_CONNECTIONS = ("winrm", "psrp", "ansible.builtin.winrm", "ansible.builtin.psrp", "ansible.windows.psrp")
+INT_OPTIONS = ("port", "operation_timeout", "read_timeout")
+
+
+def is_winrm_host(host_vars):
+    """Only hosts reached over WinRM lend their variables; localhost and SSH hosts do not."""
+    if str(host_vars.get("ansible_connection", "")) in WINRM_CONNECTIONS:
+        return True
+    return any(str(name).startswith("ansible_winrm_") for name in host_vars)
+
+
+def connection_args_from_host(host_vars, inventory_name):
+    """The module connection options the host's WinRM variables give (only those that are set)."""
+    if not is_winrm_host(host_vars):
+        return {}
+    args = {}
+    for option, names in HOSTVAR_OPTIONS:
+        for name in names:
+            value = host_vars.get(name)
+            if value is not None and value != "":
+                args[option] = value
+                break
+    if "server" not in args and inventory_name:
+        args["server"] = inventory_name
+    transport = args.get("transport")
+    if isinstance(transport, (list, tuple)):
+        transport = transport[0] if transport else None
+    if isinstance(transport, str) and "," in transport:
+        transport = transport.split(",")[0].strip()
+    if transport == "plaintext":  # pywinrm's name for basic over http
+        transport = "basic"
+    if transport:
+        args["transport"] = transport
+    else:
+        args.pop("transport", None)
+    for option in INT_OPTIONS:
+        if option in args:
+            try:
+                args[option] = int(args[option])
+            except (TypeError, ValueError):
+                pass  # left as is: the module's argument validation names the option
+    if "kerberos_delegation" in args:
+        args["kerberos_delegation"] = str(args["kerberos_delegation"]).lower() in ("true", "yes", "1")
+    return args
+
+
+def merge_args(task_args, host_args):
+    """Task arguments win; host variables fill only what the task left unset."""
+    merged = dict(host_args)
+    merged.update(dict((k, v) for k, v in task_args.items() if v is not None))
+    return merged
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def _target_vars(self, task_vars):
+        """Variables and name of the host the task addresses (the delegated host when delegate_to is used)."""
+        if self._task.delegate_to:
+            delegated = (task_vars.get("ansible_delegated_vars") or {}).get(self._task.delegate_to) or {}
+            return delegated, self._task.delegate_to
+        return task_vars, task_vars.get("inventory_hostname")
+
+    def _use_local_connection(self):
+        play_context = copy.copy(self._play_context)
+        play_context.connection = "local"
+        play_context.shell = "sh"
+        play_context.become = False
+        play_context.remote_addr = "localhost"
+        local = connection_loader.get("local", play_context, "/dev/null", shell=sh.ShellModule())
+        local.set_options(direct={"pipelining": True})
+        self._connection = local
+        self._play_context = play_context
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        target_vars, target_name = self._target_vars(task_vars)
+        host_args = connection_args_from_host(
+            dict((k, self._templar.template(v)) for k, v in target_vars.items()
+                 if k.startswith("ansible_") or k == "inventory_hostname"),
+            target_name)
+        module_args = merge_args(self._task.args, host_args)
+
+        # Run the module here, with the Python that runs Ansible (it has pywinrm), whatever the target is.
+        self._use_local_connection()
+        module_vars = dict(task_vars)
+        module_vars["ansible_python_interpreter"] = sys.executable
+        module_vars["ansible_connection"] = "local"
+        if self._task.delegate_to:
+            delegated = dict(module_vars.get("ansible_delegated_vars") or {})
+            inner = dict(delegated.get(self._task.delegate_to) or {})
+            inner["ansible_python_interpreter"] = sys.executable
+            inner["ansible_connection"] = "local"
+            delegated[self._task.delegate_to] = inner
+            module_vars["ansible_delegated_vars"] = delegated
+        result.update(self._execute_module(module_name=self._task.resolved_action or self._task.action,
+                                           module_args=module_args, task_vars=module_vars))
+        return result

@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""LyncModule: AnsibleModule plus the connection options, a lazily built client and error reporting."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible.module_utils.basic import AnsibleModule
+
+from .envelope import Call, CmdletError
+from .invoke import LyncClient
+from .session import ConnectionOptionError, ConnectionOptions, WinRMSession
+
+# Mirrors plugins/doc_fragments/connection.py; the action plugin fills these from host variables.
+CONNECTION_ARGUMENT_SPEC = dict(
+    server=dict(type="str"),
+    port=dict(type="int"),
+    scheme=dict(type="str", choices=["http", "https"], default="https"),
+    username=dict(type="str"),
+    password=dict(type="str", no_log=True),
+    transport=dict(type="str", choices=["ntlm", "kerberos", "credssp", "basic"], default="ntlm"),
+    server_cert_validation=dict(type="str", choices=["validate", "ignore"], default="validate"),
+    ca_trust_path=dict(type="path"),
+    operation_timeout=dict(type="int", default=20),
+    read_timeout=dict(type="int", default=30),
+    allow_basic_over_http=dict(type="bool", default=False),
+    kerberos_delegation=dict(type="bool", default=False),
+    message_encryption=dict(type="str", choices=["auto", "always", "never"], default="auto"),
+    cmdlet_credential=dict(type="bool", default=False),
+    connection_retries=dict(type="int", default=3),
+)
+
+
+class LyncModule(AnsibleModule):
+    """Base of every lync.migration module.
+
+    ``module.client`` (built on first use) runs cmdlet calls; ``module.run_calls([Call(...)])`` is the short
+    form. Tests replace the WinRM layer by setting ``LyncModule.session_factory`` to a fake session class.
+    """
+
+    session_factory = WinRMSession
+
+    def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
+        spec = copy.deepcopy(CONNECTION_ARGUMENT_SPEC)
+        for name in argument_spec or {}:
+            if name in spec:
+                raise ValueError("option %s is a connection option and cannot be redefined" % name)
+        spec.update(argument_spec or {})
+        super(LyncModule, self).__init__(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        try:
+            self.connection = ConnectionOptions.from_params(self.params)
+        except ConnectionOptionError as exc:
+            self.fail_json(msg="option %s: %s" % (exc.option, exc))
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = LyncClient(self.connection, session_factory=type(self).session_factory)
+        return self._client
+
+    def run_calls(self, calls, on_result=None, modules=None):
+        return self.client.run_calls(calls, on_result=on_result, modules=modules)
+
+    def run_batches(self, batches, parallelism=1, on_result=None, modules=None):
+        return self.client.run_batches(batches, parallelism=parallelism, on_result=on_result, modules=modules)
+
+    def call_or_fail(self, cmdlet, params=None, select=None):
+        """Run one call; fail the task with the server's error if it fails. Returns the objects."""
+        result = self.run_calls([Call(cmdlet, params, select)])[0]
+        if not result.ok:
+            self.fail_json_from_error(result.error, cmdlet=cmdlet)
+        return result.objects
+
+    def fail_json_from_error(self, error, cmdlet=None, msg=None, **kwargs):
+        """Fail with the server's message, FullyQualifiedErrorId, category, target and the failing cmdlet."""
+        if not isinstance(error, CmdletError):
+            error = CmdletError(str(error))
+        text = msg or ("%s failed: %s" % (cmdlet, error.message) if cmdlet else error.message)
+        details = error.to_dict()
+        details["cmdlet"] = cmdlet
+        self.close_client()
+        self.fail_json(msg=text, error=details, **kwargs)
+
+    def close_client(self):
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def exit_json(self, **kwargs):
+        self.close_client()
+        super(LyncModule, self).exit_json(**kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        if getattr(self, "_client", None) is not None:
+            self.close_client()
+        super(LyncModule, self).fail_json(msg=msg, **kwargs)
+
+
+def snake_object(obj, mapping):
+    """Pick and rename properties: ``mapping`` is [(snake_name, LyncPropertyName), ...]."""
+    return dict((snake, obj.get(prop)) for snake, prop in mapping)
+
+
+def as_bool(value):
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    return str(value).strip().lower() in ("true", "1", "yes")

@@ -1,0 +1,181 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: cs_user_info
+short_description: Find Lync Server 2013 and OCS 2007 R2 users and where they are homed
+description:
+  - Looks users up with C(Get-CsUser) on a Lync Server 2013 server, by identity or by OU, OPATH filter, legacy
+    homing (C(-OnOfficeCommunicationServer)) or Registrar pool.
+  - Every identity is reported in exactly one of RV(users), RV(not_found), RV(ambiguous) or RV(malformed).
+    Names with leading or trailing spaces, empty names and names with control characters are reported as
+    malformed and never trimmed, because Lync cannot move such users and the trimmed name may be someone else.
+version_added: 0.1.0
+author: lync.migration maintainers
+extends_documentation_fragment:
+  - lync.migration.connection
+options:
+  identities:
+    description:
+      - Users to look up, as SIP address, user principal name, C(DOMAIN\logon), display name or distinguished
+        name. Each is sent as data to C(Get-CsUser -Identity).
+    type: list
+    elements: str
+  ou:
+    description: Only users in this organisational unit (C(Get-CsUser -OU)).
+    type: str
+  filter:
+    description:
+      - A Lync OPATH filter such as C(DisplayName -eq "Ken Myer"), passed to C(Get-CsUser -Filter) as a string
+        (data, never script text).
+    type: str
+  legacy_only:
+    description: Only users still homed on OCS 2007 R2 (C(Get-CsUser -OnOfficeCommunicationServer)).
+    type: bool
+    default: false
+  registrar_pool:
+    description: Only users whose Registrar pool is this FQDN.
+    type: str
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: windows
+    description: Runs on the controller, reaches the Lync server over WinRM.
+notes:
+  - Without O(identities), all users matching O(ou), O(filter), O(legacy_only) and O(registrar_pool) are
+    returned.
+"""
+
+EXAMPLES = r"""
+- name: Which pilot users are still on OCS 2007 R2?
+  lync.migration.cs_user_info:
+    identities:
+      - sip:david.pelton@contoso.net
+      - Hao Chen
+  delegate_to: "{{ groups['lync_admin'][0] }}"
+  register: pilot
+
+- name: All users still homed on the legacy pool
+  lync.migration.cs_user_info:
+    legacy_only: true
+    registrar_pool: pool01.contoso.net
+  register: legacy_users
+"""
+
+RETURN = r"""
+users:
+  description: The users found.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    identity: {description: The input identity that found the user (only with O(identities)), type: str, returned: when identities given}
+    sip_address: {description: SIP address, type: str, sample: "sip:david.pelton@contoso.net"}
+    display_name: {description: Display name, type: str}
+    sam_account_name: {description: pre-Windows 2000 logon name, type: str}
+    user_principal_name: {description: UPN, type: str}
+    distinguished_name: {description: AD distinguished name, type: str}
+    registrar_pool: {description: Registrar pool FQDN the user is homed on, type: str, sample: pool01.contoso.net}
+    enabled: {description: Enabled for Lync/OCS, type: bool}
+    legacy: {description: Homed on an OCS 2007 R2 pool (the pool is in the BackCompatSite), type: bool}
+not_found:
+  description: Identities that match no user.
+  returned: always
+  type: list
+  elements: str
+ambiguous:
+  description: Identities that match more than one user.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    identity: {description: The identity, type: str}
+    message: {description: What the server said, type: str}
+malformed:
+  description: Identities that were not sent because they are not well-formed names.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    identity: {description: The identity as given, type: str}
+    reason: {description: Why it is malformed, type: str}
+count:
+  description: Number of users found.
+  returned: always
+  type: int
+"""
+
+from ansible_collections.lync.migration.plugins.module_utils.lync.identity import same_fqdn, split_identities
+from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
+from ansible_collections.lync.migration.plugins.module_utils.lync.users import (
+    USER_PROPERTIES,
+    lookup_users,
+    read_pools,
+    user_facts,
+)
+
+
+def wanted(facts, params):
+    if params["legacy_only"] and not facts["legacy"]:
+        return False
+    if params["registrar_pool"] and not same_fqdn(facts["registrar_pool"], params["registrar_pool"]):
+        return False
+    return True
+
+
+def user_info(module):
+    params = module.params
+    pools = read_pools(module)
+    users, not_found, ambiguous, malformed = [], [], [], []
+    if params["identities"] is not None:
+        good, malformed = split_identities(params["identities"])
+        found, not_found, ambiguous, errors = lookup_users(module, good)
+        if errors:
+            identity, error = errors[0]
+            module.fail_json_from_error(error, cmdlet="Get-CsUser",
+                                        msg="Get-CsUser -Identity %r failed: %s" % (identity, error.message))
+        for identity in good:
+            if identity in found:
+                facts = user_facts(found[identity], pools, identity=identity)
+                if wanted(facts, params):
+                    users.append(facts)
+    else:
+        call_params = {}
+        if params["ou"]:
+            call_params["OU"] = params["ou"]
+        if params["filter"]:
+            call_params["Filter"] = params["filter"]
+        if params["legacy_only"]:
+            call_params["OnOfficeCommunicationServer"] = True
+        objects = module.call_or_fail("Get-CsUser", call_params, select=USER_PROPERTIES)
+        users = [f for f in (user_facts(o, pools) for o in objects) if wanted(f, params)]
+    return dict(changed=False, users=users, not_found=not_found, ambiguous=ambiguous, malformed=malformed,
+                count=len(users))
+
+
+def main():
+    module = LyncModule(
+        argument_spec=dict(
+            identities=dict(type="list", elements="str"),
+            ou=dict(type="str"),
+            filter=dict(type="str"),
+            legacy_only=dict(type="bool", default=False),
+            registrar_pool=dict(type="str"),
+        ),
+        mutually_exclusive=[("identities", "ou"), ("identities", "filter")],
+        supports_check_mode=True,
+    )
+    module.exit_json(**user_info(module))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,410 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: cs_user_move
+short_description: Move users between OCS 2007 R2 and Lync Server 2013 pools, in batches, with a journal
+description:
+  - Reads every user (C(Get-CsUser)) and the target pool (C(Get-CsPool)), plans each move, then moves users
+    homed on OCS 2007 R2 with C(Move-CsLegacyUser) and users homed on Lync Server 2013 with C(Move-CsUser)
+    (this includes the rollback of a user to a legacy pool).
+  - Users already on O(target_pool) are left alone (C(unchanged)).
+  - Identities that are not found, ambiguous or not well formed (leading or trailing spaces, empty, control
+    characters) fail the task before any user is moved, with one message listing each, unless
+    O(on_invalid=skip).
+  - Many moves share one PowerShell process (O(batch_size)) and batches run in O(parallelism) WinRM shells.
+    One user's failure does not stop the others. Transient failures (busy SQL back end, lost connection) are
+    retried up to O(connection_retries) times, each time after re-reading the user's Registrar pool, so no
+    user is moved twice. The task fails after all users were processed if any user failed.
+version_added: 0.1.0
+author: lync.migration maintainers
+extends_documentation_fragment:
+  - lync.migration.connection
+options:
+  identities:
+    description: Users to move (SIP address, UPN, C(DOMAIN\logon), display name or distinguished name).
+    type: list
+    elements: str
+    required: true
+  target_pool:
+    description: FQDN of the Registrar pool to move the users to.
+    type: str
+    required: true
+  exclude_policies:
+    description:
+      - Legacy policies whose imported Lync equivalents are NOT assigned by C(Move-CsLegacyUser)
+        (its C(-Exclude*Policy)/C(-ExcludeDialPlan) switches). Ignored for users moved with C(Move-CsUser).
+    type: list
+    elements: str
+    choices: [archiving, conferencing, dial_plan, external_access, presence, voice]
+    default: []
+  batch_size:
+    description: Moves sent in one request to one PowerShell process (1 to 1000).
+    type: int
+    default: 100
+  parallelism:
+    description: WinRM shells used at once (1 to 25; the server allows 30 per user by default).
+    type: int
+    default: 4
+  journal:
+    description:
+      - Path of a JSON-lines file on the controller. Each user's outcome (identity, sip_address, from, to,
+        cmdlet, outcome, error, attempts, time) is appended and fsynced as soon as it is known. Not written in
+        check mode.
+    type: path
+  move_conference_data:
+    description: Pass C(-MoveConferenceData) to C(Move-CsUser) (Lync to Lync moves).
+    type: bool
+    default: false
+  on_invalid:
+    description:
+      - C(fail) fails the task before any move when an identity is not found, ambiguous, malformed or cannot
+        be moved to O(target_pool). C(skip) reports those users with outcome C(skipped) and moves the rest.
+    type: str
+    choices: [fail, skip]
+    default: fail
+attributes:
+  check_mode:
+    support: full
+    description: Returns the exact plan (outcome C(would_move) or C(unchanged)); no Move- cmdlet is called.
+  diff_mode:
+    support: full
+    description: Registrar pool of each user before and after.
+  platform:
+    platforms: windows
+    description: Runs on the controller, reaches the Lync server over WinRM.
+notes:
+  - C(Move-CsLegacyUser) needs C(Import-CsLegacyConfiguration) to have run (Phase 4) and user replication to be
+    complete (Phase 6, event 30024).
+"""
+
+EXAMPLES = r"""
+- name: Move the pilot users to the Lync Server 2013 pool
+  lync.migration.cs_user_move:
+    identities: "{{ pilot_users }}"
+    target_pool: pool02.contoso.net
+    exclude_policies: [dial_plan]
+    journal: "{{ playbook_dir }}/reports/pilot-moves.jsonl"
+  delegate_to: "{{ groups['lync_admin'][0] }}"
+
+- name: Roll two users back to the legacy pool
+  lync.migration.cs_user_move:
+    identities: [sip:david.pelton@contoso.net, sip:hao.chen@contoso.net]
+    target_pool: pool01.contoso.net
+"""
+
+RETURN = r"""
+results:
+  description: One entry per identity, in input order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    identity: {description: The identity as given, type: str}
+    sip_address: {description: The user's SIP address, type: str}
+    from: {description: Registrar pool before, type: str}
+    to: {description: Target pool, type: str}
+    cmdlet: {description: Move-CsLegacyUser, Move-CsUser or null, type: str}
+    outcome: {description: moved, unchanged, would_move, failed or skipped, type: str}
+    error: {description: "The error (message, fqid, category, target) or null", type: dict}
+    attempts: {description: How many times the move was sent, type: int}
+summary:
+  description: Counts per outcome.
+  returned: always
+  type: dict
+  sample: {total: 3, moved: 2, unchanged: 1, failed: 0, would_move: 0, skipped: 0}
+diff:
+  description: Registrar pool per identity before and after (with --diff).
+  returned: when diff mode is on
+  type: dict
+"""
+
+from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call, CmdletError
+from ansible_collections.lync.migration.plugins.module_utils.lync.identity import (
+    identity_problem,
+    same_fqdn,
+    split_identities,
+)
+from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import MAX_PARALLEL_SHELLS
+from ansible_collections.lync.migration.plugins.module_utils.lync.journal import MoveJournal
+from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
+from ansible_collections.lync.migration.plugins.module_utils.lync.users import (
+    chunks,
+    find_pool,
+    lookup_users,
+    read_pools,
+    user_facts,
+)
+
+EXCLUDE_SWITCHES = {
+    "archiving": "ExcludeArchivingPolicy",
+    "conferencing": "ExcludeConferencingPolicy",
+    "dial_plan": "ExcludeDialPlan",
+    "external_access": "ExcludeExternalAccessPolicy",
+    "presence": "ExcludePresencePolicy",
+    "voice": "ExcludeVoicePolicy",
+}
+OUTCOMES = ("moved", "unchanged", "failed", "would_move", "skipped")
+
+
+def error_dict(message, category="NotSpecified", fqid="", target=None):
+    return {"message": message, "fqid": fqid, "category": category, "target": target}
+
+
+def error_from_cmdlet(error):
+    return {"message": error.message, "fqid": error.fqid, "category": error.category, "target": error.target}
+
+
+def check_options(params):
+    """The first problem with the options, as (option, message naming the fix), or None."""
+    if not 1 <= params["batch_size"] <= 1000:
+        return ("batch_size", "batch_size must be between 1 and 1000, got %d" % params["batch_size"])
+    if not 1 <= params["parallelism"] <= MAX_PARALLEL_SHELLS:
+        return ("parallelism", "parallelism must be between 1 and %d (WinRM allows 30 shells per user), got %d"
+                % (MAX_PARALLEL_SHELLS, params["parallelism"]))
+    if not params["target_pool"] or identity_problem(params["target_pool"]):
+        return ("target_pool", "target_pool must be the FQDN of a Registrar pool, got %r" % params["target_pool"])
+    if not params["identities"]:
+        return ("identities", "identities is empty: list at least one user")
+    return None
+
+
+def check_target(pools, target_pool):
+    """(pool, None) or (None, message naming target_pool and the fix)."""
+    registrars = sorted(p["fqdn"] for p in pools if p["registrar"])
+    pool = find_pool(pools, target_pool)
+    if pool is None:
+        return None, ("target_pool %s is not a pool in the topology (Get-CsPool); use the FQDN of a Registrar "
+                      "pool: %s" % (target_pool, ", ".join(registrars) or "none found"))
+    if not pool["registrar"]:
+        return None, ("target_pool %s is not a Registrar pool (its services: %s); users can only be homed on a "
+                      "Registrar pool: %s" % (target_pool, ", ".join(pool["services"]) or "none",
+                                              ", ".join(registrars) or "none found"))
+    return pool, None
+
+
+def plan_user(identity, obj, pools, target):
+    """One result entry for a found user: unchanged, a planned move (outcome None, cmdlet set), or invalid."""
+    facts = user_facts(obj, pools)
+    entry = {"identity": identity, "sip_address": facts["sip_address"], "from": facts["registrar_pool"],
+             "to": target["fqdn"], "cmdlet": None, "outcome": None, "error": None, "attempts": 0}
+    name_problem = identity_problem(facts["display_name"]) if facts["display_name"] else None
+    if not facts["registrar_pool"]:
+        entry["error"] = error_dict("user %s is not enabled for Lync or OCS (no RegistrarPool); enable it with "
+                                    "Enable-CsUser first" % identity, "InvalidOperation")
+    elif same_fqdn(facts["registrar_pool"], target["fqdn"]):
+        entry["outcome"] = "unchanged"
+    elif name_problem:
+        entry["error"] = error_dict("user %s cannot be moved: its display name has %s" % (
+            identity, name_problem.split(" in ")[0]), "InvalidData")
+    elif facts["legacy"]:
+        if target["legacy"]:
+            entry["error"] = error_dict(
+                "user %s is on OCS 2007 R2 pool %s; moves between OCS 2007 R2 pools are done with the OCS 2007 R2 "
+                "tools, not Lync cmdlets" % (identity, facts["registrar_pool"]), "InvalidOperation")
+        else:
+            entry["cmdlet"] = "Move-CsLegacyUser"
+    else:
+        entry["cmdlet"] = "Move-CsUser"
+    return entry
+
+
+def plan_moves(module, params):
+    """(entries in input order, invalid entries, target pool). Fails the task on a bad target pool."""
+    pools = read_pools(module)
+    target, problem = check_target(pools, params["target_pool"])
+    if problem:
+        module.fail_json(msg=problem)
+    good, malformed = split_identities(params["identities"])
+    found, not_found, ambiguous, errors = lookup_users(module, good, params["batch_size"], params["parallelism"])
+    by_identity = {}
+    for item in malformed:
+        by_identity[item["identity"]] = error_dict("malformed identity: %s" % item["reason"], "InvalidArgument")
+    for identity in not_found:
+        by_identity[identity] = error_dict("user %s not found" % identity, "ObjectNotFound")
+    for item in ambiguous:
+        by_identity[item["identity"]] = error_dict("identity %s is ambiguous: %s" % (item["identity"],
+                                                                                    item["message"]),
+                                                   "InvalidArgument")
+    for identity, error in errors:
+        by_identity[identity] = error_from_cmdlet(error)
+    entries, seen = [], set()
+    for identity in params["identities"]:
+        if identity in seen:
+            continue
+        seen.add(identity)
+        if identity in found:
+            entries.append(plan_user(identity, found[identity], pools, target))
+        elif identity in by_identity:
+            entries.append({"identity": identity, "sip_address": None, "from": None, "to": target["fqdn"],
+                            "cmdlet": None, "outcome": None, "error": by_identity[identity], "attempts": 0})
+        # else: a case-insensitive duplicate of an earlier identity, folded into it
+    invalid = [e for e in entries if e["error"] is not None]
+    return entries, invalid, target
+
+
+def move_call(entry, params):
+    args = {"Identity": entry["sip_address"] or entry["identity"], "Target": entry["to"]}
+    if entry["cmdlet"] == "Move-CsLegacyUser":
+        for name in params["exclude_policies"]:
+            args[EXCLUDE_SWITCHES[name]] = True
+    elif params["move_conference_data"]:
+        args["MoveConferenceData"] = True
+    return Call(entry["cmdlet"], args)
+
+
+def apply_moves(module, params, entries, journal=None, retries=None, wait=None):
+    """Run the planned moves; sets outcome/error/attempts on each entry."""
+    if retries is None:
+        retries = module.connection.connection_retries
+    wait = wait or module.client.policy.wait
+
+    def record(entry):
+        if journal is not None:
+            journal.record(entry["identity"], entry["sip_address"], entry["from"], entry["to"], entry["cmdlet"],
+                           entry["outcome"], entry["error"], entry["attempts"])
+
+    pending = [e for e in entries if e["cmdlet"] and e["outcome"] is None]
+    round_number = 0
+    while pending:
+        round_number += 1
+        retry = []
+        calls = []
+        for entry in pending:
+            call = move_call(entry, params)
+            call.id = entry
+            calls.append(call)
+
+        def on_result(call, result):
+            entry = call.id
+            entry["attempts"] += result.attempts
+            if result.ok:
+                entry["outcome"], entry["error"] = "moved", None
+                record(entry)
+            elif (result.error.transient or result.error.outcome_unknown) and round_number <= retries:
+                entry["error"] = error_from_cmdlet(result.error)
+                retry.append(entry)
+            else:
+                entry["outcome"], entry["error"] = "failed", error_from_cmdlet(result.error)
+                record(entry)
+
+        module.run_batches(chunks(calls, params["batch_size"]), parallelism=params["parallelism"],
+                           on_result=on_result)
+        if not retry:
+            break
+        wait(round_number)
+        pending = reread_before_retry(module, params, retry, record)
+    return entries
+
+
+def reread_before_retry(module, params, entries, record):
+    """Re-read the pool of users whose move may or may not have happened; returns those still to move."""
+    identities = [e["sip_address"] or e["identity"] for e in entries]
+    found, not_found, ambiguous, errors = lookup_users(module, identities, params["batch_size"],
+                                                       params["parallelism"])
+    still = []
+    for entry, key in zip(entries, identities):
+        obj = found.get(key)
+        if obj is None:
+            entry["outcome"] = "failed"
+            entry["error"] = entry["error"] or error_dict("user could not be re-read before retrying")
+            record(entry)
+            continue
+        pool = obj.get("RegistrarPool")
+        if same_fqdn(pool, entry["to"]):
+            entry["outcome"], entry["error"] = "moved", None  # the earlier attempt did move the user
+            record(entry)
+        elif same_fqdn(pool, entry["from"]):
+            still.append(entry)
+        else:
+            entry["outcome"] = "failed"
+            entry["error"] = error_dict("user's Registrar pool changed to %s during the move; not retried" % pool,
+                                        "InvalidOperation")
+            record(entry)
+    return still
+
+
+def summarize(entries):
+    summary = dict((name, 0) for name in OUTCOMES)
+    for entry in entries:
+        summary[entry["outcome"]] += 1
+    summary["total"] = len(entries)
+    return summary
+
+
+def user_move(module):
+    params = module.params
+    problem = check_options(params)
+    if problem:
+        module.fail_json(msg="option %s: %s" % problem)
+    entries, invalid, target = plan_moves(module, params)
+    if invalid and params["on_invalid"] == "fail":
+        lines = ["%s: %s" % (e["identity"], e["error"]["message"]) for e in invalid]
+        for entry in entries:
+            entry["outcome"] = "failed" if entry["error"] else "unchanged" if entry["outcome"] == "unchanged" \
+                else "would_move"
+        module.fail_json(msg="%d of %d users cannot be moved to %s; nothing was moved (fix them, or set "
+                             "on_invalid=skip to move the others): %s" % (len(invalid), len(entries), target["fqdn"],
+                                                                        "; ".join(lines)),
+                         results=entries, summary=summarize(entries))
+    for entry in invalid:
+        entry["outcome"] = "skipped"
+    journal = None
+    if params["journal"] and not module.check_mode:
+        try:
+            journal = MoveJournal(params["journal"])
+        except (IOError, OSError) as exc:
+            module.fail_json(msg="option journal: cannot open %s for appending: %s" % (params["journal"], exc))
+    try:
+        if journal is not None:
+            for entry in entries:
+                if entry["outcome"] in ("unchanged", "skipped"):
+                    journal.record(entry["identity"], entry["sip_address"], entry["from"], entry["to"], None,
+                                   entry["outcome"], entry["error"], 0)
+        if module.check_mode:
+            for entry in entries:
+                if entry["outcome"] is None:
+                    entry["outcome"] = "would_move"
+        else:
+            apply_moves(module, params, entries, journal)
+    finally:
+        if journal is not None:
+            journal.close()
+    summary = summarize(entries)
+    result = dict(changed=bool(summary["moved"] or summary["would_move"]), results=entries, summary=summary)
+    if module._diff:
+        result["diff"] = {
+            "before": dict((e["identity"], e["from"]) for e in entries),
+            "after": dict((e["identity"], e["to"] if e["outcome"] in ("moved", "would_move", "unchanged")
+                           else e["from"]) for e in entries),
+        }
+    if summary["failed"]:
+        module.fail_json(msg="%d of %d users failed to move to %s; see results for each user's error"
+                             % (summary["failed"], summary["total"], target["fqdn"]), **result)
+    return result
+
+
+def main():
+    module = LyncModule(
+        argument_spec=dict(
+            identities=dict(type="list", elements="str", required=True),
+            target_pool=dict(type="str", required=True),
+            exclude_policies=dict(type="list", elements="str", default=[], choices=sorted(EXCLUDE_SWITCHES)),
+            batch_size=dict(type="int", default=100),
+            parallelism=dict(type="int", default=4),
+            journal=dict(type="path"),
+            move_conference_data=dict(type="bool", default=False),
+            on_invalid=dict(type="str", choices=["fail", "skip"], default="fail"),
+        ),
+        supports_check_mode=True,
+    )
+    module.exit_json(**user_move(module))
+
+
+if __name__ == "__main__":
+    main()
