@@ -211,9 +211,10 @@ def test_many_calls_on_one_connection_are_fast(faulty):
     p = Protocol(endpoint(http), transport="ntlm", username="CONTOSO\\lyncadmin", password=PASSWORD)
     shell = p.open_shell()
     started = time.monotonic()
-    for i in range(10):
+    for i in range(20):
         cid = p.run_command(shell, "echo", [str(i)])
         assert p.get_command_output(shell, cid)[0] == f"{i}\r\n".encode()
         p.cleanup_command(shell, cid)
-    assert time.monotonic() - started < 2.0
+    # Measured here: ~5 ms per command with TCP_NODELAY, ~135 ms without (so 20 commands: 0.1 s vs 2.7 s).
+    assert time.monotonic() - started < 1.5
     p.close_shell(shell)
