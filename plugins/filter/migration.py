@@ -180,8 +180,11 @@ def move_line(result):
     sip = result.get("sip_address")
     who = "%s <%s>" % (identity, sip) if sip and sip != identity else identity
     line = "%s: %s -> %s: %s" % (who, result.get("from") or "?", result.get("to") or "?", result.get("outcome") or "?")
-    if result.get("error"):
-        line += " (%s)" % result["error"]
+    error = result.get("error")
+    if isinstance(error, dict):
+        error = error.get("message") or error.get("fqid")
+    if error:
+        line += " (%s)" % error
     return line
 
 
