@@ -1,0 +1,36 @@
+"""Run a module's main() in-process with given args and return its JSON result (tests only)."""
+
+import io
+import json
+import sys
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
+from fake_lync import FakeSession
+
+CONNECTION = {"server": "fe01.contoso.net", "username": "CONTOSO\\lyncadmin", "password": "Secret!1",
+              "connection_retries": 2}
+
+
+def run_module(module, args, lync, check_mode=False, diff=False, monkeypatch=None):
+    full = dict(CONNECTION)
+    full.update(args)
+    if check_mode:
+        full["_ansible_check_mode"] = True
+    if diff:
+        full["_ansible_diff"] = True
+    FakeSession.server = lync
+    monkeypatch.setattr(LyncModule, "session_factory", FakeSession)
+    # Retries in tests must not sleep.
+    from ansible_collections.lync.migration.plugins.module_utils.lync import invoke
+    monkeypatch.setattr(invoke.RetryPolicy, "wait", lambda self, attempt: None)
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    with patch_module_args(full):
+        try:
+            module.main()
+        except SystemExit:
+            pass
+    text = out.getvalue()
+    return json.loads(text[text.index("{"):])
