@@ -49,13 +49,17 @@ _env_lock = threading.Lock()
 class AccountMap:
     """Scenario accounts by (domain, user), case-insensitive, for mapping an NTLM principal to its canonical name."""
 
-    def __init__(self, accounts: list[tuple[str, str, str]]) -> None:
+    def __init__(self, accounts: list[tuple[str, str, str]], dns_domain: str | None = None) -> None:
         self._by_full: dict[tuple[str, str], str] = {}
         self._by_user: dict[str, str] = {}
         for domain, user, _password in accounts:
             canonical = f"{domain}\\{user}" if domain else user
             self._by_full[(domain.lower(), user.lower())] = canonical
             self._by_user.setdefault(user.lower(), canonical)
+            if dns_domain:
+                # Windows also accepts contoso.net\user and the UPN user@contoso.net.
+                self._by_full[(dns_domain.lower(), user.lower())] = canonical
+                self._by_user.setdefault(f"{user}@{dns_domain}".lower(), canonical)
 
     def canonical(self, principal: str | None) -> str | None:
         if not principal:
@@ -67,10 +71,12 @@ class AccountMap:
             self._by_user.get(user.lower()) if not domain else None)
 
 
-def write_ntlm_user_file(state_dir: str | os.PathLike, accounts: list[tuple[str, str, str]]) -> Path:
+def write_ntlm_user_file(state_dir: str | os.PathLike, accounts: list[tuple[str, str, str]],
+                         dns_domain: str | None = None) -> Path:
     """Write the NTLM acceptor's account file and point NTLM_USER_FILE at it.
 
-    Each account gets a ``DOMAIN\\user`` line and a bare ``user`` line, since clients may send either.
+    Each account gets lines for ``DOMAIN\\user`` and bare ``user`` (and, given the DNS domain,
+    ``contoso.net\\user`` and ``user@contoso.net``), since clients may send any of them.
     """
     path = Path(state_dir) / "ntlm_users"
     lines = []
@@ -81,7 +87,10 @@ def write_ntlm_user_file(state_dir: str | os.PathLike, accounts: list[tuple[str,
             continue
         lm = binascii.hexlify(lmowfv1(password)).decode().upper()
         nt = binascii.hexlify(ntowfv1(password)).decode().upper()
-        for name in ([f"{domain}\\{user}"] if domain else []) + [user]:
+        names = ([f"{domain}\\{user}"] if domain else []) + [user]
+        if dns_domain:
+            names += [f"{dns_domain}\\{user}", f"{user}@{dns_domain}"]
+        for name in names:
             if name.lower() in seen:
                 continue
             seen.add(name.lower())

@@ -9,7 +9,8 @@
 Connections are kept alive (NTLM authenticates the connection) and use TCP_NODELAY (with Nagle's
 algorithm on, every request/response pair waited for a delayed ACK: 179 ms instead of 7 ms per call).
 
-From ``lab`` the listener uses: ``state_dir`` (NTLM account file), ``ntlm_accounts()``,
+From ``lab`` the listener uses: ``state_dir`` (NTLM account file), ``ntlm_accounts()``, optionally
+``scenario.domain`` (the DNS domain, for ``contoso.net\\user`` and UPN logons),
 ``check_password(user, password)``, ``faults`` (FaultPlan or None: http500, reset here; slow and quota in
 shells.py) and ``runtime_for(server)`` (through shells.py).
 """
@@ -37,6 +38,7 @@ MAX_HTTP_BODY = 16 * 1024 * 1024
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128   # many parallel sessions (forks x shells) connect at once
     allow_reuse_address = True
 
     def __init__(self, address, handler, listener: "WinRMListener") -> None:
@@ -251,8 +253,11 @@ class WinRMListener:
 
     def start(self) -> None:
         accounts = list(self.lab.ntlm_accounts())
-        self.accounts = AccountMap(accounts)
-        write_ntlm_user_file(self.lab.state_dir, accounts)
+        # The scenario's DNS domain, when the lab has one, adds the contoso.net\\user and UPN spellings.
+        dns_domain = getattr(getattr(self.lab, "scenario", None), "domain", None)
+        dns_domain = dns_domain if isinstance(dns_domain, str) and dns_domain else None
+        self.accounts = AccountMap(accounts, dns_domain)
+        write_ntlm_user_file(self.lab.state_dir, accounts, dns_domain)
         self.shells = acquire_manager(self.lab, self.server)
         self._httpd = _Server((self.listen, self.port), _Handler, self)
         self.port = self._httpd.server_address[1]   # port 0 asks the OS for a free port

@@ -37,7 +37,7 @@ def test_ntlm_over_http_with_message_encryption_runs_a_command(http_listener):
 
 
 def test_ntlm_identity_is_mapped_to_the_scenario_account(http_listener):
-    for user in ("lyncadmin", "LYNCADMIN", "contoso\\LyncAdmin"):
+    for user in ("lyncadmin", "LYNCADMIN", "contoso\\LyncAdmin", "contoso.net\\lyncadmin", "LyncAdmin@Contoso.net"):
         p = Protocol(endpoint(http_listener), transport="ntlm", username=user, password=PASSWORD)
         out, _, rc = run(p, "whoami")
         assert rc == 0

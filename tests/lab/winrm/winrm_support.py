@@ -83,6 +83,7 @@ def make_lab(state_dir: Path, faults: str | None = None):
         check_password=check_password,
         ntlm_accounts=lambda: [(d, u, p) for (d, u), p in ACCOUNTS.items()],
         runtime_for=lambda server: runtime,
+        scenario=SimpleNamespace(domain="contoso.net"),
         runtime=runtime,
     )
 
