@@ -1,0 +1,221 @@
+"""Get-WmiObject / Get-CimInstance: the OCS 2007 R2 MSFT_SIP* classes (on OCS servers, and on a Lync server once
+the OCS WMI Backward Compatibility Package is installed) and Win32_Product / Win32_Service on every server.
+
+Class and property names come from Microsoft's OCS 2007 R2 WMI reference (data/ocs2007r2-wmi.json); a property
+the lab has no value for is null, as an unset WMI property is.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+
+from ..errors import PSError
+from ..model import servers
+from ..model import users as U
+from . import cmdlet
+
+_WMI = Path(__file__).resolve().parent.parent / "data" / "ocs2007r2-wmi.json"
+
+
+@functools.lru_cache(maxsize=1)
+def _class_properties() -> dict[str, list[str]]:
+    with open(_WMI, encoding="utf-8") as f:
+        classes = json.load(f)["classes"]
+    out = {}
+    for name, c in classes.items():
+        props = c.get("properties") or []
+        out[name] = [p["name"] for p in props] if isinstance(props, list) else list(props)
+    return out
+
+
+def _instance(cls: str, values: dict) -> dict:
+    props = _class_properties()[cls]
+    return {p: values.get(p) for p in props}
+
+
+def _legacy_pools(ctx) -> list[dict]:
+    return list((ctx.lab.scenario.raw.get("legacy") or {}).get("pools") or [])
+
+
+def _dn(ctx, kind: str, name: str) -> str:
+    return (f"CN={{{name}}},CN={kind},CN=RTC Service,CN=Microsoft,CN=System,"
+            f"{U.domain_dn(ctx.lab.scenario.domain)}")
+
+
+def _pools(ctx, tx):
+    out = []
+    for p in _legacy_pools(ctx):
+        name = p["fqdn"].split(".")[0]
+        out.append(_instance("MSFT_SIPPoolSetting", {
+            "PoolFQDN": p["fqdn"], "PoolDisplayName": name, "PoolType": "Enterprise" if p.get("edition", "enterprise")
+            == "enterprise" else "Standard", "BackEndDBPath": f"{p.get('backend', '(local)')}\\rtc",
+            "DomainFQDN": ctx.lab.scenario.domain, "PoolMemberList": list(p.get("frontends") or []),
+            "MajorVersion": 3, "MinorVersion": 5, "SupportIMPresence": True, "SupportMeeting": True,
+            "PoolDN": U.legacy_home_server(p["fqdn"], ctx.lab.scenario.domain).split(",", 1)[1],
+            "InstanceID": "{" + U.conference_id("pool", 0) + "}"}))
+    return out
+
+
+def _servers(ctx, tx):
+    users = [d for _k, d in tx.query("user") if d["OnOcs"]]
+    out = []
+    for p in _legacy_pools(ctx):
+        for fe in p.get("frontends") or []:
+            home = U.legacy_home_server(p["fqdn"], ctx.lab.scenario.domain)
+            out.append(_instance("MSFT_SIPESServerSetting", {
+                "FQDN": fe, "ESInstalled": True, "HomeServerDN": home, "MajorVersion": 3, "MinorVersion": 5,
+                "HomeUsers": sum(1 for u in users if u["RegistrarPool"].lower() == p["fqdn"].lower()),
+                "PoolDN": home.split(",", 1)[1]}))
+    return out
+
+
+def _users(ctx, tx):
+    # OCS 2007 R2 sees the users it homes; users moved to Lync Server 2013 are no longer its to manage.
+    out = []
+    for _k, d in tx.query("user"):
+        if not d["OnOcs"]:
+            continue
+        legacy = d.get("Legacy") or {}
+        eap = tx.get("legacy_external_access_policy", legacy.get("external_access_policy") or "") or {}
+        arch = tx.get("legacy_archiving_policy", legacy.get("archiving_policy") or "") or {}
+        mp = legacy.get("meeting_policy")
+        out.append(_instance("MSFT_SIPESUserSetting", {
+            "DisplayName": d["DisplayName"], "Enabled": d["Enabled"], "HomeServerDN": d["HomeServer"],
+            "InstanceID": "{" + d["Guid"].upper() + "}", "LineURI": d["LineURI"] or None,
+            "MeetingPolicy": _dn(ctx, "Policies", mp) if mp else None, "PrimaryURI": d["SipAddress"],
+            "UserDN": d["DistinguishedName"], "EnabledForFederation": bool(eap.get("federation")),
+            "EnabledForInternetAccess": bool(eap.get("remote_access")),
+            "PublicNetworkEnabled": bool(eap.get("public_im")),
+            "ArchiveInternalCommunications": bool(arch.get("archive_internal")),
+            "ArchiveFederatedCommunications": bool(arch.get("archive_external")),
+            "EnabledForEnhancedPresence": True, "UCEnabled": bool(d["EnterpriseVoiceEnabled"]),
+            "AllowOrganizeMeetingWithAnonymousParticipants": False, "ContactType": 0}))
+    return out
+
+
+def _meeting_policies(ctx, tx):
+    return [_instance("MSFT_SIPGlobalMeetingPolicyData", {
+        "Name": p["name"], "MeetingSize": p.get("max_meeting_size"), "AllowIPAudio": p.get("allow_ip_audio"),
+        "AllowIPVideo": p.get("allow_ip_video"), "EnableDataCollaboration": p.get("enable_data_collaboration"),
+        "EnableAppDesktopSharing": p.get("app_sharing"), "DefaultPolicy": p["name"] == "Default Policy",
+        "PolicyDN": _dn(ctx, "Policies", p["name"])}) for _k, p in tx.query("legacy_meeting_policy")]
+
+
+def _location_profiles(ctx, tx):
+    return [_instance("MSFT_SIPLocationProfileData", {
+        "Name": p["name"], "Description": p.get("description"), "ProfileDN": _dn(ctx, "Location Profiles", p["name"]),
+        "NormalizationRules": [_dn(ctx, "Normalization Rules", r["name"]) for r in p.get("rules") or []],
+        "OptimizeDeviceDialing": False}) for _k, p in tx.query("legacy_location_profile")]
+
+
+def _routes(ctx, tx):
+    return [_instance("MSFT_SIPPhoneRouteData", {
+        "Name": r["name"], "TargetPhoneNumber": r["pattern"], "GatewayList": list(r.get("gateways") or []),
+        "PhoneRouteUsages": list(r.get("pstn_usages") or []), "PhoneRouteDN": _dn(ctx, "Phone Routes", r["name"])})
+        for _k, r in tx.query("legacy_voice_route")]
+
+
+def _edge(ctx, tx):
+    edge = (ctx.lab.scenario.raw.get("legacy") or {}).get("edge") or {}
+    return [_instance("MSFT_SIPEdgeProxySetting", {"EdgeProxyFQDN": edge["access_edge_fqdn"]})] if edge else []
+
+
+_OCS_CLASSES = {
+    "MSFT_SIPPoolSetting": _pools,
+    "MSFT_SIPESServerSetting": _servers,
+    "MSFT_SIPESUserSetting": _users,
+    "MSFT_SIPGlobalMeetingPolicyData": _meeting_policies,
+    "MSFT_SIPLocationProfileData": _location_profiles,
+    "MSFT_SIPPhoneRouteData": _routes,
+    "MSFT_SIPEdgeProxySetting": _edge,
+}
+
+
+def _win32(ctx, tx, cls: str):
+    doc = servers.get(tx, ctx.server.fqdn)
+    if cls == "Win32_Product":
+        return [{"IdentifyingNumber": p["IdentifyingNumber"], "Name": p["Name"], "Vendor": p["Vendor"],
+                 "Version": p["Version"], "Caption": p["Name"], "PackageName": p["PackageName"]}
+                for p in doc["Products"]]
+    return [{"Name": s["Name"], "DisplayName": s["DisplayName"], "State": s["Status"],
+             "StartMode": "Auto" if s["StartType"] == "Automatic" else s["StartType"],
+             "Status": "OK", "Started": s["Status"] == "Running"} for s in doc["Services"]]
+
+
+def _invalid_class(cls: str, cmd: str) -> PSError:
+    return PSError("Invalid class " + f'"{cls}"', f"GetWMIManagementException,Microsoft.PowerShell.Commands.{cmd}",
+                   category="InvalidType", target=cls, exception="System.Management.ManagementException")
+
+
+_COND = re.compile(r"^\s*(\w+)\s*(=|<>|!=|like)\s*(?:'((?:[^']|'')*)'|\"([^\"]*)\"|(\w+))\s*$", re.I)
+
+
+def _wql(filter_text: str, cmd: str):
+    conds = []
+    for part in re.split(r"\s+and\s+", filter_text.strip(), flags=re.I):
+        m = _COND.match(part)
+        if not m:
+            raise PSError("Invalid query " + f'"{filter_text}"',
+                          f"GetWMIManagementException,Microsoft.PowerShell.Commands.{cmd}", category="InvalidArgument",
+                          target=filter_text, exception="System.Management.ManagementException")
+        prop, op, sq, dq, bare = m.groups()
+        value = sq.replace("''", "'") if sq is not None else dq if dq is not None else bare
+        conds.append((prop, op.lower(), value))
+
+    def test(obj: dict) -> bool:
+        for prop, op, value in conds:
+            have = next((v for k, v in obj.items() if k.lower() == prop.lower()), None)
+            have_s = "" if have is None else str(have).lower()
+            want = str(value).lower()
+            if isinstance(have, bool):
+                want = {"true": "true", "false": "false", "1": "true", "0": "false"}.get(want, want)
+            if op == "=" and have_s != want:
+                return False
+            if op in ("<>", "!=") and have_s == want:
+                return False
+            if op == "like" and not re.fullmatch(re.escape(want).replace("%", ".*").replace("_", "."), have_s):
+                return False
+        return True
+
+    return test
+
+
+def _get(ctx, params, tx, cmd: str):
+    cls = str(params.get("Class") or params.get("ClassName") or "")
+    query = params.get("Query")
+    filt = params.get("Filter")
+    if query:
+        m = re.match(r"^\s*select\s+\*\s+from\s+(\w+)(?:\s+where\s+(.+))?\s*$", str(query), re.I)
+        if not m:
+            raise PSError(f'Invalid query "{query}"', f"GetWMIManagementException,Microsoft.PowerShell.Commands.{cmd}",
+                          category="InvalidArgument", target=str(query),
+                          exception="System.Management.ManagementException")
+        cls, filt = m.group(1), m.group(2)
+    canonical = next((c for c in list(_OCS_CLASSES) + ["Win32_Product", "Win32_Service"] if c.lower() == cls.lower()),
+                     None)
+    if canonical in ("Win32_Product", "Win32_Service"):
+        objs = _win32(ctx, tx, canonical)
+    elif canonical is not None:
+        # The MSFT_SIP classes are registered by OCS 2007 R2 itself, or on Lync Server 2013 by OCSWMIBC.msi.
+        if not (servers.has(tx, ctx.server.fqdn, "ocs") or servers.installed(tx, ctx.server.fqdn, servers.OCSWMIBC)):
+            raise _invalid_class(cls, cmd)
+        objs = _OCS_CLASSES[canonical](ctx, tx)
+    else:
+        raise _invalid_class(cls, cmd)
+    if filt:
+        test = _wql(str(filt), cmd)
+        objs = [o for o in objs if test(o)]
+    return objs
+
+
+@cmdlet("Get-WmiObject", requires="any")
+def get_wmi_object(ctx, params, tx):
+    return _get(ctx, params, tx, "GetWmiObjectCommand")
+
+
+@cmdlet("Get-CimInstance", requires="any")
+def get_cim_instance(ctx, params, tx):
+    return _get(ctx, params, tx, "GetCimInstanceCommand")
