@@ -34,6 +34,8 @@ CREATE_PROCESS_LINE_LIMIT = 32767
 # winrm/config/winrs and winrm/config/service defaults on Windows Server 2012.
 MAX_SHELLS_PER_USER = 30
 MAX_CONCURRENT_OPERATIONS_PER_USER = 1500
+# winrm/config/winrs IdleTimeout (ms 7200000): a shell nobody used for two hours is closed by the service.
+SHELL_IDLE_TIMEOUT = 7200.0
 # Exit code a console process gets when ended by Ctrl+C (STATUS_CONTROL_C_EXIT), as WinRS reports it.
 CTRL_C_EXIT = 0xC000013A
 
@@ -164,6 +166,7 @@ class Shell:
         self.output_streams = output_streams or "stdout stderr"
         self.client_ip = client_ip
         self.commands: dict[str, Command] = {}
+        self.last_used = time.monotonic()
         self.session = SessionInfo(user=identity.user, auth=identity.auth, can_delegate=identity.can_delegate,
                                    codepage=codepage, shell_id=self.id, client=client_ip)
 
@@ -177,6 +180,7 @@ class ShellManager:
         self.server = server
         self.max_shells_per_user = max_shells_per_user
         self.max_operations_per_user = max_operations_per_user
+        self.idle_timeout = SHELL_IDLE_TIMEOUT
         self._lock = threading.Lock()
         self._shells: dict[str, Shell] = {}
 
@@ -208,7 +212,19 @@ class ShellManager:
             shell = self._shells.get(shell_id)
         if shell is None or shell.identity.user.lower() != identity.user.lower():
             raise wsman.shell_not_found(shell_id)
+        shell.last_used = time.monotonic()
         return shell
+
+    def _reap_idle(self) -> None:
+        """Close shells idle past IdleTimeout (none of their commands running), as the WinRM service does."""
+        now = time.monotonic()
+        with self._lock:
+            idle = [s for s in self._shells.values() if now - s.last_used > self.idle_timeout
+                    and all(c.done for c in list(s.commands.values()))]
+            for shell in idle:
+                del self._shells[shell.id]
+        for shell in idle:
+            log.info("shell %s of %s closed after %.0f s idle", shell.id, shell.identity.user, self.idle_timeout)
 
     @staticmethod
     def _command(shell: Shell, command_id: str) -> Command:
@@ -249,6 +265,7 @@ class ShellManager:
             input_streams = wsman._text(body.find("rsp:InputStreams", wsman.NS))
             output_streams = wsman._text(body.find("rsp:OutputStreams", wsman.NS))
         shell = Shell(identity, codepage, input_streams, output_streams, client_ip)
+        self._reap_idle()
         with self._lock:
             owned = sum(1 for s in self._shells.values() if s.identity.user.lower() == identity.user.lower())
             if owned >= self.max_shells_per_user:

@@ -218,3 +218,19 @@ def test_many_calls_on_one_connection_are_fast(faulty):
     # Measured here: ~5 ms per command with TCP_NODELAY, ~135 ms without (so 20 commands: 0.1 s vs 2.7 s).
     assert time.monotonic() - started < 1.5
     p.close_shell(shell)
+
+
+def test_idle_shells_are_closed_and_free_the_quota(faulty, certs):
+    lab, https, http = faulty
+    https.shells.max_shells_per_user = 2
+    https.shells.idle_timeout = 0.5
+    p = basic(https, certs)
+    first = p.open_shell()
+    p.open_shell()
+    with pytest.raises(WSManFaultError):
+        p.open_shell()
+    time.sleep(0.6)
+    p.open_shell()          # the two idle shells were closed by the service
+    with pytest.raises(WSManFaultError) as info:
+        p.run_command(first, "echo", ["x"])
+    assert "the shell was not found on the server" in info.value.reason
