@@ -73,7 +73,7 @@ def _lync_class(name: str) -> str:
     if name in _KNOWN_LYNC_CLASSES:
         return _KNOWN_LYNC_CLASSES[name]
     verb, noun = name.split("-", 1)
-    return f"Microsoft.Rtc.Management.Internal.{verb}{noun.removeprefix('Cs')}Cmdlet"
+    return f"Microsoft.Rtc.Management.AD.Cmdlets.{verb}{noun.replace('Cs', 'Ocs', 1)}Cmdlet"
 
 
 def _position(raw: str) -> int | None:

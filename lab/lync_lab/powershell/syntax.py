@@ -65,7 +65,11 @@ def position_of(text: str, start: tuple[int, int], end: tuple[int, int]) -> Sour
 
 
 def _first_error(node: tree_sitter.Node) -> tree_sitter.Node | None:
-    if node.is_error or node.is_missing:
+    """The first real syntax error. The grammar sometimes reports a zero-width missing separator at the end of
+    a valid command (`Select-Object A,B`); PowerShell accepts that, so it is not an error here."""
+    if node.is_missing:
+        return None if not node.type.strip() or node.type == "command_argument_sep" else node
+    if node.is_error:
         return node
     if not node.has_error:
         return None
@@ -73,7 +77,7 @@ def _first_error(node: tree_sitter.Node) -> tree_sitter.Node | None:
         found = _first_error(child)
         if found is not None:
             return found
-    return node
+    return None
 
 
 def _describe(script: str, node: tree_sitter.Node) -> tuple[str, str]:
@@ -131,6 +135,7 @@ def parse_script(script: str) -> ParsedScript:
                 col = offset - (before.rfind(b"\n") + 1)
                 start, end = (row, col), (row, col + 1)
         raise ScriptParseError(message, fqid, position_of(script, start, end))
+    return parsed
 
 
 def _unclosed(raw: bytes, begin: int, end: int, opener: bytes, closer: bytes) -> int | None:
@@ -142,4 +147,3 @@ def _unclosed(raw: bytes, begin: int, end: int, opener: bytes, closer: bytes) ->
         elif ch == closer and stack:
             stack.pop()
     return stack[0] if stack else None
-    return parsed

@@ -1,0 +1,167 @@
+"""HostRuntime: what one modelled Windows server does with a WinRS command line.
+
+cmd.exe's view first (only powershell.exe and a few built-ins exist), then powershell.exe's switches, the
+syntax check of the script, and either the collection's envelope or an admin's script.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from .. import engine
+from ..errors import PSError
+from ..lab import CmdletContext, ServerInfo, SessionInfo
+from .binder import bind_named, BoundCall
+from .catalog import CmdletInfo, load_catalog
+from .clixml import ClixmlErrorStream
+from .commandline import (BAD_COMMAND_LINE_EXIT, CommandLineError, parse_powershell_args, program_name,
+                          split_windows_args)
+from .envelope import EnvelopeRun, is_envelope, module_not_found
+from .syntax import ScriptParseError, parse_script
+
+# Modules every Windows Server 2012 box has; "Lync" only where Lync Server 2013 is installed.
+WINDOWS_MODULES = ("Microsoft.PowerShell.Management", "Microsoft.PowerShell.Utility", "Microsoft.PowerShell.Core",
+                   "Microsoft.PowerShell.Diagnostics", "CimCmdlets", "DnsClient")
+
+
+class ProcessState:
+    """What one powershell.exe process remembers: imported modules and variables."""
+
+    def __init__(self) -> None:
+        self.imported: set[str] = set()
+        self.variables: dict[str, object] = {}
+
+
+class HostRuntime:
+    def __init__(self, lab, server: ServerInfo) -> None:
+        self.lab = lab
+        self.server = server
+        self.catalog = load_catalog()
+        self._local = threading.local()
+
+    # -- the contract ---------------------------------------------------------------------------
+    def run(self, session: SessionInfo, command_line: str, stdin, out) -> int:
+        args = split_windows_args(command_line)
+        if not args:
+            return 0
+        program = program_name(args[0])
+        if program != "powershell":
+            return self._cmd_builtin(session, program, args, command_line, out)
+        try:
+            invocation = parse_powershell_args(args[1:])
+        except CommandLineError as exc:
+            out.stderr(str(exc) + "\r\n")
+            return BAD_COMMAND_LINE_EXIT
+        self.lab.latency.powershell_start()
+        ctx = CmdletContext(self.lab, self.server, session)
+        self._local.state = ProcessState()
+        errors = ClixmlErrorStream(out)
+        try:
+            if invocation.script_from_stdin:
+                text = _decode(stdin.read(), session.codepage)
+                return self._run_lines(ctx, text, out, errors)
+            script = invocation.script or ""
+            try:
+                parsed = parse_script(script)
+            except ScriptParseError as exc:
+                errors.write_error(exc, None, exc.position, parse_error=True)
+                return 1
+            if is_envelope(script):
+                line = stdin.read().split(b"\n", 1)[0]
+                return EnvelopeRun(self, ctx, out).run(line)
+            from .pipeline import ScriptRunner
+
+            ok = ScriptRunner(self, ctx, out, errors).run(parsed)
+            return 0 if ok else 1
+        finally:
+            errors.close()
+
+    def _run_lines(self, ctx, text: str, out, errors: ClixmlErrorStream) -> int:
+        """`-Command -`: each line of standard input runs as it is read, as if typed at a prompt."""
+        from .pipeline import ScriptRunner
+
+        runner = ScriptRunner(self, ctx, out, errors)
+        ok = True
+        for line in text.replace("\r\n", "\n").split("\n"):
+            if not line.strip():
+                continue
+            try:
+                parsed = parse_script(line)
+            except ScriptParseError as exc:
+                errors.write_error(exc, None, exc.position, parse_error=True)
+                ok = False
+                continue
+            ok = runner.run(parsed)
+        return 0 if ok else 1
+
+    def _cmd_builtin(self, session: SessionInfo, program: str, args: list[str], line: str, out) -> int:
+        if program == "hostname" and len(args) == 1:
+            out.stdout(self.server.computer_name + "\r\n")
+            return 0
+        if program == "whoami" and len(args) == 1:
+            out.stdout(session.user.lower() + "\r\n")
+            return 0
+        if program == "echo":
+            rest = line.strip()[len(line.strip().split(None, 1)[0]):].strip()
+            out.stdout((rest if rest else "ECHO is on.") + "\r\n")
+            return 0
+        out.stderr(f"'{args[0]}' is not recognized as an internal or external command,\r\n"
+                   "operable program or batch file.\r\n")
+        return 1
+
+    # -- what scripts and the envelope call ------------------------------------------------------
+    @property
+    def state(self) -> ProcessState:
+        state = getattr(self._local, "state", None)
+        if state is None:
+            state = self._local.state = ProcessState()
+        return state
+
+    def import_module(self, ctx: CmdletContext, name: str) -> None:
+        """Import-Module: Lync exists only where Lync Server 2013 is installed; the latency is charged once."""
+        key = name.lower()
+        if key == "lync":
+            if not engine.server_has(ctx, "lync"):
+                raise module_not_found(name)
+            if key not in self.state.imported:
+                self.lab.latency.import_module("Lync")
+                self.state.imported.add(key)
+            return
+        if key in (m.lower() for m in WINDOWS_MODULES):
+            self.state.imported.add(key)
+            return
+        raise module_not_found(name)
+
+    def resolve(self, ctx: CmdletContext, name: str) -> CmdletInfo:
+        """The command `name` names on this server, auto-importing the Lync module as PowerShell 3.0 does."""
+        info = self.catalog.get(name)
+        if info is None:
+            raise engine.not_recognized(name)
+        if info.module == "Lync":
+            if not engine.server_has(ctx, "lync"):
+                raise engine.not_recognized(name)
+            self.import_module(ctx, "Lync")
+        return info
+
+    def invoke_bound(self, ctx: CmdletContext, bound: BoundCall) -> list:
+        return engine.invoke(ctx, bound.cmdlet.name, bound.params, bound.audit_params)
+
+    def call_cmdlet(self, ctx: CmdletContext, name: str, params: dict) -> list:
+        """`& $name @params` for an engine-implemented cmdlet: resolve, bind, invoke; binding failures audited."""
+        info = self.resolve(ctx, name)
+        try:
+            bound = bind_named(info, params)
+        except PSError as error:
+            from .binder import redact
+
+            engine.record_rejected(ctx, info.name, redact(params), error)
+            raise
+        if info.implemented_by != "engine":
+            raise PSError(f"{info.name} is not supported by the lync.migration lab in this context.",
+                          "LabNotSupported", category="NotImplemented", target=info.name,
+                          exception="System.NotSupportedException")
+        return self.invoke_bound(ctx, bound)
+
+
+def _decode(data: bytes, codepage: int) -> str:
+    return data.decode("utf-8" if codepage == 65001 else "cp437", errors="replace")
