@@ -20,8 +20,6 @@ from types import SimpleNamespace
 
 from lync_lab.faults import FaultPlan
 from lync_lab.lab import ServerInfo
-from lync_lab.winrm.certs import ensure_certificates
-from lync_lab.winrm.listener import WinRMListener
 from lync_lab.winrm.shells import codec_for
 
 PASSWORD = "Lab-Passw0rd!"
