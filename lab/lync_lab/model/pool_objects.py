@@ -92,24 +92,26 @@ def exum_doc(sip: str, display: str, kind: str, pool: str, domain: str) -> dict:
     }
 
 
+def rgs_identity(kind: str, pool: str, object_name: str) -> str:
+    """The same Response Group object gets the same identity whether seeded or copied by a cmdlet."""
+    return f"service:ApplicationServer:{pool}/{stable_guid(kind, pool, object_name)}"
+
+
 def rgs_docs(rg: dict, pool: str, domain: str) -> list[tuple[str, str, dict]]:
     """The agent group, queue and workflow of one Response Group on ``pool``: (kind, key, doc)."""
     name = rg["name"]
-    service = f"service:ApplicationServer:{pool}"
-    group_id = stable_guid("rgs_group", pool, name)
-    queue_id = stable_guid("rgs_queue", pool, name)
-    wf_id = stable_guid("rgs_workflow", pool, name)
-    group = {"Identity": f"{service}/{group_id}", "Name": f"{name} Agents", "Description": "",
+    group_name, queue_name = f"{name} Agents", f"{name} Queue"
+    group = {"Identity": rgs_identity("rgs_group", pool, group_name), "Name": group_name, "Description": "",
              "ParticipationPolicy": "Informal", "AgentAlertTime": 20, "RoutingMethod": "LongestIdle",
              "DistributionGroupAddress": None, "AgentsByUri": list(rg.get("agents", [])), "OwnerPool": pool}
-    queue = {"Identity": f"{service}/{queue_id}", "Name": f"{name} Queue", "Description": "",
+    queue = {"Identity": rgs_identity("rgs_queue", pool, queue_name), "Name": queue_name, "Description": "",
              "TimeoutThreshold": None, "OverflowThreshold": None, "AgentGroupIDList": [group["Identity"]],
              "OwnerPool": pool}
-    wf = {"Identity": f"{service}/{wf_id}", "Name": name, "Description": "", "PrimaryUri": rg["sip_address"],
-          "LineUri": rg.get("line_uri"), "DisplayNumber": None, "Active": True, "Anonymous": False,
-          "DefaultAction": f"TransferToQueue {queue['Identity']}", "Language": "en-US",
+    wf = {"Identity": rgs_identity("rgs_workflow", pool, name), "Name": name, "Description": "",
+          "PrimaryUri": rg["sip_address"], "LineUri": rg.get("line_uri"), "DisplayNumber": None, "Active": True,
+          "Anonymous": False, "DefaultAction": f"TransferToQueue {queue['Identity']}", "Language": "en-US",
           "TimeZone": "Pacific Standard Time", "OwnerPool": pool}
-    return [("rgs_group", f"{pool}/{group['Name']}", group), ("rgs_queue", f"{pool}/{queue['Name']}", queue),
+    return [("rgs_group", f"{pool}/{group_name}", group), ("rgs_queue", f"{pool}/{queue_name}", queue),
             ("rgs_workflow", f"{pool}/{name}", wf)]
 
 

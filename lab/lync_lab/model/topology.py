@@ -1,7 +1,7 @@
 """The Lync Server 2013 topology as the lab keeps it, and the lookups other parts of the lab use.
 
 Store kinds written here (keys lower-cased by the store):
-  "topology"  key "cms": {"xml": published document, "enabled_xml": document last enabled, "revision": n}
+  "topology"  key "cms": {"xml": published document, "enabled_xml": document last enabled}
   "pool"      key pool FQDN: the Get-CsPool view of each cluster of the published topology, plus
               ``legacy`` (in BackCompatSite), ``registrar``, ``site_id``, ``enabled`` (in the enabled topology)
   "site"      key site name: Get-CsSite's view
@@ -302,9 +302,8 @@ def publish(tx: Any, topo_or_xml: Topology | str, enable: bool = False) -> Topol
     Raises topology_xml.TopologyInvalid (via parse) when the document is not acceptable."""
     text = tx_xml.to_xml(topo_or_xml) if isinstance(topo_or_xml, Topology) else topo_or_xml
     topo = tx_xml.parse_topology(text)
-    doc = tx.get("topology", TOPOLOGY_KEY) or {"revision": 0, "enabled_xml": None}
-    doc = {"xml": text, "enabled_xml": text if enable else doc.get("enabled_xml"),
-           "revision": int(doc.get("revision", 0)) + 1}
+    doc = tx.get("topology", TOPOLOGY_KEY) or {"enabled_xml": None}
+    doc = {"xml": text, "enabled_xml": text if enable else doc.get("enabled_xml")}
     tx.put("topology", TOPOLOGY_KEY, doc)
     _reindex(tx, topo, doc["enabled_xml"])
     return topo

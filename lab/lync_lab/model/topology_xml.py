@@ -52,6 +52,7 @@ _ROLE_TYPE = {
     "EdgeServer": "Microsoft.Rtc.Management.Deploy.Internal.ServiceRoles.EdgeService",
     "FileStore": "Microsoft.Rtc.Management.Deploy.Internal.ServiceRoles.FileStoreService",
     "CentralMgmt": "Microsoft.Rtc.Management.Deploy.Internal.ServiceRoles.CentralMgmtService",
+    "ExternalServer": "Microsoft.Rtc.Management.Deploy.Internal.ServiceRoles.ExternalService",
 }
 # The role-specific child element (ServiceRoles namespace) and the attributes the lab reads from it.
 _ROLE_ELEMENT = {
@@ -60,6 +61,7 @@ _ROLE_ELEMENT = {
                                    "InternalSipPort", "NextHopFqdn", "FederationEnabled", "EdgeType")),
     "FileStore": ("FileStoreService", ("ShareName",)),
     "CentralMgmt": ("CentralMgmtService", ("IsActive",)),
+    "ExternalServer": ("ExternalService", ("ThrottleAsServer", "TreatAsAuthenticated", "OutboundOnly")),
 }
 SQL_ROLES = {"CentralMgmtStore", "UserStore", "ApplicationStore", "ArchivingStore", "MonitoringStore"}
 
@@ -341,11 +343,12 @@ def parse_topology(text: str | bytes) -> Topology:
             c.machines.append(mf)
         if not c.machines:
             problems.append(f"{where}: the cluster has no Machine")
-        claim(fqdn, where)
+        owner = f"{where} (ClusterId {c.site_id}/{c.number})"
+        claim(fqdn, owner)
         for mf in c.machines:
             # a single-computer pool (Standard Edition, a SQL server) carries its computer's FQDN
             if mf.lower() != fqdn.lower() or len(c.machines) > 1:
-                claim(mf, where)
+                claim(mf, owner)
         topo.clusters.append(c)
 
     sqls_el = root.find(_q("SqlInstances"))
