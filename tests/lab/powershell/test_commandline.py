@@ -35,7 +35,7 @@ def test_encoded_command_abbreviations_run_the_script(host, switches):
 
 
 def test_full_path_and_command_switch(host):
-    line = r'"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe" -NoProfile -Command "Write-Output 'a b'"'
+    line = r'''"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe" -NoProfile -Command "Write-Output 'a b'"'''
     code, sink = run(host, line)
     assert (code, sink.stdout_text) == (0, "a b\r\n")
 
