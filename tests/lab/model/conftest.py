@@ -1,25 +1,8 @@
 import pytest
 
-from lync_lab import engine
 from lync_lab.config import LabConfig
-from lync_lab.errors import PSError
-from lync_lab.lab import CmdletContext, Lab, SessionInfo
-
-
-class Shell:
-    """Calls engine.invoke the way the PowerShell layer does, as CONTOSO\\lyncadmin on one server."""
-
-    def __init__(self, lab, fqdn, session=None):
-        self.lab = lab
-        self.ctx = CmdletContext(lab, lab.server(fqdn), session or SessionInfo("CONTOSO\\lyncadmin", "ntlm"))
-
-    def __call__(self, cmdlet, **params):
-        return engine.invoke(self.ctx, cmdlet, params, dict(params))
-
-    def fails(self, cmdlet, **params) -> PSError:
-        with pytest.raises(PSError) as info:
-            self(cmdlet, **params)
-        return info.value
+from lync_lab.lab import Lab
+from model_shell import Shell
 
 
 @pytest.fixture
