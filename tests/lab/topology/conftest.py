@@ -55,3 +55,8 @@ def fe(lab_at):
         return Shell(lab_at(stage), "lync-fe01.contoso.net")
 
     return make
+
+
+@pytest.fixture
+def shell_on():
+    return Shell
