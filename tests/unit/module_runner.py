@@ -13,15 +13,16 @@ CONNECTION = {"server": "fe01.contoso.net", "username": "CONTOSO\\lyncadmin", "p
               "connection_retries": 2}
 
 
-def run_module(module, args, lync, check_mode=False, diff=False, monkeypatch=None):
-    full = dict(CONNECTION)
+def run_module(module, args, lync, check_mode=False, diff=False, monkeypatch=None, connection=None):
+    full = dict(connection or CONNECTION)
     full.update(args)
     if check_mode:
         full["_ansible_check_mode"] = True
     if diff:
         full["_ansible_diff"] = True
-    FakeSession.server = lync
-    monkeypatch.setattr(LyncModule, "session_factory", FakeSession)
+    if lync is not None:  # None: the real WinRM session (tests against the lab)
+        FakeSession.server = lync
+        monkeypatch.setattr(LyncModule, "session_factory", FakeSession)
     # Retries in tests must not sleep.
     from ansible_collections.lync.migration.plugins.module_utils.lync import invoke
     monkeypatch.setattr(invoke.RetryPolicy, "wait", lambda self, attempt: None)
