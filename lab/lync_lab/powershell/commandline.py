@@ -140,6 +140,9 @@ def parse_powershell_args(args: list[str]) -> PowerShellInvocation:
                 raise CommandLineError(
                     f"Cannot process the command because the value specified with -{'OutputFormat' if name == 'outputformat' else 'InputFormat'} "
                     "is not valid. Valid values are 'Text' and 'XML'.")
+            elif name in ("outputformat", "inputformat") and value.lower() == "xml":
+                raise CommandLineError(f"-{'OutputFormat' if name == 'outputformat' else 'InputFormat'} XML is not "
+                                       "supported by the lync.migration lab (only Text).")
             continue
         inv.switches[name] = True
         i += 1

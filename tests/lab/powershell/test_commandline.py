@@ -74,3 +74,9 @@ def test_file_switch_names_the_missing_file(host):
 def test_windows_argument_splitting_rules():
     assert split_windows_args(r'a "b c" d\"e "f\\" g') == ["a", "b c", 'd"e', "f\\", "g"]
     assert base64.b64decode(parse_powershell_args(["-e", encoded("x")]).switches["encodedcommand"]) == "x".encode("utf-16-le")
+
+
+def test_xml_formats_are_refused_clearly_rather_than_answered_as_text(host):
+    code, sink = run(host, f"powershell -OutputFormat XML -EncodedCommand {encoded('Write-Output 1')}")
+    assert code == -196608 and "is not supported by the lync.migration lab" in sink.stderr_text
+    assert sink.stdout_text == ""
