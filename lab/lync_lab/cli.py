@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--listen", default="127.0.0.1", help=argparse.SUPPRESS)
     serve.add_argument("--http-port", type=_port, default=55985, help="the Lync admin host's WinRM HTTP port")
     serve.add_argument("--https-port", type=_port, default=55986, help="the Lync admin host's WinRM HTTPS port")
+    serve.add_argument("--port-offset", type=int, default=0,
+                       help="added to every other server's scenario ports, so several labs can run on one machine")
     serve.add_argument("--latency", default="none", help="none | realistic | path to a latency YAML file")
     serve.add_argument("--time-scale", type=_time_scale, default=1.0, help="multiplies every modelled delay")
     serve.add_argument("--faults", default=None,
@@ -87,7 +89,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     config = LabConfig(
         scenario=args.scenario, stage=args.stage, state_dir=Path(args.state_dir), listen=args.listen,
-        http_port=args.http_port, https_port=args.https_port, latency=args.latency, time_scale=args.time_scale,
+        http_port=args.http_port, https_port=args.https_port, port_offset=args.port_offset, latency=args.latency, time_scale=args.time_scale,
         faults=args.faults, double_hop=args.double_hop, keep_state=args.keep)
     lab = Lab(config)
     stop = threading.Event()

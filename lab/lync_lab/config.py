@@ -14,6 +14,7 @@ class LabConfig:
     listen: str = "127.0.0.1"
     http_port: int = 55985
     https_port: int = 55986
+    port_offset: int = 0           # added to every other server's scenario ports (several labs on one machine)
     latency: str = "none"          # none | realistic | path to a latency YAML file
     time_scale: float = 1.0        # multiplies every modelled delay (0.01 = a hundred times faster)
     faults: str | None = None      # e.g. "http500=0.05,reset=0.05,slow=0.05,quota=0.05,cmdlet=0.05,seed=7"

@@ -67,10 +67,15 @@ class Lab:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.scenario = load_scenario(config.scenario)
         # --http-port/--https-port belong to the Lync admin host (the pilot pool's first Front End);
-        # every other server keeps the ports its scenario gives it.
+        # every other server keeps the ports its scenario gives it, shifted by --port-offset.
         admin = self.scenario.admin_server
+
+        def _shift(port: int | None) -> int | None:
+            return port + config.port_offset if port else port
+
         self.servers: list[ServerInfo] = [
-            replace(s, http_port=config.http_port, https_port=config.https_port) if s is admin else s
+            replace(s, http_port=config.http_port, https_port=config.https_port) if s is admin
+            else replace(s, http_port=_shift(s.http_port), https_port=_shift(s.https_port))
             for s in self.scenario.servers
         ]
         db = self.state_dir / "state.sqlite"
