@@ -194,6 +194,14 @@ def pilot_topology(scenario: Any) -> Topology:
     return topo
 
 
+def _legacy_frontends(scenario: Any, pool: str) -> list[str]:
+    """Front Ends the scenario's OCS side lists for a pool it gives no WinRM-reachable server for."""
+    for lp in ((getattr(scenario, "raw", None) or {}).get("legacy") or {}).get("pools") or []:
+        if isinstance(lp, dict) and str(lp.get("fqdn", "")).lower() == pool.lower():
+            return [str(f) for f in lp.get("frontends") or []]
+    return []
+
+
 def merge_legacy(topo: Topology, scenario: Any, edges: list[dict], internal_sip_port: int = 5061) -> Topology:
     """What Merge-CsLegacyTopology writes: BackCompatSite with the legacy pools, Mediation Servers and the given
     Edges (the Edges come only from the caller, i.e. the user input file, never from discovery)."""
@@ -205,7 +213,8 @@ def merge_legacy(topo: Topology, scenario: Any, edges: list[dict], internal_sip_
     site_id = 1 + max((s.site_id for s in topo.sites), default=0)
     topo.sites.append(Site(site_id, BACKCOMPAT_SITE_NAME, backcompat=True))
     for lp in section.get("legacy_pools", []):
-        fes = _servers(scenario, "ocs_frontend", "ocs_standard", pool=lp["fqdn"]) or [lp["fqdn"]]
+        fes = (_servers(scenario, "ocs_frontend", "ocs_standard", pool=lp["fqdn"])
+               or _legacy_frontends(scenario, lp["fqdn"]) or [lp["fqdn"]])
         cluster = _add_cluster(topo, site_id, lp["fqdn"], fes, replicate=False)
         user = _add_service(topo, site_id, "UserServices", cluster, version=OCS_2007_R2_VERSION)
         reg = _add_service(topo, site_id, "Registrar", cluster, version=OCS_2007_R2_VERSION,
