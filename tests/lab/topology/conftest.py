@@ -60,3 +60,36 @@ def fe(lab_at):
 @pytest.fixture
 def shell_on():
     return Shell
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.err: list[str] = []
+
+    def stdout(self, text: str) -> None:
+        self.out.append(text)
+
+    def stderr(self, text: str) -> None:
+        self.err.append(text)
+
+
+class _NoStdin:
+    def read(self) -> bytes:
+        return b""
+
+
+def typed(lab: Lab, server: str, script: str) -> tuple[int, str, str]:
+    """What an admin's `powershell -NonInteractive -EncodedCommand <script>` over WinRM gives: (exit, out, err)."""
+    import base64
+
+    sink = _Sink()
+    encoded = base64.b64encode(script.encode("utf-16-le")).decode()
+    code = lab.runtime_for(lab.server(server)).run(
+        ADMIN, f"powershell.exe -NoProfile -NonInteractive -EncodedCommand {encoded}", _NoStdin(), sink)
+    return code, "".join(sink.out), "".join(sink.err)
+
+
+@pytest.fixture
+def admin_types():
+    return typed
