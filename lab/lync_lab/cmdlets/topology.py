@@ -326,7 +326,12 @@ def merge_cs_legacy_topology(ctx, params, tx):
     if "TopologyXmlFileName" not in params:
         raise invalid(name, "TopologyXmlFileName is required: the merged topology is written to that file and "
                             "published with Publish-CsTopology.", category="InvalidArgument")
-    merged = topo_model.merge_legacy(topo, ctx.lab.scenario, edges, internal_sip_port=port)
+    def still_installed(fqdn: str) -> bool:
+        doc = servers.get(tx, fqdn)
+        return doc is None or servers.has(tx, fqdn, "ocs")   # servers the lab keeps no state for count as present
+
+    merged = topo_model.merge_legacy(topo, ctx.lab.scenario, edges, internal_sip_port=port,
+                                     still_installed=still_installed)
     from ..model.topology_xml import to_xml
 
     out = vfs.write_text(tx, ctx, params["TopologyXmlFileName"], to_xml(merged))

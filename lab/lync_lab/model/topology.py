@@ -194,27 +194,39 @@ def pilot_topology(scenario: Any) -> Topology:
     return topo
 
 
-def _legacy_frontends(scenario: Any, pool: str) -> list[str]:
-    """Front Ends the scenario's OCS side lists for a pool it gives no WinRM-reachable server for."""
-    for lp in ((getattr(scenario, "raw", None) or {}).get("legacy") or {}).get("pools") or []:
-        if isinstance(lp, dict) and str(lp.get("fqdn", "")).lower() == pool.lower():
-            return [str(f) for f in lp.get("frontends") or []]
-    return []
+def legacy_side(scenario: Any) -> tuple[list[dict], list[str]]:
+    """The OCS 2007 R2 pools ({fqdn, frontends}) and Mediation Servers, as the OCS side (its WMI provider, AD)
+    knows them: the scenario's legacy: section, else the topology: section and the servers list."""
+    raw = getattr(scenario, "raw", None) or {}
+    legacy = raw.get("legacy") or {}
+    pools = []
+    for lp in legacy.get("pools") or section_of(scenario).get("legacy_pools", []):
+        fes = (list(lp.get("frontends") or [])
+               or _servers(scenario, "ocs_frontend", "ocs_standard", pool=lp["fqdn"]) or [lp["fqdn"]])
+        pools.append({"fqdn": lp["fqdn"], "frontends": fes})
+    mediation = list(legacy.get("mediation") or _servers(scenario, "ocs_mediation"))
+    return pools, mediation
 
 
-def merge_legacy(topo: Topology, scenario: Any, edges: list[dict], internal_sip_port: int = 5061) -> Topology:
+def merge_legacy(topo: Topology, scenario: Any, edges: list[dict], internal_sip_port: int = 5061,
+                 still_installed: Any = None) -> Topology:
     """What Merge-CsLegacyTopology writes: BackCompatSite with the legacy pools, Mediation Servers and the given
-    Edges (the Edges come only from the caller, i.e. the user input file, never from discovery)."""
-    section = section_of(scenario)
+    Edges (the Edges come only from the caller, i.e. the user input file, never from discovery).
+
+    ``still_installed(fqdn) -> bool`` leaves out OCS servers that have been uninstalled (a re-run at the end of
+    the migration), and pools none of whose Front Ends remain."""
     topo = copy.deepcopy(topo)
+    keep = still_installed or (lambda _fqdn: True)
     old = topo.backcompat_site()
     if old:
         topo.remove_site(old.site_id)   # a re-run of the merge replaces the legacy view
     site_id = 1 + max((s.site_id for s in topo.sites), default=0)
     topo.sites.append(Site(site_id, BACKCOMPAT_SITE_NAME, backcompat=True))
-    for lp in section.get("legacy_pools", []):
-        fes = (_servers(scenario, "ocs_frontend", "ocs_standard", pool=lp["fqdn"])
-               or _legacy_frontends(scenario, lp["fqdn"]) or [lp["fqdn"]])
+    pools, mediation = legacy_side(scenario)
+    for lp in pools:
+        fes = [f for f in lp["frontends"] if keep(f)]
+        if not fes:
+            continue
         cluster = _add_cluster(topo, site_id, lp["fqdn"], fes, replicate=False)
         user = _add_service(topo, site_id, "UserServices", cluster, version=OCS_2007_R2_VERSION)
         reg = _add_service(topo, site_id, "Registrar", cluster, version=OCS_2007_R2_VERSION,
@@ -222,7 +234,9 @@ def merge_legacy(topo: Topology, scenario: Any, edges: list[dict], internal_sip_
         _add_service(topo, site_id, "WebServices", cluster, version=OCS_2007_R2_VERSION)
         _add_service(topo, site_id, "ApplicationServer", cluster, version=OCS_2007_R2_VERSION,
                      depends=[("Default", reg.key)])
-    for med in _servers(scenario, "ocs_mediation"):
+    for med in mediation:
+        if not keep(med):
+            continue
         cluster = _add_cluster(topo, site_id, med, [med], replicate=False)
         _add_service(topo, site_id, "MediationServer", cluster, version=OCS_2007_R2_VERSION)
     for edge in edges:

@@ -80,3 +80,15 @@ def test_files_are_per_server(lab_at, shell_on):
     assert fe01("Get-Content", Path="c:\\X.TXT") == ["one", "two"]
     ocs = shell_on(lab, "ocs-fe01.contoso.net")
     assert ocs.fails("Get-Content", Path="C:\\x.txt").category == "ObjectNotFound"
+
+
+def test_merge_rerun_leaves_out_uninstalled_ocs_servers(fe):
+    sh = fe(10)
+    with sh.tx() as tx:     # Phase 10 uninstalls OCS 2007 R2 from the legacy Front End
+        doc = servers.get(tx, "ocs-fe01.contoso.net")
+        doc["Products"] = [p for p in doc["Products"] if not p["Name"].startswith(servers.OCS_PREFIX)]
+        servers.put(tx, doc)
+    sh("Merge-CsLegacyTopology", TopologyXmlFileName="remerge.xml")
+    xml = "\n".join(sh("Get-Content", Path="remerge.xml"))
+    assert 'Fqdn="pool01.contoso.net"' not in xml
+    assert 'Fqdn="ocs-med01.contoso.net"' in xml        # still installed, still merged
