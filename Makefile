@@ -23,6 +23,9 @@ LAB_HTTPS_PORT ?= 55986
 
 PYTEST_ARGS ?=
 
+# Longer suites and ecosystem checks live in their own files: bench, reliability, molecule, AWX, phases.
+-include mk/*.mk
+
 .PHONY: help venv lab lab-stop demo test unit lab-tests integration sanity lint clean
 
 help:
