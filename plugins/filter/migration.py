@@ -174,6 +174,27 @@ def move_identity(user):
     return user.get("identity") or user.get("sip_address")
 
 
+def name_results(results, users):
+    """cs_user_move results with ``identity`` set to the name the plan knows the user by.
+
+    A rollback moves users by SIP address (what the journal proves); the report and the console still
+    show the name the wave used. ``users`` are dicts with ``sip_address`` and ``identity``.
+    """
+    names = {}
+    for user in users or []:
+        sip, name = user.get("sip_address"), user.get("identity")
+        if sip and name:
+            names[sip.lower()] = name
+    out = []
+    for result in results or []:
+        result = dict(result)
+        sip = result.get("sip_address")
+        if sip and sip.lower() in names:
+            result["identity"] = names[sip.lower()]
+        out.append(result)
+    return out
+
+
 def move_line(result):
     """One line per user for the console: ``identity <sip>: from -> to: outcome (error)``."""
     identity = result.get("identity") or ""
@@ -250,6 +271,7 @@ class FilterModule(object):
             "csv_safe": csv_safe,
             "users_csv": users_csv,
             "move_line": move_line,
+            "name_results": name_results,
             "move_identity": move_identity,
             "journal_moves": journal_moves,
             "verify_line": verify_line,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -48,8 +49,29 @@ class RunningLab:
         return [e for e in self.audit()[since:] if str(e.get("cmdlet", "")).startswith("Move-")]
 
 
+LAB_PORTS = (55985, 55986, 55989, 55990, 55991, 55992, 55993, 55994, 55995, 55996, 55997, 55998)
+
+
+def _ports_free() -> bool:
+    for port in LAB_PORTS:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory) -> RunningLab:
+    """lync-lab serve (contoso-small, stage 6) on the inventory's ports, stopped at the end of the session."""
+    # The inventory names fixed ports; another lab (a previous run still closing, `make lab`) must go first.
+    deadline = time.monotonic() + 90
+    while not _ports_free():
+        if time.monotonic() > deadline:
+            pytest.fail("the lab's ports (55985-55998) stay in use; stop the other lync-lab (make lab-stop)")
+        time.sleep(0.5)
     state_dir = tmp_path_factory.mktemp("lab-state")
     log = state_dir / "lab.log"
     lync_lab = VENV_BIN / "lync-lab"
