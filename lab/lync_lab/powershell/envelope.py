@@ -24,6 +24,8 @@ from .values import Hashtable, PSCredential, to_ps_string
 # two in step, so a change to the script needs its new hash here.
 KNOWN_ENVELOPE_SHA256: set[str] = {
     "5705c7c9888bdc2f18defe838208473fd859f5ddd00cfbdfe734e5723a74930f",
+    # + Set-Content/Get-Content, and strings (Get-CsTopology -AsXml, Get-Content) returned as strings
+    "19f970825140a7b18b5d814e3de6c878d00519056454a47c0f92301c1f484306",
 }
 
 ENVELOPE_MODULES = ("Lync",)
@@ -31,7 +33,7 @@ ALLOWED_CMDLET = re.compile(
     r"^(Get|Set|New|Remove|Grant|Revoke|Move|Merge|Import|Export|Enable|Disable|Install|Publish|Invoke|Test|Start"
     r"|Stop|Update|Backup)-Cs[A-Za-z]+$", re.IGNORECASE)
 ALLOWED_EXTRA = ("Get-WinEvent", "Get-Service", "Start-Service", "Stop-Service", "Set-Service", "Get-WmiObject",
-                 "Get-CimInstance", "Get-HotFix")
+                 "Get-CimInstance", "Get-HotFix", "Set-Content", "Get-Content")
 
 
 def envelope_sha256(text: str) -> str:
@@ -156,6 +158,10 @@ class EnvelopeRun:
         emitted = self.host.call_cmdlet(self.ctx, name, params)
         result = []
         for obj in emitted:
+            if isinstance(obj, str):
+                # `if($x -is [string]){[string]::Copy($x)}`: a string travels as itself, not as its properties
+                result.append(obj)
+                continue
             result.append({k: normalise(v) for k, v in properties_of(obj) if wanted is None or k.lower() in wanted})
         return result
 

@@ -39,14 +39,14 @@ if($q.credential){$cr=New-Object Management.Automation.PSCredential($q.credentia
 }catch{W @{fatal=(E $_)};exit 1}
 W @{ready=$true;computer=$env:COMPUTERNAME;ps=[string]$PSVersionTable.PSVersion}
 $ok='^(Get|Set|New|Remove|Grant|Revoke|Move|Merge|Import|Export|Enable|Disable|Install|Publish|Invoke|Test|Start|Stop|Update|Backup)-Cs[A-Za-z]+$'
-$more=@('Get-WinEvent','Get-Service','Start-Service','Stop-Service','Set-Service','Get-WmiObject','Get-CimInstance','Get-HotFix')
+$more=@('Get-WinEvent','Get-Service','Start-Service','Stop-Service','Set-Service','Get-WmiObject','Get-CimInstance','Get-HotFix','Set-Content','Get-Content')
 foreach($k in @($q.calls)){try{$n=[string]$k.cmdlet
 if($n -notmatch $ok -and $n -notin $more){throw "cmdlet not allowed: $n"}
 $p=@{};if($k.params){$p=H $k.params}
 if($k.pass_credential -and $cr){$p['Credential']=$cr}
 $s=@($k.select)
-$r=@(foreach($x in @(& $n @p)){$d=[ordered]@{}
-foreach($y in $x.PSObject.Properties){if($null -eq $k.select -or $y.Name -in $s){$d[$y.Name]=N $y.Value}};$d})
+$r=@(foreach($x in @(& $n @p)){if($x -is [string]){[string]::Copy($x)}else{$d=[ordered]@{}
+foreach($y in $x.PSObject.Properties){if($null -eq $k.select -or $y.Name -in $s){$d[$y.Name]=N $y.Value}};$d}})
 W @{id=$k.id;ok=$true;objects=$r}}catch{W @{id=$k.id;ok=$false;error=(E $_)}}}
 W @{done=$true}
 """
