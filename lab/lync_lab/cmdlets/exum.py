@@ -79,5 +79,5 @@ def grant_cs_ou_permission(ctx, params, tx):
             grants.append(entry)
     tx.meta_put("ou_permissions", grants)
     if params.get("WhatIf"):
-        return [what_if(name := "Grant-CsOuPermission", str(params["OU"]))]
+        return [what_if("Grant-CsOuPermission", str(params["OU"]))]
     return []

@@ -11,7 +11,6 @@ import io
 import json
 import zipfile
 
-from ..engine import what_if
 from ..errors import PSError
 from ..model import pool_objects, servers, vfs
 from ..model import topology as topo_model

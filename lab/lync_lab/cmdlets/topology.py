@@ -72,7 +72,7 @@ def _publish_checks(tx, old, new) -> list[str]:
 @cmdlet("Publish-CsTopology", requires="lync")
 def publish_cs_topology(ctx, params, tx):
     if params.get("FinalizeUninstall"):
-        topo = require_topology(tx, "Publish-CsTopology")
+        require_topology(tx, "Publish-CsTopology")   # nothing to finalise: the lab models no uninstall
         return [what_if("Publish-CsTopology", "FinalizeUninstall")] if params.get("WhatIf") else []
     if "Document" in params:
         text = params["Document"] if isinstance(params["Document"], str) else str(params["Document"])
