@@ -230,11 +230,12 @@ def seed_stage(tx: Any, scenario: Any, stage: int, topo: Any) -> None:
 
     if topo is None:
         return
-    # CMS-wide settings exist once there is a CMS (Phase 3). Federation goes through the legacy Edge from
-    # Phase 5 on (configured on the OCS side, so AllowFederatedUsers is already on once merged) and through the
-    # Lync Edge from Phase 8 on.
+    # CMS-wide settings exist once there is a CMS (Phase 3).
     access = dict(ACCESS_EDGE_DEFAULT)
-    if stage >= 6:
+    # The CMS's access Edge settings govern Lync Edges; during the pilot (Phases 5-7) federation runs through the
+    # legacy Edge with its own OCS settings, and the guide turns them on in Lync only at P8.1.h
+    # (Set-CsAccessEdgeConfiguration), so they stay at their defaults until Phase 8.
+    if stage >= 9:
         access.update(AllowFederatedUsers=True, AllowOutsideUsers=True)
     put_cms_config(tx, "AccessEdgeConfiguration", access)
     put_cms_config(tx, "WebServiceConfiguration", dict(WEB_SERVICE_DEFAULT))

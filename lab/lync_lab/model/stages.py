@@ -52,15 +52,14 @@ def _seed_servers(tx, scenario, stage: int) -> None:
             servers.install(tx, info.fqdn, servers.product(f"{servers.OCS_PREFIX}, {role[4:].title()} Server", "ocs",
                                                            "Setup.msi"))
         elif role == "lync_frontend" and stage >= 4:
-            # Phase 3 installed Lync; the Front End service first starts at the end of Phase 3's rehearsal
-            # (Start-CsWindowsService), and only then does the User Replicator sync AD (event 30024).
-            running = "Running" if stage >= 5 else "Stopped"
+            # Phase 3 installed Lync and started its services (P3.4; its exit: "the pilot pool is published,
+            # installed and running"); the Front End's first start ran the User Replicator's sync (event 30024).
             servers.install(tx, info.fqdn, servers.product(servers.LYNC_CORE, "lync", "OCSCore.msi"))
             servers.install(tx, info.fqdn, servers.product(servers.LYNC_FRONTEND, "lync", "Server.msi"),
-                            servers.LYNC_FRONTEND_SERVICES, status=running)
-            if stage >= 5:
+                            servers.LYNC_FRONTEND_SERVICES, status="Running")
+            servers.user_replication_completed(tx, info.fqdn, scenario.domain, servers.SEED_TIME)
+            if stage >= 5:    # Phase 4 (P4.1) installed the WMI Backward Compatibility Package
                 servers.install(tx, info.fqdn, servers.product(servers.OCSWMIBC, "wmibc", "OCSWMIBC.msi"))
-                servers.user_replication_completed(tx, info.fqdn, scenario.domain, servers.SEED_TIME)
         elif role == "lync_edge" and stage >= 8:
             servers.install(tx, info.fqdn, servers.product(servers.LYNC_CORE, "lync", "OCSCore.msi"))
             servers.install(tx, info.fqdn, servers.product(servers.LYNC_EDGE, "lync", "Server.msi"),

@@ -34,7 +34,16 @@ def test_services_and_replication_event(make_lab):
     lab = make_lab(4)
     fe = Shell(lab, "lync-fe01.contoso.net")
     [svc] = fe("Get-Service", Name="RTCSRV")
-    assert svc["DisplayName"] == "Lync Server Front-End" and svc["Status"] == "Stopped"
+    # Phase 3 (P3.4) started the services: a stage-4 Front End runs and has synchronised users once.
+    assert svc["DisplayName"] == "Lync Server Front-End" and svc["Status"] == "Running"
+    assert fe("Get-WinEvent", FilterHashtable={"LogName": "Lync Server", "ProviderName": "LS User Replicator",
+                                               "Id": 30024}, MaxEvents=1)
+    # A Front End that has never started (Lync just installed) has no such event until its first start.
+    fe("Stop-Service", Name="RTCSRV")
+    with lab.store.transaction() as tx:
+        doc = tx.get("server", "lync-fe01.contoso.net")
+        doc["Events"] = [e for e in doc["Events"] if e.get("Id") != 30024]
+        tx.put("server", "lync-fe01.contoso.net", doc)
     err = fe.fails("Get-WinEvent", FilterHashtable={"LogName": "Lync Server", "ProviderName": "LS User Replicator",
                                                     "Id": 30024})
     assert err.message == "No events were found that match the specified selection criteria."

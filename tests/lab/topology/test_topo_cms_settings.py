@@ -33,13 +33,15 @@ def test_ad_preparation_order(fe):
     assert sh("Get-CsAdForest") == ["FOREST_NOT_READY"]
 
 
-def test_stage_4_replica_is_not_up_to_date_until_the_front_end_starts(fe):
+def test_stage_4_replica_reads_false_until_replication_runs_and_needs_its_agent(fe):
     sh = fe(4)
     rows = sh("Get-CsManagementStoreReplicationStatus")
+    # just after Phase 3's publish: the first reading of False the guide calls normal
     assert [(r["ReplicaFqdn"], r["UpToDate"]) for r in rows] == [("lync-fe01.contoso.net", False)]
-    sh("Invoke-CsManagementStoreReplication")           # the replica agent is not running yet
+    assert {s["Status"] for s in sh("Get-CsWindowsService")} == {"Running"}    # Phase 3 started them (P3.4)
+    sh("Stop-CsWindowsService")
+    sh("Invoke-CsManagementStoreReplication")           # the replica agent is not running
     assert sh("Get-CsManagementStoreReplicationStatus")[0]["UpToDate"] is False
-    assert {s["Status"] for s in sh("Get-CsWindowsService")} == {"Stopped"}
     sh("Start-CsWindowsService")
     assert {s["Status"] for s in sh("Get-CsWindowsService")} == {"Running"}
     row = sh("Get-CsManagementStoreReplicationStatus", ReplicaFqdn="lync-fe01.contoso.net")[0]
@@ -70,8 +72,9 @@ def sh_cms(sh):
 
 
 def test_access_edge_configuration(fe):
-    assert fe(5)("Get-CsAccessEdgeConfiguration")[0]["AllowFederatedUsers"] is False
-    sh = fe(6)
+    # Phase 5 routes federation through the legacy Edge (OCS settings); Lync's own are turned on at P8.1.h.
+    assert fe(6)("Get-CsAccessEdgeConfiguration")[0]["AllowFederatedUsers"] is False
+    sh = fe(9)
     cfg = sh("Get-CsAccessEdgeConfiguration")[0]
     assert cfg["AllowFederatedUsers"] is True and cfg["RoutingMethod"] == "UseDnsSrvRouting"
     sh("Set-CsAccessEdgeConfiguration", AllowOutsideUsers=False, WhatIf=True)
