@@ -40,8 +40,6 @@ def test_guide_rgs_and_pool_commands(lab_at, admin_types):
     assert (code, out) == (0, "True\r\n"), err
 
 
-@pytest.mark.xfail(strict=True, reason="Set-Content/Get-Content/Add-Content are implemented (cmdlets/files.py) but not "
-                   "yet in data/windows-cmdlets.json, so the PowerShell layer does not resolve them")
 def test_topology_xml_to_a_file_and_back(lab_at, admin_types):
     lab = lab_at(5)
     code, out, err = admin_types(lab, "lync-fe01.contoso.net", "Get-CsTopology -AsXml | Set-Content -Path topo.xml")
