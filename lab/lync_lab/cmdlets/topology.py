@@ -94,6 +94,10 @@ def publish_cs_topology(ctx, params, tx):
                       target=source, exception="Microsoft.Rtc.Management.Deployment.DeploymentException")
     if params.get("BackupFileName") and old is not None:
         vfs.write_text(tx, ctx, params["BackupFileName"], topo_model.current_xml(tx))
+    if old is None and not params.get("WhatIf"):
+        from ..model.cms_bootstrap import create_cms
+
+        create_cms(tx)    # the first publish creates the CMS (Install-CsDatabase -CentralManagementDatabase)
     published = topo_model.publish(tx, text, enable=False)
     from .replication import topology_changed
 
