@@ -15,8 +15,8 @@ options:
     description:
       - Host name or address of the Lync Server 2013 server (or OCS 2007 R2 server) to run the cmdlets on.
       - Taken from C(ansible_host) (else the inventory name) when the task targets an inventory host.
-      - Required when the module runs with explicit options, for example from C(hosts: localhost) with
-        C(module_defaults: group/lync.migration.lync).
+      - "Required when the module runs with explicit options, for example from C(hosts: localhost) with
+        C(module_defaults: group/lync.migration.lync)."
     type: str
   port:
     description:

@@ -13,7 +13,8 @@ description:
   - Reads the policy with C(Get-CsConferencingPolicy), and changes only what differs with
     C(Set-CsConferencingPolicy); creates it with C(New-CsConferencingPolicy) when it does not exist.
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -37,6 +38,7 @@ attributes:
     support: full
     description: The policy's settings before and after.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the Lync server over WinRM.
 """

@@ -15,7 +15,8 @@ description:
   - Use it for phase gates and verifications that no dedicated module covers, for example
     C(Get-CsConferenceDirectory) or the OCS 2007 R2 WMI class C(MSFT_SIPESUserSetting).
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -38,7 +39,9 @@ attributes:
     description: Read-only.
   diff_mode:
     support: none
+    description: Reads only; there is no state to compare.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the server over WinRM.
 """

@@ -13,7 +13,8 @@ description:
   - Runs C(Get-CsPool). After Merge-CsLegacyTopology the OCS 2007 R2 pools appear in the BackCompatSite and are
     reported with RV(pools[].legacy=true).
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -26,7 +27,9 @@ attributes:
     description: Read-only.
   diff_mode:
     support: none
+    description: Reads only; there is no state to compare.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the Lync server over WinRM.
 """

@@ -13,7 +13,8 @@ description:
   - Runs C(Get-CsManagementStoreReplicationStatus) and reports which replicas are not up to date, the check the
     migration guide asks for after each topology change (for example Phase 7's validation of the Edge).
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options: {}
@@ -23,7 +24,9 @@ attributes:
     description: Read-only.
   diff_mode:
     support: none
+    description: Reads only; there is no state to compare.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the Lync server over WinRM.
 """

@@ -16,7 +16,8 @@ description:
     Names with leading or trailing spaces, empty names and names with control characters are reported as
     malformed and never trimmed, because Lync cannot move such users and the trimmed name may be someone else.
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -47,7 +48,9 @@ attributes:
     description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Reads only; there is no state to compare.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the Lync server over WinRM.
 notes:

@@ -22,7 +22,8 @@ description:
     retried up to O(connection_retries) times, each time after re-reading the user's Registrar pool, so no
     user is moved twice. The task fails after all users were processed if any user failed.
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -76,6 +77,7 @@ attributes:
     support: full
     description: Registrar pool of each user before and after.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the Lync server over WinRM.
 notes:

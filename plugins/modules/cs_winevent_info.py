@@ -12,9 +12,10 @@ short_description: Read Windows event log entries from a Lync or OCS server
 description:
   - Runs C(Get-WinEvent -FilterHashtable) with the given log, provider and event ID, for example to find
     LS User Replicator event 30024 (initial user replication completed, migration guide P6.1).
-  - "No events found" is an empty result, not an error.
+  - No events found is an empty result, not an error.
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -39,7 +40,9 @@ attributes:
     description: Read-only.
   diff_mode:
     support: none
+    description: Reads only; there is no state to compare.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the server over WinRM.
 """
