@@ -4,7 +4,7 @@ Only PyPI is reachable from our machines and CI, not Galaxy, so the collection i
 community package, which ships it: the wheel is downloaded once (about 54 MB, no dependencies installed) and
 only ansible_collections/awx/awx (about 1 MB) is extracted into the repository's collections path.
 
-    python tests/awx/install_awx_collection.py            # -> .ansible/collections/ansible_collections/awx/awx
+    python tests/awx/install_awx_collection.py            # -> .ansible/awx-collections/ansible_collections/awx/awx
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 # ansible 12.3.0 is the newest release that installs on Python 3.11; it carries awx.awx 24.6.1.
 ANSIBLE_PACKAGE = "ansible==12.3.0"
 AWX_VERSION = "24.6.1"
-DEFAULT_COLLECTIONS = REPO / ".ansible" / "collections"
+DEFAULT_COLLECTIONS = REPO / ".ansible" / "awx-collections"
 PREFIX = "ansible_collections/awx/awx/"
 
 
