@@ -17,7 +17,9 @@ description:
   - Identities that are not found, ambiguous or not well formed (leading or trailing spaces, empty, control
     characters) fail the task before any user is moved, with one message listing each, unless
     O(on_invalid=skip).
-  - Many moves share one PowerShell process (O(batch_size)) and batches run in O(parallelism) WinRM shells.
+  - Many moves share one PowerShell process (at most O(batch_size); batches get smaller near the end so every
+    shell finishes together) and batches run in several WinRM shells at once (O(parallelism)); with
+    O(parallelism=auto) the module finds how many moves the pool serves at once and keeps it busy.
     One user's failure does not stop the others. Transient failures (busy SQL back end, lost connection) are
     retried up to O(connection_retries) times, each time after re-reading the user's Registrar pool, so no
     user is moved twice. The task fails after all users were processed if any user failed.
@@ -45,13 +47,22 @@ options:
     choices: [archiving, conferencing, dial_plan, external_access, presence, voice]
     default: []
   batch_size:
-    description: Moves sent in one request to one PowerShell process (1 to 1000).
+    description:
+      - Most moves sent in one request to one PowerShell process (1 to 1000). The Lync module is imported once
+        per process, so bigger batches pay it less often; a lost connection leaves at most one batch's
+        outcome to re-read.
     type: int
     default: 100
   parallelism:
-    description: WinRM shells used at once (1 to 25; the server allows 30 per user by default).
-    type: int
-    default: 4
+    description:
+      - WinRM shells moving users at once, 1 to 25 (the server allows 30 per user by default), or C(auto).
+      - C(auto) starts with 4 shells and doubles while throughput grows; when moves start to wait in the
+        pool's queue (they take longer than the fastest seen) it keeps as many shells as the pool serves
+        (Little's law) plus enough to cover PowerShell start-up, and it backs off by 30% when the server
+        answers busy (transient SQL or quota errors).
+      - Reads (C(Get-CsUser) for each identity) use 8 shells with C(auto).
+    type: str
+    default: auto
   journal:
     description:
       - Path of a JSON-lines file on the controller. Each user's outcome (identity, sip_address, from, to,
@@ -115,6 +126,12 @@ results:
     outcome: {description: moved, unchanged, would_move, failed or skipped, type: str}
     error: {description: "The error (message, fqid, category, target) or null", type: dict}
     attempts: {description: How many times the move was sent, type: int}
+performance:
+  description: How the moves ran (not in check mode).
+  returned: when users were moved
+  type: dict
+  sample: {seconds: 512.3, moved_per_second: 19.5, peak_shells: 25, parallelism: auto,
+           limit_changes: [[3.2, 8, growing], [6.9, 16, growing]]}
 summary:
   description: Counts per outcome.
   returned: always
@@ -132,11 +149,14 @@ from ansible_collections.lync.migration.plugins.module_utils.lync.identity impor
     same_fqdn,
     split_identities,
 )
-from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import MAX_PARALLEL_SHELLS
+from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import (
+    MAX_PARALLEL_SHELLS,
+    AdaptiveConcurrency,
+)
 from ansible_collections.lync.migration.plugins.module_utils.lync.journal import MoveJournal
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
 from ansible_collections.lync.migration.plugins.module_utils.lync.users import (
-    chunks,
+    USER_PROPERTIES,
     find_pool,
     lookup_users,
     read_pools,
@@ -152,6 +172,12 @@ EXCLUDE_SWITCHES = {
     "voice": "ExcludeVoicePolicy",
 }
 OUTCOMES = ("moved", "unchanged", "failed", "would_move", "skipped")
+# With parallelism=auto, identity reads (no pool capacity limit) use this many shells.
+AUTO_READ_PARALLELISM = 8
+# From this many identities on, users are read with one Get-CsUser (every user) and SIP addresses matched
+# here: one paged directory query instead of thousands of lookups; other identity forms are still looked up
+# one by one, so Lync's own resolution decides them.
+BULK_READ_THRESHOLD = 1000
 
 
 def error_dict(message, category="NotSpecified", fqid="", target=None):
@@ -162,11 +188,29 @@ def error_from_cmdlet(error):
     return {"message": error.message, "fqid": error.fqid, "category": error.category, "target": error.target}
 
 
+def parse_parallelism(value):
+    """``"auto"`` or an int; ValueError for anything else."""
+    text = str(value).strip().lower()
+    if text == "auto":
+        return "auto"
+    return int(text)
+
+
+def read_parallelism(params):
+    return AUTO_READ_PARALLELISM if params["parallelism"] == "auto" else params["parallelism"]
+
+
 def check_options(params):
-    """The first problem with the options, as (option, message naming the fix), or None."""
+    """The first problem with the options, as (option, message naming the fix), or None. Normalises
+    ``parallelism`` to "auto" or an int."""
     if not 1 <= params["batch_size"] <= 1000:
         return ("batch_size", "batch_size must be between 1 and 1000, got %d" % params["batch_size"])
-    if not 1 <= params["parallelism"] <= MAX_PARALLEL_SHELLS:
+    try:
+        params["parallelism"] = parse_parallelism(params["parallelism"])
+    except (TypeError, ValueError):
+        return ("parallelism", "parallelism must be auto or a number of shells between 1 and %d, got %r"
+                % (MAX_PARALLEL_SHELLS, params["parallelism"]))
+    if params["parallelism"] != "auto" and not 1 <= params["parallelism"] <= MAX_PARALLEL_SHELLS:
         return ("parallelism", "parallelism must be between 1 and %d (WinRM allows 30 shells per user), got %d"
                 % (MAX_PARALLEL_SHELLS, params["parallelism"]))
     if not params["target_pool"] or identity_problem(params["target_pool"]):
@@ -223,7 +267,7 @@ def plan_moves(module, params):
     if problem:
         module.fail_json(msg=problem)
     good, malformed = split_identities(params["identities"])
-    found, not_found, ambiguous, errors = lookup_users(module, good, params["batch_size"], params["parallelism"])
+    found, not_found, ambiguous, errors = read_users(module, good, params)
     by_identity = {}
     for item in malformed:
         by_identity[item["identity"]] = error_dict("malformed identity: %s" % item["reason"], "InvalidArgument")
@@ -250,6 +294,95 @@ def plan_moves(module, params):
     return entries, invalid, target
 
 
+def read_users(module, identities, params):
+    """lookup_users, with one bulk Get-CsUser for SIP addresses when there are many identities."""
+    found = {}
+    rest = list(identities)
+    if len(identities) >= BULK_READ_THRESHOLD:
+        result = module.run_calls([Call("Get-CsUser", {}, select=USER_PROPERTIES)])[0]
+        if result.ok:
+            by_sip = {}
+            for obj in result.objects:
+                sip = str(obj.get("SipAddress") or "").lower()
+                if sip:
+                    by_sip[sip] = obj
+            rest = []
+            for identity in identities:
+                obj = by_sip.get(identity.lower()) if identity.lower().startswith("sip:") else None
+                if obj is not None:
+                    found[identity] = obj
+                else:
+                    rest.append(identity)
+        # else: the bulk read failed (e.g. busy); the lookups below read everyone one by one
+    more, not_found, ambiguous, errors = lookup_users(module, rest, params["batch_size"], read_parallelism(params))
+    found.update(more)
+    return found, not_found, ambiguous, errors
+
+
+class Progress:
+    """Per-batch progress for the operator: users done, failed, remaining, rate, shells.
+
+    Written as JSON lines to a file in $LYNC_MIGRATION_PROGRESS_DIR when set (the lync.migration.lync_progress
+    callback plugin sets it and shows the lines while the task runs, in AWX too); always kept for the
+    module's ``performance`` result."""
+
+    ENV = "LYNC_MIGRATION_PROGRESS_DIR"
+    INTERVAL = 1.0   # seconds between lines, so 10,000 small batches do not flood the output
+
+    def __init__(self, total, target, clock=None):
+        import os
+        import time
+        self._clock = clock or time.monotonic
+        self.started = self._clock()
+        self.total = total
+        self.target = target
+        self.moved = 0
+        self.failed = 0
+        self._last_line = None
+        self._file = None
+        directory = os.environ.get(self.ENV)
+        if directory and os.path.isdir(directory):
+            try:
+                self._file = open(os.path.join(directory, "cs_user_move-%d.jsonl" % os.getpid()), "a")
+            except (IOError, OSError):
+                self._file = None   # progress is a convenience; never fail the moves for it
+
+    def user_done(self, outcome):
+        if outcome == "moved":
+            self.moved += 1
+        elif outcome == "failed":
+            self.failed += 1
+
+    def line(self, shells=None, limit=None, final=False):
+        elapsed = max(self._clock() - self.started, 1e-6)
+        done = self.moved + self.failed
+        return {"target": self.target, "total": self.total, "moved": self.moved, "failed": self.failed,
+                "remaining": self.total - done, "seconds": round(elapsed, 1),
+                "per_second": round(self.moved / elapsed, 2), "shells": shells, "limit": limit, "final": final}
+
+    def batch_done(self, stats):
+        now = self._clock()
+        if self._last_line is not None and now - self._last_line < self.INTERVAL:
+            return
+        self._last_line = now
+        self._write(self.line(stats.get("shells"), stats.get("limit")))
+
+    def close(self):
+        self._write(self.line(final=True))
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _write(self, doc):
+        if self._file is not None:
+            import json
+            try:
+                self._file.write(json.dumps(doc) + "\n")
+                self._file.flush()
+            except (IOError, OSError, ValueError):
+                pass
+
+
 def move_call(entry, params):
     args = {"Identity": entry["sip_address"] or entry["identity"], "Target": entry["to"]}
     if entry["cmdlet"] == "Move-CsLegacyUser":
@@ -260,13 +393,17 @@ def move_call(entry, params):
     return Call(entry["cmdlet"], args)
 
 
-def apply_moves(module, params, entries, journal=None, retries=None, wait=None):
-    """Run the planned moves; sets outcome/error/attempts on each entry."""
+def apply_moves(module, params, entries, journal=None, retries=None, wait=None, progress=None):
+    """Run the planned moves; sets outcome/error/attempts on each entry. Returns performance facts."""
     if retries is None:
         retries = module.connection.connection_retries
     wait = wait or module.client.policy.wait
+    controller = AdaptiveConcurrency(ceiling=MAX_PARALLEL_SHELLS) if params["parallelism"] == "auto" else None
+    peak = [0]
 
     def record(entry):
+        if progress is not None:
+            progress.user_done(entry["outcome"])
         if journal is not None:
             journal.record(entry["identity"], entry["sip_address"], entry["from"], entry["to"], entry["cmdlet"],
                            entry["outcome"], entry["error"], entry["attempts"])
@@ -295,20 +432,25 @@ def apply_moves(module, params, entries, journal=None, retries=None, wait=None):
                 entry["outcome"], entry["error"] = "failed", error_from_cmdlet(result.error)
                 record(entry)
 
-        module.run_batches(chunks(calls, params["batch_size"]), parallelism=params["parallelism"],
-                           on_result=on_result)
+        module.client.run_queue(calls, batch_size=params["batch_size"], parallelism=params["parallelism"],
+                                on_result=on_result, controller=controller,
+                                on_batch=progress.batch_done if progress is not None else None)
+        peak[0] = max(peak[0], module.client.last_peak_shells)
         if not retry:
             break
         wait(round_number)
         pending = reread_before_retry(module, params, retry, record)
-    return entries
+    performance = {"peak_shells": peak[0], "parallelism": params["parallelism"]}
+    if controller is not None:
+        performance["limit_changes"] = [list(change) for change in controller.history]
+    return performance
 
 
 def reread_before_retry(module, params, entries, record):
     """Re-read the pool of users whose move may or may not have happened; returns those still to move."""
     identities = [e["sip_address"] or e["identity"] for e in entries]
     found, not_found, ambiguous, errors = lookup_users(module, identities, params["batch_size"],
-                                                       params["parallelism"])
+                                                       read_parallelism(params))
     still = []
     for entry, key in zip(entries, identities):
         obj = found.get(key)
@@ -357,6 +499,7 @@ def user_move(module):
     for entry in invalid:
         entry["outcome"] = "skipped"
     journal = None
+    performance = None
     if params["journal"] and not module.check_mode:
         try:
             journal = MoveJournal(params["journal"])
@@ -373,12 +516,20 @@ def user_move(module):
                 if entry["outcome"] is None:
                     entry["outcome"] = "would_move"
         else:
-            apply_moves(module, params, entries, journal)
+            progress = Progress(sum(1 for e in entries if e["outcome"] is None and e["cmdlet"]), target["fqdn"])
+            try:
+                performance = apply_moves(module, params, entries, journal, progress=progress)
+            finally:
+                progress.close()
+            final = progress.line()
+            performance.update(seconds=final["seconds"], moved_per_second=final["per_second"])
     finally:
         if journal is not None:
             journal.close()
     summary = summarize(entries)
     result = dict(changed=bool(summary["moved"] or summary["would_move"]), results=entries, summary=summary)
+    if performance is not None:
+        result["performance"] = performance
     if module._diff:
         result["diff"] = {
             "before": dict((e["identity"], e["from"]) for e in entries),
@@ -398,7 +549,7 @@ def main():
             target_pool=dict(type="str", required=True),
             exclude_policies=dict(type="list", elements="str", default=[], choices=sorted(EXCLUDE_SWITCHES)),
             batch_size=dict(type="int", default=100),
-            parallelism=dict(type="int", default=4),
+            parallelism=dict(type="str", default="auto"),
             journal=dict(type="path"),
             move_conference_data=dict(type="bool", default=False),
             on_invalid=dict(type="str", choices=["fail", "skip"], default="fail"),

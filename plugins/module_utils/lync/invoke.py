@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import random
 import threading
 import time
@@ -74,6 +75,128 @@ def default_modules(calls):
     return ()
 
 
+class AdaptiveConcurrency:
+    """How many shells to keep running batches when the server's capacity is unknown (``parallelism: auto``).
+
+    Fed with every finished call (``record_call``: its latency, and whether the server said it was busy) and
+    every finished batch (``record_batch``: how long its PowerShell took to start), it judges the calls in
+    windows of about two calls per shell:
+
+    - busy errors in the window (transient cmdlet errors, 5xx, quota faults): multiplicative back-off (x0.7);
+    - calls slower than the fastest window seen by more than ``tolerance``: the server queues them, so we run
+      more calls than it serves at once. Little's law gives what it serves (throughput x unqueued latency);
+      keep that many plus enough to cover the shells that are starting PowerShell, and stop growing;
+    - otherwise, while throughput grows: double (slow start), then add one shell per window.
+
+    Time is passed in (``now``), so tests drive it with a simulated server. Thread-safe.
+    """
+
+    BACKOFF = 0.7
+
+    def __init__(self, start=4, ceiling=MAX_PARALLEL_SHELLS, floor=1, tolerance=0.25, min_gain=0.10):
+        self.ceiling = max(1, int(ceiling))
+        self.floor = max(1, min(int(floor), self.ceiling))
+        self.limit = max(self.floor, min(int(start), self.ceiling))
+        self.tolerance = tolerance
+        self.min_gain = min_gain
+        self.growing = True
+        self.base_latency = None     # the fastest window's mean call latency: the server's unqueued service time
+        self.capacity_estimate = None
+        self.history = []            # (time, limit, reason) of every change, for the module's result and tests
+        self._startup = None         # mean seconds from a batch's start to its first result
+        self._batch_seconds = None
+        self._last_throughput = None
+        self._lock = threading.Lock()
+        self._reset_window(None)
+
+    def _reset_window(self, now, settle=0.0):
+        self._window_start = None if now is None else now + settle
+        self._count = 0
+        self._latency_sum = 0.0
+        self._busy = 0
+
+    def record_batch(self, startup_seconds, batch_seconds):
+        with self._lock:
+            self._startup = _ewma(self._startup, startup_seconds)
+            self._batch_seconds = _ewma(self._batch_seconds, batch_seconds)
+
+    def record_call(self, now, latency, busy=False):
+        """One call finished at ``now`` after ``latency`` seconds (None if unknown). Returns the new limit."""
+        with self._lock:
+            if self._window_start is None:
+                self._window_start = now - (latency or 0.0)
+            if now < self._window_start:
+                return self.limit  # shells started at the last change are still starting PowerShell
+            self._count += 1
+            if busy:
+                self._busy += 1
+            elif latency is not None:
+                self._latency_sum += latency
+            if self._busy:
+                return self._change(now, max(self.floor, int(self.limit * self.BACKOFF)), "busy", stop=True)
+            if self._count < max(8, 2 * self.limit):
+                return self.limit
+            return self._judge(now)
+
+    def _judge(self, now):
+        elapsed = max(now - self._window_start, 1e-6)
+        throughput = self._count / elapsed
+        latency = self._latency_sum / max(1, self._count - self._busy)
+        if self.base_latency is None or latency < self.base_latency:
+            self.base_latency = latency
+        queued = latency > self.base_latency * (1.0 + self.tolerance)
+        if queued:
+            served = throughput * self.base_latency   # Little's law: calls the server works on at once
+            self.capacity_estimate = served
+            target = int(math.ceil(served)) + self._headroom(served)
+            self._last_throughput = throughput
+            return self._change(now, min(self.limit, target), "queued", stop=True)
+        grew = self._last_throughput is None or throughput >= self._last_throughput * (1.0 + self.min_gain)
+        self._last_throughput = max(throughput, self._last_throughput or 0.0)
+        if self.growing and grew:
+            return self._change(now, min(self.ceiling, self.limit * 2), "growing")
+        if self.growing:
+            # Throughput stopped growing without queueing: the bottleneck is elsewhere (client, network).
+            return self._change(now, self.limit, "plateau", stop=True)
+        # Steady: probe one more shell now and then, in case the server got faster or less busy.
+        return self._change(now, min(self.ceiling, self.limit + 1), "probe")
+
+    def _headroom(self, served):
+        """Extra shells so that shells starting PowerShell do not leave the server's slots idle."""
+        if self._startup is None or not self._batch_seconds:
+            return 1
+        return int(math.ceil(served * min(1.0, self._startup / self._batch_seconds))) + 1
+
+    def _change(self, now, limit, reason, stop=False):
+        limit = max(self.floor, min(self.ceiling, limit))
+        if stop:
+            self.growing = False
+        if limit != self.limit:
+            self.history.append((round(now, 3), limit, reason))
+        settle = (self._startup or 0.0) if limit > self.limit else 0.0
+        self.limit = limit
+        self._reset_window(now, settle)
+        return limit
+
+
+def _ewma(old, new, weight=0.3):
+    return new if old is None else old + weight * (new - old)
+
+
+def guided_batch_size(remaining, workers, batch_size, min_batch=10):
+    """Guided self-scheduling: big batches while much work is left (PowerShell's start paid rarely), smaller
+    ones near the end so all shells finish together instead of one long batch running alone."""
+    if remaining <= 0:
+        return 0
+    share = int(math.ceil(remaining / float(2 * max(1, workers))))
+    return max(1, min(batch_size, remaining, max(min(min_batch, batch_size), share)))
+
+
+def is_busy_error(error):
+    """The server said it could not serve the call now (its SQL back end, a quota, a 5xx)."""
+    return bool(error is not None and error.transient)
+
+
 class _Worker:
     """One thread's session and shell; the shell is reused across batches and closed at the end."""
 
@@ -104,8 +227,9 @@ class LyncClient:
         self.options = options
         self.session_factory = session_factory or WinRMSession
         self.policy = policy or RetryPolicy(retries=options.connection_retries)
-        self._callback_lock = threading.Lock()
+        self._callback_lock = threading.RLock()
         self._local = None
+        self.last_peak_shells = 0
 
     def close(self):
         if self._local is not None:
@@ -154,6 +278,117 @@ class LyncClient:
         if failures:
             raise failures[0]
         return outputs
+
+    def run_queue(self, calls, batch_size=100, parallelism="auto", on_result=None, modules=None,
+                  controller=None, on_batch=None, min_batch=10):
+        """Run ``calls`` in batches cut on demand from one queue by up to ``parallelism`` shells at once.
+
+        ``parallelism`` is a number of shells, or ``"auto"``: an ``AdaptiveConcurrency`` (``controller``, or a
+        new one) decides, growing while throughput grows and backing off when the server queues or is busy.
+        Batch sizes follow ``guided_batch_size`` (at most ``batch_size``). ``on_result(call, result)`` fires as
+        each final result is known; ``on_batch(stats)`` after each batch with a dict: done, remaining, shells,
+        limit, batch, seconds. Returns the results in call order.
+        """
+        calls = list(calls)
+        results = [None] * len(calls)
+        if not calls:
+            return results
+        auto = parallelism == "auto"
+        if auto:
+            controller = controller or AdaptiveConcurrency(ceiling=MAX_PARALLEL_SHELLS)
+        else:
+            parallelism = max(1, min(int(parallelism), MAX_PARALLEL_SHELLS))
+        state = {"next": 0, "done": 0, "active": 0, "failure": None, "peak": 0}
+        cond = threading.Condition()
+
+        def limit():
+            return controller.limit if auto else parallelism
+
+        def take(worker_count):
+            with cond:
+                remaining = len(calls) - state["next"]
+                if state["failure"] is not None or remaining <= 0 or state["active"] > limit():
+                    state["active"] -= 1   # retire: the controller wants fewer shells, or nothing is left
+                    cond.notify_all()
+                    return None
+                size = guided_batch_size(remaining, max(worker_count(), 1), batch_size, min_batch)
+                start = state["next"]
+                state["next"] += size
+                return start, start + size
+
+        def work():
+            worker = None
+            try:
+                worker = _Worker(self)
+                while True:
+                    span = take(lambda: limit())
+                    if span is None:
+                        return
+                    self._run_timed(worker, calls, span, results, on_result, modules, controller if auto else None)
+                    with cond:
+                        state["done"] += span[1] - span[0]
+                        stats = {"done": state["done"], "remaining": len(calls) - state["done"],
+                                 "shells": state["active"], "limit": limit(), "batch": span[1] - span[0]}
+                    if on_batch is not None:
+                        with self._callback_lock:
+                            on_batch(stats)
+            except Exception as exc:  # surfaced to the caller, not lost in the thread
+                with cond:
+                    if state["failure"] is None:
+                        state["failure"] = exc
+                    state["active"] -= 1
+                    cond.notify_all()
+            finally:
+                if worker is not None:
+                    worker.close()
+
+        threads = []
+        with cond:
+            while True:
+                if state["failure"] is not None:
+                    break
+                unassigned = len(calls) - state["next"]
+                if unassigned <= 0 and state["active"] == 0:
+                    break
+                wanted = min(limit(), state["active"] + unassigned)
+                while unassigned > 0 and state["active"] < wanted:
+                    state["active"] += 1
+                    state["peak"] = max(state["peak"], state["active"])
+                    thread = threading.Thread(target=work, name="lync-shell-%d" % len(threads))
+                    thread.daemon = True
+                    threads.append(thread)
+                    thread.start()
+                cond.wait(0.2)   # woken when a shell retires; the timeout notices a raised limit
+        for thread in threads:
+            thread.join()
+        self.last_peak_shells = state["peak"]
+        if state["failure"] is not None:
+            raise state["failure"]
+        return results
+
+    def _run_timed(self, worker, calls, span, results, on_result, modules, controller):
+        """One batch from the queue; feeds the controller each call's latency as its line arrives."""
+        batch = calls[span[0]:span[1]]
+        started = time.monotonic()
+        marks = {"last": None, "first": None}
+
+        def on_line(call, result):
+            now = time.monotonic()
+            if controller is not None:
+                latency = None if marks["last"] is None else now - marks["last"]
+                controller.record_call(now, latency, busy=not result.ok and is_busy_error(result.error))
+            if marks["first"] is None:
+                marks["first"] = now - started
+            marks["last"] = now
+            if on_result is not None:
+                on_result(call, result)
+
+        out = self._run_batch(worker, batch, on_line, modules)
+        results[span[0]:span[1]] = out
+        if controller is not None and marks["first"] is not None:
+            elapsed = time.monotonic() - started
+            per_call = (elapsed - marks["first"]) / max(1, len(batch) - 1)
+            controller.record_batch(max(0.0, marks["first"] - per_call), elapsed)
 
     # -- one batch, with retries ---------------------------------------------------------------------
     def _emit(self, on_result, call, result):
@@ -236,4 +471,4 @@ def single(client, cmdlet, params=None, select=None):
     return client.run_calls([Call(cmdlet, params, select)])[0]
 
 
-__all__ = ["LyncClient", "RetryPolicy", "MAX_PARALLEL_SHELLS", "CmdletError", "CallResult", "single"]
+__all__ = ["LyncClient", "RetryPolicy", "AdaptiveConcurrency", "guided_batch_size", "MAX_PARALLEL_SHELLS", "CmdletError", "CallResult", "single"]
