@@ -131,3 +131,13 @@ def main(args: argparse.Namespace | list[str] | None = None) -> int:
         store.close()
     print(json.dumps({"step": args.step, "server": args.server, **result}))
     return 0
+
+
+# Phases 8-10 (perform_late.py).
+def _register_late_steps() -> None:
+    from .perform_late import STEPS as LATE
+
+    STEPS.update(LATE)
+
+
+_register_late_steps()

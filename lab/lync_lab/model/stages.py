@@ -28,6 +28,7 @@ def seed(tx, scenario, stage: int) -> None:
     if stage >= 5:            # Phase 4 imported the legacy configuration
         policies.import_legacy_configuration(tx)
     _seed_users(tx, scenario, stage)
+    _seed_late_server_changes(tx, scenario, stage)
     from . import topology    # the topology side (pools, sites, pool-level objects) belongs to the topology model
 
     topology.seed_stage(tx, scenario, stage)
@@ -70,6 +71,16 @@ def _seed_servers(tx, scenario, stage: int) -> None:
             servers.put(tx, doc)
 
 
+def _seed_late_server_changes(tx, scenario, stage: int) -> None:
+    from . import late_phases
+
+    for info in scenario.servers:
+        if info.role == "ocs_edge" and stage >= 9:      # P8.1.i: legacy Access Edge stopped and disabled
+            late_phases.stop_legacy_access_edge(tx, info.fqdn)
+        if info.role.startswith("ocs_") and stage >= 11:   # P10.3: the OCS 2007 R2 servers are decommissioned
+            late_phases.uninstall_ocs(tx, info.fqdn)
+
+
 def _seed_users(tx, scenario, stage: int) -> None:
     docs = []
     confs = []
@@ -91,10 +102,13 @@ def _seed_users(tx, scenario, stage: int) -> None:
         for wave in ("test", "pilot"):
             for name in scenario.waves.get(wave, []):
                 movable += users.matches(tx, name, scenario.netbios, scenario.domain)
-    if stage >= 9:    # Phase 8 moved everyone left
+    if stage >= 9:    # Phase 8 moved everyone left, after correcting in AD the names Move-CsLegacyUser refuses
+        from . import late_phases
+
+        late_phases.fix_account_names(tx, scenario.netbios)
         movable += [d for _k, d in tx.query("user")]
     for doc in movable:
-        doc = tx.get("user", doc["SamAccountName"])
+        doc = tx.get("user", doc["SamAccountName"].strip())
         # A phase's playbook can move only what Move-CsLegacyUser accepts: legacy users with clean names.
         if doc["OnOcs"] and users.leading_or_trailing_space(doc) is None:
             users.apply_legacy_move(tx, doc, pilot, scenario.domain, scenario.netbios, set())
