@@ -141,3 +141,13 @@ def _register_late_steps() -> None:
 
 
 _register_late_steps()
+
+
+# Phases 4-5 (perform_phases45.py).
+def _register_phase45_steps() -> None:
+    from .perform_phases45 import STEPS as PHASES45
+
+    STEPS.update(PHASES45)
+
+
+_register_phase45_steps()
