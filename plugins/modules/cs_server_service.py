@@ -1,0 +1,136 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: cs_server_service
+short_description: Stop, start or disable one Windows service on an OCS 2007 R2 or Lync Server 2013 server
+description:
+  - Reads the service with C(Get-Service), then runs C(Set-Service -StartupType) and C(Stop-Service) or
+    C(Start-Service) only for what differs, and reads it back. Works on OCS 2007 R2 servers (no Lync module is
+    imported there).
+  - Written for P8.1.i, stopping the B(Office Communications Server Access Edge) service on each legacy Edge and
+    setting it to Disabled. O(display_name) guards against acting on the wrong service; the guide's stray line
+    about the I(Lync Server) Access Edge must never stop the Lync 2013 Edge.
+  - For all Lync Server services of a computer at once, use M(lync.migration.cs_windows_service).
+version_added: 0.1.0
+author: lync.migration maintainers
+extends_documentation_fragment:
+  - lync.migration.connection
+options:
+  name:
+    description: The service name, for example C(RTCSRV).
+    type: str
+    required: true
+  display_name:
+    description: When given, the service must have exactly this display name, or nothing is changed.
+    type: str
+  state:
+    description: Whether the service should be running.
+    type: str
+    choices: [started, stopped]
+  start_mode:
+    description: The startup type.
+    type: str
+    choices: [auto, manual, disabled]
+attributes:
+  check_mode:
+    support: full
+    description: Reports the cmdlets it would run.
+  diff_mode:
+    support: full
+    description: Status and startup type before and after.
+  platform:
+    platforms: windows
+    description: Runs on the controller, reaches the server over WinRM.
+notes:
+  - The startup type is read from the C(StartType) property C(Get-Service) returns.
+"""
+
+EXAMPLES = r"""
+- name: P8.1.i - stop and disable the legacy Access Edge
+  lync.migration.cs_server_service:
+    name: RTCSRV
+    display_name: Office Communications Server Access Edge
+    state: stopped
+    start_mode: disabled
+  delegate_to: ocs-edge01.contoso.net
+"""
+
+RETURN = r"""
+service:
+  description: The service after the task.
+  returned: always
+  type: dict
+  sample: {name: RTCSRV, display_name: Office Communications Server Access Edge, status: Stopped, start_type: Disabled}
+cmdlets:
+  description: The changing cmdlets run (or that would run).
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
+
+START_TYPES = {"auto": "Automatic", "manual": "Manual", "disabled": "Disabled"}
+
+
+def read(module, name):
+    s = module.call_or_fail("Get-Service", {"Name": name}, select=["Name", "DisplayName", "Status", "StartType"])[0]
+    return {"name": s.get("Name"), "display_name": s.get("DisplayName"), "status": str(s.get("Status")),
+            "start_type": str(s.get("StartType"))}
+
+
+def service(module):
+    p = module.params
+    before = read(module, p["name"])
+    if p["display_name"] and before["display_name"] != p["display_name"]:
+        module.fail_json(msg="service %s on this server is '%s', not '%s': nothing was changed"
+                         % (p["name"], before["display_name"], p["display_name"]))
+    calls = []
+    # Disabled first when stopping, so nothing restarts it in between; enabled first when starting.
+    if p["start_mode"] and before["start_type"] != START_TYPES[p["start_mode"]]:
+        calls.append(("Set-Service", {"Name": p["name"], "StartupType": START_TYPES[p["start_mode"]]}))
+    if p["state"] == "stopped" and before["status"] != "Stopped":
+        calls.append(("Stop-Service", {"Name": p["name"]}))
+    if p["state"] == "started" and before["status"] != "Running":
+        calls.append(("Start-Service", {"Name": p["name"]}))
+    after = dict(before)
+    if p["start_mode"]:
+        after["start_type"] = START_TYPES[p["start_mode"]]
+    if p["state"]:
+        after["status"] = "Running" if p["state"] == "started" else "Stopped"
+    if calls and not module.check_mode:
+        for cmdlet, args in calls:
+            module.call_or_fail(cmdlet, args)
+        wanted = after
+        after = read(module, p["name"])
+        if after != wanted:
+            module.fail_json(msg="service %s is %s/%s after the change, not %s/%s" % (
+                p["name"], after["status"], after["start_type"], wanted["status"], wanted["start_type"]))
+    out = dict(changed=bool(calls), service=after,
+               cmdlets=["%s %s" % (c, " ".join("-%s %s" % kv for kv in sorted(a.items()))) for c, a in calls])
+    if module._diff:
+        out["diff"] = {"before": before, "after": after}
+    return out
+
+
+def main():
+    module = LyncModule(
+        argument_spec=dict(
+            name=dict(type="str", required=True),
+            display_name=dict(type="str"),
+            state=dict(type="str", choices=["started", "stopped"]),
+            start_mode=dict(type="str", choices=["auto", "manual", "disabled"]),
+        ),
+        supports_check_mode=True,
+    )
+    module.exit_json(**service(module))
+
+
+if __name__ == "__main__":
+    main()
