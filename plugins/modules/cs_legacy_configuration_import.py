@@ -105,6 +105,8 @@ def read_copies(module):
     for item, res in zip(items, results):
         label = "%s %s" % (item["cmdlet"], item["identity"])
         kind, detail = classify_lookup(res)
+        if kind == "error" and "does not exist" in (detail.message or ""):
+            kind = "not_found"   # Get-CsConferencingPolicy and the like: 'Cannot get ... because it does not exist.'
         if kind == "error":
             module.fail_json_from_error(detail, cmdlet=item["cmdlet"])
         if kind == "not_found":

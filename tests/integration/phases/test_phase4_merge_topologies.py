@@ -1,0 +1,48 @@
+"""Phase 4 against a lab of its own: check mode changes nothing, a run reaches the stage-5 seed, a second run
+changes nothing, and the gate stops a run before Phase 3's pilot pool exists."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from phase45_lab import Lab, recap, seeded_state, state_of  # noqa: E402
+
+READ_ONLY = ("Get-", "Test-")
+
+
+@pytest.fixture
+def lab4(tmp_path):
+    lab = Lab(tmp_path, 4, 211).start()
+    yield lab
+    lab.stop()
+
+
+def test_phase4_check_run_and_rerun(lab4, tmp_path):
+    check = lab4.playbook("phase4-merge-topologies.yml", "--check")
+    assert check.returncode == 0, check.stdout[-4000:]
+    writes = [e["cmdlet"] for e in lab4.audit() if not e["cmdlet"].startswith(READ_ONLY)]
+    assert writes == [], writes
+
+    run = lab4.playbook("phase4-merge-topologies.yml")
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert recap(run.stdout)["changed"] > 0
+    assert state_of(lab4) == seeded_state(5, tmp_path)
+
+    again = lab4.playbook("phase4-merge-topologies.yml")
+    assert again.returncode == 0, again.stdout[-4000:]
+    assert recap(again.stdout)["changed"] == 0
+
+
+def test_phase4_gate_names_phase3(tmp_path):
+    lab = Lab(tmp_path, 3, 223).start()
+    try:
+        run = lab.playbook("phase4-merge-topologies.yml")
+        assert run.returncode != 0
+        assert "Phase 4 preflight failed" in run.stdout and "Phase 3" in run.stdout
+        assert [e for e in lab.audit() if not e["cmdlet"].startswith(READ_ONLY)] == []
+    finally:
+        lab.stop()
