@@ -136,4 +136,5 @@ def comparable(state: dict) -> dict:
     # stage number itself is what the seed was asked for.
     state.pop("file", None)
     state.get("_meta", {}).pop("stage", None)
+    state.get("_meta", {}).pop("legacy_import_last_report", None)   # where the -Report file went
     return state
