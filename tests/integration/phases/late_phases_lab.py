@@ -1,0 +1,54 @@
+"""Helpers the Phase 7-10 and site.yml tests share, on top of phase_lab.PhaseLab."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO / "plugins" / "module_utils" / "lync"))
+LAB_VARS = ["-e", "@tools/demo-lab-vars.yml"]
+
+# The topology documents are compared as documents (element order and whitespace aside): the CMS stores the XML
+# the publisher sent, and Topology Builder, the seed and the roles each write it their own way.
+TOPOLOGY_KINDS = {"topology"}
+# Files the runs write on the servers (exports, backups, merge input) are the run's artefacts, not the
+# organisation's state a stage describes.
+ARTEFACT_KINDS = {"file"}
+
+
+def _same_xml(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return a == b
+    import xml.etree.ElementTree as ET
+
+    def canon(el):
+        return "<%s %s>%s%s</>" % (el.tag, sorted(el.attrib.items()), (el.text or "").strip(),
+                                   "".join(sorted(canon(c) for c in el)))
+
+    return canon(ET.fromstring(a.encode())) == canon(ET.fromstring(b.encode()))
+
+
+def state_differences(got: dict, want: dict) -> list[str]:
+    """Object-by-object differences between a lab's dump_state and a stage seed's, as readable lines."""
+    out = []
+    for kind in sorted(set(got) | set(want)):
+        if kind in ARTEFACT_KINDS:
+            continue
+        a, b = dict(got.get(kind, {})), dict(want.get(kind, {}))
+        if kind == "_meta":
+            a.pop("stage", None)
+            b.pop("stage", None)
+        for key in sorted(set(a) | set(b)):
+            x, y = a.get(key), b.get(key)
+            if kind in TOPOLOGY_KINDS and x and y:
+                if all(_same_xml(x.get(f), y.get(f)) for f in set(x) | set(y)):
+                    continue
+            if x != y:
+                out.append(f"{kind}/{key}: playbook {json.dumps(x, default=str)[:300]} != seed {json.dumps(y, default=str)[:300]}")
+    return out
+
+
+def changing_calls(entries: list[dict]) -> list[str]:
+    return [e["cmdlet"] for e in entries if e.get("cmdlet") and e["cmdlet"].split("-")[0] not in ("Get", "Test")]
