@@ -86,14 +86,16 @@ class AdaptiveConcurrency:
     - calls slower than the fastest window seen by more than ``tolerance``: the server queues them, so we run
       more calls than it serves at once. Little's law gives what it serves (throughput x unqueued latency);
       keep that many plus enough to cover the shells that are starting PowerShell, and stop growing;
-    - otherwise, while throughput grows: double (slow start), then add one shell per window.
+    - otherwise, while throughput grows: double (slow start), then add one shell per window. A window opens
+      only once the shells added last have started PowerShell (``record_startup``), so their start-up is
+      not mistaken for a plateau.
 
     Time is passed in (``now``), so tests drive it with a simulated server. Thread-safe.
     """
 
     BACKOFF = 0.7
 
-    def __init__(self, start=4, ceiling=MAX_PARALLEL_SHELLS, floor=1, tolerance=0.25, min_gain=0.10):
+    def __init__(self, start=8, ceiling=MAX_PARALLEL_SHELLS, floor=1, tolerance=0.25, min_gain=0.10):
         self.ceiling = max(1, int(ceiling))
         self.floor = max(1, min(int(floor), self.ceiling))
         self.limit = max(self.floor, min(int(start), self.ceiling))
@@ -113,11 +115,16 @@ class AdaptiveConcurrency:
         self._window_start = None if now is None else now + settle
         self._count = 0
         self._latency_sum = 0.0
+        self._latency_count = 0
         self._busy = 0
 
-    def record_batch(self, startup_seconds, batch_seconds):
+    def record_startup(self, seconds):
+        """A batch's first result came ``seconds`` after it was sent: PowerShell's start and module import."""
         with self._lock:
-            self._startup = _ewma(self._startup, startup_seconds)
+            self._startup = _ewma(self._startup, seconds)
+
+    def record_batch(self, batch_seconds):
+        with self._lock:
             self._batch_seconds = _ewma(self._batch_seconds, batch_seconds)
 
     def record_call(self, now, latency, busy=False):
@@ -132,16 +139,17 @@ class AdaptiveConcurrency:
                 self._busy += 1
             elif latency is not None:
                 self._latency_sum += latency
+                self._latency_count += 1
             if self._busy:
                 return self._change(now, max(self.floor, int(self.limit * self.BACKOFF)), "busy", stop=True)
-            if self._count < max(8, 2 * self.limit):
+            if self._count < max(8, 2 * self.limit) or self._latency_count < max(4, self.limit):
                 return self.limit
             return self._judge(now)
 
     def _judge(self, now):
         elapsed = max(now - self._window_start, 1e-6)
         throughput = self._count / elapsed
-        latency = self._latency_sum / max(1, self._count - self._busy)
+        latency = self._latency_sum / self._latency_count
         if self.base_latency is None or latency < self.base_latency:
             self.base_latency = latency
         queued = latency > self.base_latency * (1.0 + self.tolerance)
@@ -183,12 +191,14 @@ def _ewma(old, new, weight=0.3):
     return new if old is None else old + weight * (new - old)
 
 
-def guided_batch_size(remaining, workers, batch_size, min_batch=10):
-    """Guided self-scheduling: big batches while much work is left (PowerShell's start paid rarely), smaller
-    ones near the end so all shells finish together instead of one long batch running alone."""
+def guided_batch_size(remaining, workers, batch_size, min_batch=25):
+    """Guided self-scheduling: a shell takes its share (remaining / shells) of what is left, at most
+    ``batch_size`` and at least ``min_batch`` (PowerShell's start is paid once per batch): big batches while
+    much work is left, smaller ones near the end so the shells finish together instead of one long batch
+    running alone."""
     if remaining <= 0:
         return 0
-    share = int(math.ceil(remaining / float(2 * max(1, workers))))
+    share = int(math.ceil(remaining / float(max(1, workers))))
     return max(1, min(batch_size, remaining, max(min(min_batch, batch_size), share)))
 
 
@@ -280,7 +290,7 @@ class LyncClient:
         return outputs
 
     def run_queue(self, calls, batch_size=100, parallelism="auto", on_result=None, modules=None,
-                  controller=None, on_batch=None, min_batch=10):
+                  controller=None, on_batch=None, min_batch=25):
         """Run ``calls`` in batches cut on demand from one queue by up to ``parallelism`` shells at once.
 
         ``parallelism`` is a number of shells, or ``"auto"``: an ``AdaptiveConcurrency`` (``controller``, or a
@@ -311,7 +321,7 @@ class LyncClient:
                     state["active"] -= 1   # retire: the controller wants fewer shells, or nothing is left
                     cond.notify_all()
                     return None
-                size = guided_batch_size(remaining, max(worker_count(), 1), batch_size, min_batch)
+                size = guided_batch_size(remaining, worker_count(), batch_size, min_batch)
                 start = state["next"]
                 state["next"] += size
                 return start, start + size
@@ -321,7 +331,8 @@ class LyncClient:
             try:
                 worker = _Worker(self)
                 while True:
-                    span = take(lambda: limit())
+                    # With auto, size batches for the most shells there may be: the limit is still growing.
+                    span = take(lambda: controller.ceiling if auto else parallelism)
                     if span is None:
                         return
                     self._run_timed(worker, calls, span, results, on_result, modules, controller if auto else None)
@@ -379,6 +390,8 @@ class LyncClient:
                 controller.record_call(now, latency, busy=not result.ok and is_busy_error(result.error))
             if marks["first"] is None:
                 marks["first"] = now - started
+                if controller is not None:
+                    controller.record_startup(marks["first"])
             marks["last"] = now
             if on_result is not None:
                 on_result(call, result)
@@ -386,9 +399,7 @@ class LyncClient:
         out = self._run_batch(worker, batch, on_line, modules)
         results[span[0]:span[1]] = out
         if controller is not None and marks["first"] is not None:
-            elapsed = time.monotonic() - started
-            per_call = (elapsed - marks["first"]) / max(1, len(batch) - 1)
-            controller.record_batch(max(0.0, marks["first"] - per_call), elapsed)
+            controller.record_batch(time.monotonic() - started)
 
     # -- one batch, with retries ---------------------------------------------------------------------
     def _emit(self, on_result, call, result):

@@ -1,0 +1,310 @@
+"""`make bench`: how fast users move, against the lab's latency model, compared with the ideal bound.
+
+Runs, each against a freshly seeded lab (contoso-large, stage 6, `--latency realistic --time-scale S`):
+  (a) the per-user loop users write today: pywinrm `run_ps` per user, a fresh PowerShell + Import-Module each
+      time, one user after the other (measured on a sample; the loop is sequential, so N users take N times
+      the sample's mean, and the report says so);
+  (b) cs_user_move through ansible-playbook with its defaults (parallelism auto, batch_size 100);
+  (c) cs_user_move tuned (parallelism 25, the WinRM ceiling);
+for each N, then a check-mode plan of 20,000 users (and of 50,000, for memory) against a zero-latency lab.
+Prints a table and writes it as JSON (--json) for docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(REPO / ".ansible" / "collections"))
+
+from lync_lab.latency import LatencyModel  # noqa: E402
+
+USER = "CONTOSO\\lyncadmin"
+PASSWORD = "Lab-Passw0rd!"   # the lab's published administrator password (lab/README.md)
+TARGET = "pool02.contoso.net"
+MOVE_CMDLET = "Move-CsLegacyUser"
+# The baseline builds PowerShell text as users' loops do; only SIP addresses of this shape get near it.
+SAFE_SIP = re.compile(r"^sip:[a-z0-9._-]+@[a-z0-9.-]+$")
+
+PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/lync.migration.lync:
+      server: 127.0.0.1
+      port: "{{ lab_port | int }}"
+      scheme: http
+      username: "{{ lab_user }}"
+      password: "{{ lab_password }}"
+  tasks:
+    - name: Move the users
+      lync.migration.cs_user_move: "{{ move_args }}"
+      register: moved
+    - name: Summary
+      ansible.builtin.debug:
+        msg: "{{ moved.summary }} {{ moved.performance | default({}) }}"
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Lab:
+    """lync-lab serve on free ports, with its own state directory; stopped with stop()."""
+
+    def __init__(self, workdir: Path, latency: str, time_scale: float, scenario: str = "contoso-large") -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="lab-", dir=workdir))
+        log = open(self.dir / "lab.log", "w")
+        # Every other server of the scenario moves by the offset, away from a `make lab` on the default ports.
+        offset = 1000 + (self.port % 8000)
+        self.proc = subprocess.Popen(
+            [str(BIN / "lync-lab"), "serve", "--scenario", scenario, "--stage", "6", "--state-dir",
+             str(self.dir / "state"), "--http-port", str(self.port), "--https-port", str(free_port()),
+             "--port-offset", str(offset), "--latency", latency, "--time-scale", str(time_scale)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 180
+        while "listening on" not in (self.dir / "lab.log").read_text():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("lync-lab did not start: " + (self.dir / "lab.log").read_text())
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def legacy_sips(self) -> list[str]:
+        """SIP addresses of users Move-CsLegacyUser accepts (on OCS, display name without edge spaces)."""
+        from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
+        from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import LyncClient
+        from ansible_collections.lync.migration.plugins.module_utils.lync.session import ConnectionOptions
+
+        client = LyncClient(ConnectionOptions(server="127.0.0.1", port=self.port, scheme="http", username=USER,
+                                              password=PASSWORD))
+        try:
+            result = client.run_calls([Call("Get-CsUser", {"OnOfficeCommunicationServer": True},
+                                            select=["SipAddress", "DisplayName"])])[0]
+        finally:
+            client.close()
+        if not result.ok:
+            raise SystemExit("Get-CsUser failed: %s" % result.error.message)
+        return sorted(o["SipAddress"] for o in result.objects
+                      if o["DisplayName"] == o["DisplayName"].strip() and SAFE_SIP.match(o["SipAddress"]))
+
+    def moved_count(self) -> int:
+        count = 0
+        with open(self.dir / "state" / "audit.jsonl", encoding="utf-8") as f:
+            for line in f:
+                if '"%s"' % MOVE_CMDLET in line and '"ok"' in line:
+                    count += 1
+        return count
+
+
+class TreeSampler:
+    """Peak of the summed RSS of a process and all its descendants, sampled every 0.1 s from /proc."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open("/proc/%s/stat" % entry) as f:
+                        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                children.setdefault(ppid, []).append(int(entry))
+        out, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            todo.extend(children.get(pid, []))
+        return out
+
+    def _run(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self._stop.is_set():
+            total = 0
+            for pid in self._tree():
+                try:
+                    with open("/proc/%d/statm" % pid) as f:
+                        total += int(f.read().split()[1]) * page
+                except (OSError, IndexError, ValueError):
+                    continue
+            self.peak = max(self.peak, total)
+            self._stop.wait(0.1)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_playbook(workdir: Path, lab: Lab, move_args: dict, check: bool = False) -> dict:
+    """ansible-playbook with cs_user_move; wall time, CPU of the whole tree (reaped children), peak RSS."""
+    playbook = workdir / "bench-move.yml"
+    playbook.write_text(PLAYBOOK)
+    extra = workdir / "bench-vars.json"
+    extra.write_text(json.dumps({"lab_port": lab.port, "lab_user": USER, "lab_password": PASSWORD,
+                                 "move_args": move_args}))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="default",
+               ANSIBLE_CALLBACK_RESULT_FORMAT="yaml", ANSIBLE_NOCOLOR="1")
+    cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook), "-e", "@" + str(extra)]
+    if check:
+        cmd.append("--check")
+    cpu0 = children_cpu()
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sampler = TreeSampler(proc.pid)
+    output = proc.communicate()[0]
+    wall = time.monotonic() - started
+    peak = sampler.stop()
+    cpu = children_cpu() - cpu0
+    if proc.returncode != 0:
+        raise SystemExit("ansible-playbook failed (%s):\n%s" % (proc.returncode, output[-3000:]))
+    match = re.search(r"msg: (\{.*)", output)
+    return {"wall": wall, "cpu": cpu, "peak_rss_mb": peak / 2**20, "detail": match.group(1) if match else ""}
+
+
+def baseline(lab: Lab, sips: list[str]) -> dict:
+    """(a): one pywinrm run_ps per user, each a fresh PowerShell importing the Lync module."""
+    import winrm
+
+    session = winrm.Session("http://127.0.0.1:%d/wsman" % lab.port, auth=(USER, PASSWORD), transport="ntlm")
+    cpu0 = time.process_time()
+    started = time.monotonic()
+    failures = 0
+    for sip in sips:
+        if not SAFE_SIP.match(sip):
+            raise SystemExit("refusing to put %r into a PowerShell line" % sip)
+        result = session.run_ps("Import-Module Lync; %s -Identity '%s' -Target %s" % (MOVE_CMDLET, sip, TARGET))
+        failures += result.status_code != 0
+    wall = time.monotonic() - started
+    return {"wall": wall, "cpu": time.process_time() - cpu0, "per_user": wall / len(sips), "failures": failures}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--time-scale", type=float, default=0.2)
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--baseline-sample", type=int, default=40)
+    parser.add_argument("--plan-sizes", default="20000,50000", help="check-mode plans (zero latency); '' skips")
+    parser.add_argument("--demo", action="store_true", help="also time `make demo`")
+    parser.add_argument("--json", default=None, help="write the results here")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="lync-bench-"))
+    model = LatencyModel.from_option("realistic", args.time_scale)
+    t_move = model.service_time(MOVE_CMDLET)
+    capacity = model.capacity(TARGET)
+    sizes = [int(n) for n in args.sizes.split(",") if n]
+    results = {"machine": "%s, %s, %d cores, Python %s" % (platform.node(), platform.platform(), os.cpu_count(),
+                                                           platform.python_version()),
+               "time_scale": args.time_scale, "t_move": t_move, "capacity": capacity, "runs": []}
+    print("time scale %.3g: t_move %.3f s, capacity %d concurrent moves on %s" % (args.time_scale, t_move,
+                                                                                   capacity, TARGET), flush=True)
+
+    lab = Lab(workdir, "realistic", args.time_scale)
+    try:
+        sample = lab.legacy_sips()[:args.baseline_sample]
+        base = baseline(lab, sample)
+        assert lab.moved_count() == len(sample) - base["failures"]
+    finally:
+        lab.stop()
+    print("(a) per-user loop: %d users in %.1f s = %.3f s/user (%d failed)" % (len(sample), base["wall"],
+                                                                              base["per_user"], base["failures"]),
+          flush=True)
+    results["baseline"] = dict(base, sample=len(sample))
+
+    variants = [("b", "defaults", {}), ("c", "tuned", {"parallelism": "25"})]
+    for n in sizes:
+        ideal = n * t_move / capacity
+        for key, label, extra in variants:
+            lab = Lab(workdir, "realistic", args.time_scale)
+            try:
+                sips = lab.legacy_sips()[:n]
+                move_args = dict({"identities": sips, "target_pool": TARGET}, **extra)
+                run = run_playbook(workdir, lab, move_args)
+                moved = lab.moved_count()
+            finally:
+                lab.stop()
+            a_wall = base["per_user"] * n
+            row = {"run": key, "label": label, "n": n, "moved": moved, "wall": run["wall"], "ideal": ideal,
+                   "ratio": run["wall"] / ideal, "speedup_vs_a": a_wall / run["wall"], "a_wall_extrapolated": a_wall,
+                   "cpu_ms_per_user": run["cpu"] / n * 1000, "peak_rss_mb": run["peak_rss_mb"],
+                   "detail": run["detail"]}
+            results["runs"].append(row)
+            print("(%s) %-8s N=%-6d moved %-6d wall %7.1f s  ideal %6.1f s  ratio %.3f  speed-up vs (a) %5.1fx  "
+                  "CPU %.2f ms/user  peak RSS %.0f MB" % (key, label, n, moved, run["wall"], ideal, row["ratio"],
+                                                          row["speedup_vs_a"], row["cpu_ms_per_user"],
+                                                          row["peak_rss_mb"]), flush=True)
+            if moved != n:
+                print("    only %d of %d users moved: %s" % (moved, n, run["detail"]), flush=True)
+
+    results["plans"] = []
+    for n in [int(x) for x in args.plan_sizes.split(",") if x]:
+        scenario = "contoso-large"
+        if n > 20000:
+            source = Path(__import__("lync_lab").__file__).parent / "scenarios" / "contoso-large.yml"
+            scenario = str(workdir / ("contoso-%d.yml" % n))
+            Path(scenario).write_text(re.sub(r"(generate:\n  seed: \d+\n  users: )\d+", r"\g<1>%d" % n,
+                                             source.read_text()))
+        lab = Lab(workdir, "none", 1.0, scenario=scenario)
+        try:
+            sips = lab.legacy_sips()[:n]
+            run = run_playbook(workdir, lab, {"identities": sips, "target_pool": TARGET}, check=True)
+        finally:
+            lab.stop()
+        row = {"n": len(sips), "wall": run["wall"], "cpu": run["cpu"], "peak_rss_mb": run["peak_rss_mb"]}
+        results["plans"].append(row)
+        print("check-mode plan of %d users: %.1f s, CPU %.1f s, peak RSS %.0f MB" % (len(sips), run["wall"],
+                                                                                    run["cpu"], run["peak_rss_mb"]),
+              flush=True)
+
+    if args.demo:
+        started = time.monotonic()
+        proc = subprocess.run(["make", "demo"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        results["demo"] = {"wall": time.monotonic() - started, "rc": proc.returncode}
+        print("make demo: %.1f s (exit %d)" % (results["demo"]["wall"], proc.returncode), flush=True)
+
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
