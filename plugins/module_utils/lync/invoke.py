@@ -86,16 +86,19 @@ class AdaptiveConcurrency:
     - calls slower than the fastest window seen by more than ``tolerance``: the server queues them, so we run
       more calls than it serves at once. Little's law gives what it serves (throughput x unqueued latency);
       keep that many plus enough to cover the shells that are starting PowerShell, and stop growing;
-    - otherwise, while throughput grows: double (slow start), then add one shell per window. A window opens
+    - otherwise, while throughput grows: double (slow start); when it stops growing, go back to the last
+      limit and add one shell per window from then on. A window opens
       only once the shells added last have started PowerShell (``record_startup``), so their start-up is
       not mistaken for a plateau.
 
+    The unqueued latency is learnt while fewer calls run than the server serves, hence the small start (4);
+    a server that serves fewer than ``start`` at once is seen queueing only relative to ``start``.
     Time is passed in (``now``), so tests drive it with a simulated server. Thread-safe.
     """
 
     BACKOFF = 0.7
 
-    def __init__(self, start=8, ceiling=MAX_PARALLEL_SHELLS, floor=1, tolerance=0.25, min_gain=0.10):
+    def __init__(self, start=4, ceiling=MAX_PARALLEL_SHELLS, floor=1, tolerance=0.25, min_gain=0.10):
         self.ceiling = max(1, int(ceiling))
         self.floor = max(1, min(int(floor), self.ceiling))
         self.limit = max(self.floor, min(int(start), self.ceiling))
@@ -108,6 +111,7 @@ class AdaptiveConcurrency:
         self._startup = None         # mean seconds from a batch's start to its first result
         self._batch_seconds = None
         self._last_throughput = None
+        self._before_growth = None
         self._lock = threading.Lock()
         self._reset_window(None)
 
@@ -162,10 +166,12 @@ class AdaptiveConcurrency:
         grew = self._last_throughput is None or throughput >= self._last_throughput * (1.0 + self.min_gain)
         self._last_throughput = max(throughput, self._last_throughput or 0.0)
         if self.growing and grew:
+            self._before_growth = self.limit
             return self._change(now, min(self.ceiling, self.limit * 2), "growing")
         if self.growing:
-            # Throughput stopped growing without queueing: the bottleneck is elsewhere (client, network).
-            return self._change(now, self.limit, "plateau", stop=True)
+            # More shells brought no more throughput and no queueing: the bottleneck is elsewhere (client,
+            # network); go back to what gave the same throughput.
+            return self._change(now, self._before_growth or self.limit, "plateau", stop=True)
         # Steady: probe one more shell now and then, in case the server got faster or less busy.
         return self._change(now, min(self.ceiling, self.limit + 1), "probe")
 

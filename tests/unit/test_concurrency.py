@@ -1,0 +1,219 @@
+"""Adaptive concurrency and queue-cut batches: the controller against a simulated pool (virtual time), and
+LyncClient.run_queue / cs_user_move against the fake server."""
+
+import heapq
+import json
+import os
+
+import pytest
+
+from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
+from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import (
+    AdaptiveConcurrency,
+    LyncClient,
+    RetryPolicy,
+    guided_batch_size,
+)
+from ansible_collections.lync.migration.plugins.module_utils.lync.session import ConnectionOptions
+from ansible_collections.lync.migration.plugins.modules import cs_user_move
+
+from fake_lync import FakeLync, FakeSession, pool, user
+from module_runner import run_module
+
+
+def simulate(n, capacity, t_move=1.0, startup=5.5, parallelism="auto", batch_size=100, busy_after=None,
+             controller=None):
+    """A pool serving ``capacity`` moves at once (FIFO queue), shells that pay ``startup`` per batch, the
+    controller deciding how many shells run. Virtual time; returns (makespan, controller, peak shells).
+    ``busy_after``: from that time on, the pool answers every 10th call busy (it is overloaded)."""
+    auto = parallelism == "auto"
+    ctl = controller or AdaptiveConcurrency()
+    events = []          # (time, seq, kind, shell)
+    seq = [0]
+    free = [capacity]
+    queue = []           # shells waiting for a slot
+    state = {"next": 0, "active": 0, "done": 0, "peak": 0, "calls": 0}
+    shells = {}
+
+    def push(at, kind, shell):
+        seq[0] += 1
+        heapq.heappush(events, (at, seq[0], kind, shell))
+
+    def limit():
+        return ctl.limit if auto else parallelism
+
+    def take(now, shell):
+        remaining = n - state["next"]
+        if remaining <= 0 or state["active"] > limit():
+            state["active"] -= 1
+            return
+        size = guided_batch_size(remaining, ctl.ceiling if auto else parallelism, batch_size)
+        state["next"] += size
+        shells[shell] = {"left": size, "start": now, "last": None}
+        push(now + startup, "ready", shell)
+
+    def spawn(now):
+        while state["next"] < n and state["active"] < limit():
+            state["active"] += 1
+            state["peak"] = max(state["peak"], state["active"])
+            seq[0] += 1
+            take(now, "shell-%d" % seq[0])
+
+    def request(now, shell):
+        if free[0] > 0:
+            free[0] -= 1
+            push(now + t_move, "done", shell)
+        else:
+            queue.append(shell)
+
+    spawn(0.0)
+    now = 0.0
+    while events:
+        now, _, kind, shell = heapq.heappop(events)
+        info = shells[shell]
+        if kind == "ready":
+            info["last"] = now
+            request(now, shell)
+            continue
+        # a move finished: free its slot, hand it to the next waiting shell
+        free[0] += 1
+        if queue:
+            free[0] -= 1
+            push(now + t_move, "done", queue.pop(0))
+        state["calls"] += 1
+        busy = busy_after is not None and now >= busy_after and state["calls"] % 10 == 0
+        latency = now - info["last"]
+        if auto:
+            if info.get("first") is None:
+                info["first"] = True
+                ctl.record_startup(now - info["start"])
+                latency = None
+            ctl.record_call(now, latency, busy=busy)
+        info["last"] = now
+        info["left"] -= 1
+        state["done"] += 1
+        if info["left"] > 0:
+            request(now, shell)
+        else:
+            if auto:
+                ctl.record_batch(now - info["start"])
+            del shells[shell]
+            take(now, shell)
+        spawn(now)
+    return now, ctl, state["peak"]
+
+
+def test_auto_finds_the_pools_capacity_and_moves_near_the_ideal_bound():
+    makespan, ctl, peak = simulate(10000, capacity=20)
+    ideal = 10000 * 1.0 / 20
+    assert makespan <= 1.12 * ideal
+    assert 20 <= ctl.limit <= 25 and peak <= 25
+    assert 18 <= ctl.capacity_estimate <= 22
+
+
+def test_auto_does_not_pile_shells_on_a_small_pool():
+    makespan, ctl, peak = simulate(2000, capacity=4)
+    assert any(reason == "queued" for _, _, reason in ctl.history)
+    assert ctl.limit <= 8          # 4 served + shells covering PowerShell's start, not 25 queued
+    assert makespan <= 1.15 * 2000 / 4.0
+
+
+def test_busy_answers_make_it_back_off():
+    ctl = AdaptiveConcurrency(start=20)
+    assert ctl.record_call(10.0, 1.0, busy=True) == 14
+    assert ctl.history[-1][1:] == (14, "busy") and not ctl.growing
+
+
+def test_overloaded_pool_ends_below_the_ceiling():
+    _, ctl, _ = simulate(4000, capacity=20, busy_after=60.0)
+    assert ctl.limit < 20 and any(reason == "busy" for _, _, reason in ctl.history)
+
+
+def test_it_stops_growing_when_throughput_stops_growing():
+    ctl = AdaptiveConcurrency(start=4, tolerance=10.0)   # latency never counts as queueing here
+    now = 0.0
+    ctl.record_call(now, None)
+    # 4 shells: 4 calls/s; after doubling still 4 calls/s (the client is the bottleneck)
+    for _ in range(2):
+        for _ in range(max(8, 2 * ctl.limit)):
+            now += 0.25
+            ctl.record_call(now, 1.0)
+    assert ctl.limit == 4 and not ctl.growing     # back to what gave the same throughput
+    assert [reason for _, _, reason in ctl.history] == ["growing", "plateau"]
+
+
+def test_fixed_parallelism_is_unchanged_and_near_ideal_when_it_covers_the_pool():
+    makespan, _, peak = simulate(10000, capacity=20, parallelism=25)
+    assert peak == 25 and makespan <= 1.10 * 500
+
+
+def test_guided_batch_sizes_shrink_towards_the_end():
+    assert guided_batch_size(10000, 25, 100) == 100
+    assert guided_batch_size(1000, 25, 100) == 40
+    assert guided_batch_size(100, 25, 100) == 25       # never below min_batch while there is that much
+    assert guided_batch_size(7, 25, 100) == 7
+    assert guided_batch_size(0, 25, 100) == 0
+    assert guided_batch_size(50, 4, 5) == 5            # batch_size is the ceiling
+
+
+def many_users(count):
+    return FakeLync([pool("pool01.contoso.net", legacy=True), pool("pool02.contoso.net")],
+                    [user("User %d" % i, "sip:u%d@contoso.net" % i, "pool01.contoso.net") for i in range(count)])
+
+
+def client_for(lync):
+    FakeSession.server = lync
+    options = ConnectionOptions(server="fe01", username="u", password="p")
+    return LyncClient(options, session_factory=FakeSession, policy=RetryPolicy(sleep=lambda s: None))
+
+
+@pytest.mark.parametrize("parallelism", [3, "auto"])
+def test_run_queue_returns_every_result_in_order_once_and_closes_its_shells(parallelism):
+    lync = many_users(120)
+    calls = [Call("Move-CsLegacyUser", {"Identity": "sip:u%d@contoso.net" % i, "Target": "pool02.contoso.net"})
+             for i in range(120)]
+    seen, batches = [], []
+    FakeSession.delay = 0.01
+    try:
+        client = client_for(lync)
+        results = client.run_queue(calls, batch_size=30, parallelism=parallelism, min_batch=5,
+                                   on_result=lambda c, r: seen.append(c.params["Identity"]), on_batch=batches.append)
+    finally:
+        FakeSession.delay = 0.0
+    assert all(r.ok for r in results) and [r.call for r in results] == calls
+    assert sorted(seen) == sorted(c.params["Identity"] for c in calls)
+    assert all(u["RegistrarPool"] == "pool02.contoso.net" for u in lync.users)
+    assert batches[-1]["remaining"] == 0 and max(b["batch"] for b in batches) <= 30
+    assert lync.shells_opened == lync.shells_closed
+    if parallelism == 3:
+        assert client.last_peak_shells == 3
+
+
+def test_module_moves_with_auto_by_default_and_reports_progress(monkeypatch, tmp_path):
+    lync = many_users(60)
+    monkeypatch.setenv("LYNC_MIGRATION_PROGRESS_DIR", str(tmp_path))
+    out = run_module(cs_user_move, {"identities": ["sip:u%d@contoso.net" % i for i in range(60)],
+                                    "target_pool": "pool02.contoso.net"}, lync, monkeypatch=monkeypatch)
+    assert not out.get("failed"), out.get("msg")
+    assert out["summary"]["moved"] == 60 and out["performance"]["parallelism"] == "auto"
+    lines = [json.loads(line) for name in os.listdir(str(tmp_path))
+             for line in (tmp_path / name).read_text().splitlines()]
+    assert lines[-1]["final"] and lines[-1]["moved"] == 60 and lines[-1]["remaining"] == 0
+
+
+def test_module_refuses_a_parallelism_that_is_neither_auto_nor_a_number(monkeypatch):
+    out = run_module(cs_user_move, {"identities": ["sip:u1@contoso.net"], "target_pool": "pool02.contoso.net",
+                                    "parallelism": "fast"}, many_users(2), monkeypatch=monkeypatch)
+    assert out["failed"] and "parallelism must be auto or a number of shells between 1 and 25" in out["msg"]
+
+
+def test_large_waves_read_sip_addresses_in_one_call_and_other_names_one_by_one(monkeypatch):
+    monkeypatch.setattr(cs_user_move, "BULK_READ_THRESHOLD", 5)
+    lync = many_users(8)
+    identities = ["sip:u%d@contoso.net" % i for i in range(6)] + ["User 7", "sip:nobody@contoso.net"]
+    out = run_module(cs_user_move, {"identities": identities, "target_pool": "pool02.contoso.net",
+                                    "on_invalid": "skip"}, lync, check_mode=True, monkeypatch=monkeypatch)
+    reads = [params for cmdlet, params in lync.calls if cmdlet == "Get-CsUser"]
+    assert reads[0] == {}                                          # the one bulk read
+    assert sorted(p["Identity"] for p in reads[1:]) == ["User 7", "sip:nobody@contoso.net"]
+    assert out["summary"]["would_move"] == 7 and out["summary"]["skipped"] == 1
