@@ -63,9 +63,13 @@ def _ports_free() -> bool:
     return True
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory) -> RunningLab:
-    """lync-lab serve (contoso-small, stage 6) on the inventory's ports, stopped at the end of the session."""
+@pytest.fixture(scope="module")
+def lab(request, tmp_path_factory) -> RunningLab:
+    """lync-lab serve on the inventory's ports for one test module, stopped after it.
+
+    contoso-small at the stage the module names in ``LAB_STAGE`` (default 6: just before Phase 6).
+    """
+    stage = getattr(request.module, "LAB_STAGE", 6)
     # The inventory names fixed ports; another lab (a previous run still closing, `make lab`) must go first.
     deadline = time.monotonic() + 90
     while not _ports_free():
@@ -76,7 +80,7 @@ def lab(tmp_path_factory) -> RunningLab:
     log = state_dir / "lab.log"
     lync_lab = VENV_BIN / "lync-lab"
     cmd = [str(lync_lab) if lync_lab.exists() else "lync-lab", "serve", "--scenario", "contoso-small",
-           "--stage", "6", "--state-dir", str(state_dir)]
+           "--stage", str(stage), "--state-dir", str(state_dir)]
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 60
@@ -128,7 +132,7 @@ class PlaybookRun:
 ALL_OUTPUT: list[str] = []
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playbook(collections_path, tmp_path_factory):
     """Run a playbook from the repository root with the lab inventory, as a user does."""
     work = tmp_path_factory.mktemp("runs")
@@ -150,7 +154,7 @@ def playbook(collections_path, tmp_path_factory):
     return run
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab_shell(lab):
     """A plain pywinrm session to the Lync admin host: checks the lab without going through the collection."""
     import winrm

@@ -138,6 +138,38 @@ def test_a_name_with_a_trailing_space_fails_preflight_and_moves_nobody(lab, play
     assert report["status"] == "failed" and report["preflight_failures"]
 
 
+def test_a_csv_wave_with_on_invalid_skip_moves_the_valid_users_and_reports_the_others(lab, playbook, lab_shell, tmp_path):
+    # Rolled back above, so Claus Hansen is on the legacy pool again.
+    assert lab_shell("Claus Hansen") == LEGACY_POOL
+    wave = tmp_path / "wave.csv"
+    wave.write_bytes("identity,note\r\nClaus Hansen,\r\nKen Myer ,trailing space\r\n".encode("utf-8"))
+    run = playbook("phase6-move-users.yml", extra={
+        "lync_migration_waves": [{"name": "csv-wave", "csv": str(wave)}], "move_users_on_invalid": "skip"})
+    assert run.rc == 0, run.output
+    assert lab_shell("Claus Hansen") == PILOT_POOL
+    assert lab_shell("Ken Myer ") == LEGACY_POOL
+    report, rows, _ = read_report(latest_report(playbook.dirs["reports"]))
+    assert report["totals"]["moved"] == 1 and report["totals"]["skipped"] == 1
+    skipped = [r for r in rows if r["outcome"] == "skipped"]
+    assert [r["identity"] for r in skipped] == ["Ken Myer "]
+    assert "trailing" in skipped[0]["error"]
+
+
+def test_a_csv_file_that_is_not_utf8_or_lacks_the_identity_column_stops_the_gate(lab, playbook, tmp_path):
+    audit_before = len(lab.audit())
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("identity\r\nJosé Álvarez\r\n".encode("latin-1"))
+    run = playbook("phase6-move-users.yml", extra={"lync_migration_waves": [{"name": "w", "csv": str(latin1)}]})
+    assert run.rc != 0
+    assert "latin1.csv is not UTF-8" in re.sub(r"\s+", " ", run.stdout)
+    no_column = tmp_path / "names.csv"
+    no_column.write_bytes("name\r\nHao Chen\r\n".encode("utf-8"))
+    run = playbook("phase6-move-users.yml", extra={"lync_migration_waves": [{"name": "w", "csv": str(no_column)}]})
+    assert run.rc != 0
+    assert "has no 'identity' column" in re.sub(r"\s+", " ", run.stdout).replace("''", "'")
+    assert lab.move_calls(since=audit_before) == []
+
+
 def test_the_lab_password_appears_in_no_output_and_no_report(playbook):
     from conftest import ALL_OUTPUT
 
