@@ -217,3 +217,32 @@ def test_large_waves_read_sip_addresses_in_one_call_and_other_names_one_by_one(m
     assert reads[0] == {}                                          # the one bulk read
     assert sorted(p["Identity"] for p in reads[1:]) == ["User 7", "sip:nobody@contoso.net"]
     assert out["summary"]["would_move"] == 7 and out["summary"]["skipped"] == 1
+
+
+def test_progress_callback_shows_the_newest_complete_line_of_each_run(tmp_path, monkeypatch):
+    from ansible_collections.lync.migration.plugins.callback import lync_progress
+
+    monkeypatch.setenv("LYNC_MIGRATION_PROGRESS_DIR", str(tmp_path))
+    shown = []
+
+    class Display:
+        verbosity = 0
+
+        def display(self, text, *args, **kwargs):
+            shown.append(text)
+
+    callback = lync_progress.CallbackModule(display=Display())
+    run = tmp_path / "cs_user_move-1.jsonl"
+    line = {"target": "pool02.contoso.net", "total": 10000, "moved": 5200, "failed": 3, "remaining": 4797,
+            "per_second": 19.84, "shells": 24, "seconds": 262.0, "final": False}
+    run.write_text(json.dumps(dict(line, moved=100)) + "\n" + json.dumps(line) + "\n" + '{"target": "po')
+    callback._show_new()
+    assert shown == ["lync progress: pool02.contoso.net: 5200/10000 moved, 3 failed, 4797 remaining, "
+                     "19.8 users/s, 24 shells"]
+    callback._show_new()
+    assert len(shown) == 1                     # nothing new, and the torn last line waits for its end
+    with open(str(run), "a") as handle:
+        handle.write('ol02.contoso.net", "total": 10000, "moved": 9997, "failed": 3, "remaining": 0, '
+                     '"per_second": 20.1, "shells": null, "seconds": 497.3, "final": true}\n')
+    callback._show_new()
+    assert shown[-1].endswith("9997/10000 moved, 3 failed, 0 remaining, 20.1 users/s (done in 497.3 s)")
