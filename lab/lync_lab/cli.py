@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--https-port", type=_port, default=55986, help="the Lync admin host's WinRM HTTPS port")
     serve.add_argument("--port-offset", type=int, default=0,
                        help="added to every other server's scenario ports, so several labs can run on one machine")
+    serve.add_argument("--dns-port", type=_port, default=None,
+                       help="also serve the lab's DNS zone (A and SRV records, UDP and TCP) on this port")
     serve.add_argument("--latency", default="none", help="none | realistic | path to a latency YAML file")
     serve.add_argument("--time-scale", type=_time_scale, default=1.0, help="multiplies every modelled delay")
     serve.add_argument("--faults", default=None,
@@ -94,7 +96,8 @@ def _serve(args: argparse.Namespace) -> int:
     config = LabConfig(
         scenario=args.scenario, stage=args.stage, state_dir=Path(args.state_dir), listen=args.listen,
         http_port=args.http_port, https_port=args.https_port, port_offset=args.port_offset, latency=args.latency, time_scale=args.time_scale,
-        faults=args.faults, double_hop=args.double_hop, keep_state=args.keep)
+        faults=args.faults, double_hop=args.double_hop, keep_state=args.keep,
+        dns_port=args.dns_port)
     lab = Lab(config)
     stop = threading.Event()
 
@@ -107,8 +110,9 @@ def _serve(args: argparse.Namespace) -> int:
     if args.pid_file:
         Path(args.pid_file).write_text(f"{os.getpid()}\n")
     ports = ", ".join(f"{s.fqdn} {s.http_port}/{s.https_port}" for s in lab.servers if s.http_port)
+    dns_note = f"; DNS on {config.listen}:{config.dns_port} (UDP, TCP)" if config.dns_port else ""
     print(f"lync-lab: {lab.scenario.name} at stage {config.stage}, state in {config.state_dir}; "
-          f"listening on {config.listen}: {ports}", flush=True)
+          f"listening on {config.listen}: {ports}{dns_note}", flush=True)
     try:
         stop.wait()
     finally:

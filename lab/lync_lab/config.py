@@ -20,3 +20,4 @@ class LabConfig:
     faults: str | None = None      # e.g. "http500=0.05,reset=0.05,slow=0.05,quota=0.05,cmdlet=0.05,seed=7"
     double_hop: bool = False       # NTLM/Basic sessions cannot reach AD/CMS without -Credential
     keep_state: bool = False       # reuse an existing state directory instead of seeding anew
+    dns_port: int | None = None    # the lab's DNS server (UDP+TCP) on listen:dns_port; None = no DNS server

@@ -129,9 +129,17 @@ class Lab:
                 self._listeners.append(WinRMListener(self, s, self.config.listen, s.https_port, tls=certs))
         for listener in self._listeners:
             listener.start()
+        if self.config.dns_port:
+            from .dns import DNSServer
+
+            self._dns = DNSServer(self, self.config.listen, self.config.dns_port)
+            self._dns.start()
 
     def stop(self) -> None:
         for listener in self._listeners:
             listener.stop()
         self._listeners.clear()
+        if getattr(self, "_dns", None) is not None:
+            self._dns.stop()
+            self._dns = None
         self.store.close()

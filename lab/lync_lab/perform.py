@@ -151,3 +151,13 @@ def _register_phase45_steps() -> None:
 
 
 _register_phase45_steps()
+
+
+# DNS Manager steps, P2.2 and P10.2 (perform_dns.py).
+def _register_dns_steps() -> None:
+    from .perform_dns import STEPS as DNS_STEPS
+
+    STEPS.update(DNS_STEPS)
+
+
+_register_dns_steps()

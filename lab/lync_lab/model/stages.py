@@ -29,6 +29,9 @@ def seed(tx, scenario, stage: int) -> None:
         policies.import_legacy_configuration(tx)
     _seed_users(tx, scenario, stage)
     _seed_late_server_changes(tx, scenario, stage)
+    from . import dns_records    # the zone: P2.2 adds the pilot pool's A record, P10.2 re-points the SRV record
+
+    dns_records.seed(tx, scenario, stage)
     from . import topology    # the topology side (pools, sites, pool-level objects) belongs to the topology model
 
     topology.seed_stage(tx, scenario, stage)
