@@ -1,0 +1,109 @@
+"""cs_wmi_info and cs_dns_info against the rehearsal lab (in-process, on free ports): the OCS 2007 R2 WMI reads
+Phases 1-2 rely on, and the DNS queries of P2.2."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from ansible_collections.lync.migration.plugins.modules import cs_dns_info, cs_wmi_info
+
+from module_runner import run_module
+
+lync_lab = pytest.importorskip("lync_lab")
+
+SCENARIO_PORTS = [55989, 55990, 55991, 55992, 55993, 55994, 55995, 55996, 55997, 55998]
+
+
+def _free(port, kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    from lync_lab.config import LabConfig
+    from lync_lab.lab import Lab
+
+    import os
+    base = 21000 + (os.getpid() % 400) * 53
+    for attempt in range(200):
+        offset = base + attempt * 41 - 55985
+        ports = [55985 + offset, 55986 + offset, 55953 + offset] + [p + offset for p in SCENARIO_PORTS]
+        if all(_free(p) for p in ports) and _free(55953 + offset, socket.SOCK_DGRAM):
+            break
+    else:
+        pytest.fail("no free ports for a lab")
+    config = LabConfig(stage=2, state_dir=tmp_path_factory.mktemp("lab"), http_port=55985 + offset,
+                       https_port=55986 + offset, port_offset=offset, dns_port=55953 + offset)
+    lab = Lab(config)
+    lab.start()
+    yield {"lab": lab, "offset": offset, "dns_port": 55953 + offset}
+    lab.stop()
+
+
+def ocs(lab):
+    return {"server": "127.0.0.1", "port": 55989 + lab["offset"], "scheme": "http", "username": "CONTOSO\\lyncadmin",
+            "password": "Lab-Passw0rd!"}
+
+
+def test_wmi_info_reads_the_legacy_pool_without_the_lync_module(lab, monkeypatch):
+    out = run_module(cs_wmi_info, {"classes": ["MSFT_SIPPoolSetting", "MSFT_SIPESUserSetting"],
+                                   "properties": {"MSFT_SIPESUserSetting": ["PrimaryURI", "HomeServerDN"]}},
+                     None, monkeypatch=monkeypatch, connection=ocs(lab))
+    assert out.get("failed") is not True, out
+    assert out["changed"] is False and out["missing"] == []
+    assert [p["PoolFQDN"] for p in out["instances"]["MSFT_SIPPoolSetting"]] == ["pool01.contoso.net"]
+    users = out["instances"]["MSFT_SIPESUserSetting"]
+    assert out["counts"]["MSFT_SIPESUserSetting"] == len(users) > 50
+    assert set(users[0]) == {"PrimaryURI", "HomeServerDN"}
+    assert any(u["PrimaryURI"] == "sip:david.pelton@contoso.net" for u in users)
+    # Both reads ran on the OCS 2007 R2 server itself, which has WMI only (no Lync module to import).
+    reads = [e for e in lab["lab"].audit.read() if e.get("cmdlet") == "Get-WmiObject"]
+    assert {e.get("server") for e in reads} == {"ocs-fe01.contoso.net"}
+
+
+def test_wmi_info_filter_is_data_and_unknown_classes_are_missing(lab, monkeypatch):
+    out = run_module(cs_wmi_info, {"classes": ["MSFT_SIPESUserSetting", "MSFT_NoSuchClass"],
+                                   "filters": {"MSFT_SIPESUserSetting": "PrimaryURI = 'sip:hao.chen@contoso.net'"}},
+                     None, monkeypatch=monkeypatch, connection=ocs(lab))
+    assert [u["DisplayName"] for u in out["instances"]["MSFT_SIPESUserSetting"]] == ["Hao Chen"]
+    assert out["missing"] == ["MSFT_NoSuchClass"]
+    strict = run_module(cs_wmi_info, {"classes": ["MSFT_NoSuchClass"], "missing_ok": False},
+                        None, monkeypatch=monkeypatch, connection=ocs(lab))
+    assert strict["failed"] is True and "Invalid class" in strict["msg"]
+
+
+def test_wmi_info_refuses_names_that_are_not_class_names(lab, monkeypatch):
+    out = run_module(cs_wmi_info, {"classes": ["Win32_Service; Stop-Service RTCSRV"]}, None,
+                     monkeypatch=monkeypatch, connection=ocs(lab))
+    assert out["failed"] is True and "is not a WMI class name" in out["msg"]
+
+
+def test_dns_info_resolves_a_and_srv_and_reports_missing_names(lab, monkeypatch):
+    args = {"resolver": "127.0.0.1", "resolver_port": lab["dns_port"],
+            "queries": [{"name": "pool01.contoso.net"}, {"name": "pool02.contoso.net", "type": "A"},
+                        {"name": "_sipinternaltls._tcp.contoso.net", "type": "SRV"}]}
+    for tcp in (False, True):
+        out = run_module(cs_dns_info, dict(args, tcp=tcp), None, monkeypatch=monkeypatch, connection={})
+        assert out["changed"] is False
+        a01, a02, srv = out["records"]
+        assert a01["found"] and a01["addresses"] == ["192.168.10.11"] and a01["authoritative"]
+        assert not a02["found"] and a02["rcode"] == "NXDOMAIN"
+        assert srv["targets"] == [{"target": "pool01.contoso.net", "port": 5061, "priority": 0, "weight": 0}]
+        assert out["missing"] == ["A pool02.contoso.net"]
+
+
+def test_dns_info_fails_when_the_server_does_not_answer(monkeypatch):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        silent = s.getsockname()[1]
+        out = run_module(cs_dns_info, {"resolver": "127.0.0.1", "resolver_port": silent, "timeout": 0.5,
+                                       "queries": [{"name": "pool02.contoso.net"}]},
+                         None, monkeypatch=monkeypatch, connection={})
+    assert out["failed"] is True and "did not answer" in out["msg"]
