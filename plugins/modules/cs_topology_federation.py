@@ -12,8 +12,12 @@ short_description: Set a site's federation route and a pool's media Edge associa
 description:
   - Topology Builder's site I(Federation route) and pool I(Associations) dialogs (migration guide P5.1; P8.1.a/e/f).
     Reads the published document with C(Get-CsTopology -AsXml), edits only these two settings as XML data on the
-    controller, and when something differs publishes it with C(Publish-CsTopology -Document) and
-    C(Enable-CsTopology) (what Topology Builder's Publish Topology runs), then reads it back.
+    controller, and when something differs writes the edited document into O(work_dir) on the Lync server
+    (C(Set-Content), the text travels as data), publishes it with C(Publish-CsTopology -FileName -Report) and
+    C(Enable-CsTopology -Report) (what Topology Builder's Publish Topology runs), then reads it back.
+  - When nothing differs nothing is written or published, so a second run reports no change.
+  - A file rather than C(-Document) because C(-Document) takes an C(XElement), which a string parameter sent as
+    data does not bind to.
   - For whole documents (defining pools), use M(lync.migration.cs_topology).
 version_added: 0.1.0
 author: lync.migration maintainers
@@ -35,6 +39,12 @@ options:
   media_edge:
     description: FQDN of the Edge pool the pool uses for media; an empty string removes the association.
     type: str
+  work_dir:
+    description:
+      - Existing folder on the Lync server for the edited document (C(FederationTopology.xml)) and the C(-Report)
+        files of C(Publish-CsTopology) and C(Enable-CsTopology).
+    type: str
+    default: C:\LyncMigration
 attributes:
   check_mode:
     support: full
@@ -78,6 +88,10 @@ cmdlets:
   returned: always
   type: list
   elements: str
+reports:
+  description: The C(-Report) files of C(Publish-CsTopology) and C(Enable-CsTopology) when they ran, cmdlet -> text.
+  returned: always
+  type: dict
 """
 
 import xml.etree.ElementTree as ET
@@ -230,24 +244,45 @@ def federation(module):
         doc.set_media(registrar, ref)
     after = doc.summary(site)
     changed = after != before
-    cmdlets = ["Publish-CsTopology -Document <edited topology>", "Enable-CsTopology"] if changed else []
+    work = p["work_dir"].rstrip("\\")
+    files = {"document": work + "\\FederationTopology.xml", "Publish-CsTopology": work + "\\Publish-CsTopology.html",
+             "Enable-CsTopology": work + "\\Enable-CsTopology.html"}
+    plan = [Call("Set-Content", {"Path": files["document"], "Value": doc.text(), "Encoding": "UTF8"}),
+            Call("Publish-CsTopology", {"FileName": files["document"], "Report": files["Publish-CsTopology"]}),
+            Call("Enable-CsTopology", {"Report": files["Enable-CsTopology"]})]
+    cmdlets = [describe(c) for c in plan] if changed else []
+    reports = {}
     if changed and not module.check_mode:
-        module.call_or_fail("Publish-CsTopology", {"Document": doc.text()})
-        module.call_or_fail("Enable-CsTopology", {})
+        for call in plan:
+            res = module.run_calls([call])[0]
+            if not res.ok:
+                module.fail_json_from_error(res.error, cmdlet=call.cmdlet)
+            if call.cmdlet in files:
+                reports[call.cmdlet] = read_text(module, files[call.cmdlet])
         found = read_document(module).summary(site)
         if found != after:
             module.fail_json(msg="the published topology read back does not show the change", expected=after,
                              found=found)
-    out = dict(changed=changed, cmdlets=cmdlets, **after)
+    out = dict(changed=changed, cmdlets=cmdlets, reports=reports, **after)
     if module._diff:
         out["diff"] = {"before": before, "after": after}
     return out
 
 
+def describe(call):
+    return "%s %s" % (call.cmdlet, " ".join("-%s %s" % (k, "<edited topology>" if k == "Value" else v)
+                                             for k, v in call.params.items()))
+
+
+def read_text(module, path):
+    res = module.run_calls([Call("Get-Content", {"Path": path, "Raw": True})])[0]
+    return next((o for o in res.objects if isinstance(o, str)), None) if res.ok else None
+
+
 def main():
     module = LyncModule(
         argument_spec=dict(site=dict(type="str"), federation_route=dict(type="str"), pool=dict(type="str"),
-                           media_edge=dict(type="str")),
+                           media_edge=dict(type="str"), work_dir=dict(type="str", default="C:\\LyncMigration")),
         required_by={"media_edge": ("pool",)},
         supports_check_mode=True,
     )
