@@ -1,0 +1,478 @@
+"""The reliability suite's tools: a lync-lab of its own per test (free ports), an inventory pointing at it,
+ansible-playbook runs that can be killed, and the witnesses (the lab's audit log, the journals, the reports).
+
+Every helper here is used by tests under tests/reliability/ and tests/reliability/fast/.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+LAB_PASSWORD = "Lab-Passw0rd!"
+LAB_USER = "CONTOSO\\lyncadmin"
+DATA = Path(__file__).resolve().parent / "data"
+# The inventory's ports (inventories/lab/hosts.yml); a lab with --port-offset N answers on these plus N.
+BASE_PORTS = (55985, 55986, 55989, 55990, 55991, 55992, 55993, 55994, 55995, 55996, 55997, 55998)
+SCOREBOARD_ENV = "LYNC_RELIABILITY_SCOREBOARD"
+
+
+def _ports_free(offset: int) -> bool:
+    for port in BASE_PORTS:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port + offset))
+            except OSError:
+                return False
+    return True
+
+
+def free_offset() -> int:
+    """A port offset (multiple of 20, so labs never overlap) whose twelve ports are all free now."""
+    # Start from the process id so parallel pytest workers try different offsets first.
+    start = (os.getpid() % 97) * 20 + 1000
+    for i in range(200):
+        offset = 1000 + (start + i * 20) % 4000
+        if _ports_free(offset):
+            return offset
+    raise RuntimeError("no free port range for a lab between 56985 and 60998")
+
+
+class LabProcess:
+    """One `lync-lab serve` of the test's own, on ports shifted by ``offset``."""
+
+    def __init__(self, state_dir: Path, scenario: str | Path = "contoso-small", stage: int = 6,
+                 latency: str = "none", time_scale: float = 1.0, faults: str | None = None,
+                 double_hop: bool = False) -> None:
+        self.state_dir = Path(state_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.scenario = str(scenario)
+        self.stage = stage
+        self.latency = latency
+        self.time_scale = time_scale
+        self.faults = faults
+        self.double_hop = double_hop
+        self.offset = free_offset()
+        self.proc: subprocess.Popen | None = None
+        self.log = self.state_dir / "lab.log"
+
+    @property
+    def http_port(self) -> int:
+        return 55985 + self.offset
+
+    @property
+    def https_port(self) -> int:
+        return 55986 + self.offset
+
+    @property
+    def ca_path(self) -> Path:
+        return self.state_dir / "ca.pem"
+
+    def start(self, keep: bool = False, faults: str | None = None, timeout: float = 120) -> "LabProcess":
+        exe = VENV_BIN / "lync-lab"
+        cmd = [str(exe) if exe.exists() else "lync-lab", "serve", "--scenario", self.scenario,
+               "--stage", str(self.stage), "--state-dir", str(self.state_dir),
+               "--http-port", str(self.http_port), "--https-port", str(self.https_port),
+               "--port-offset", str(self.offset), "--latency", self.latency, "--time-scale", str(self.time_scale)]
+        faults = faults if faults is not None else self.faults
+        if faults:
+            cmd += ["--faults", faults]
+        if self.double_hop:
+            cmd.append("--double-hop")
+        if keep:
+            cmd.append("--keep")
+        with open(self.log, "a") as out:
+            out.write("\n--- %s\n" % " ".join(cmd))
+        mark = self.log.stat().st_size
+        with open(self.log, "a") as out:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while "listening on" not in self.log.read_text()[mark:]:
+            if self.proc.poll() is not None:
+                raise RuntimeError("lync-lab did not start:\n" + self.log.read_text()[mark:])
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError("lync-lab did not listen within %d s:\n%s" % (timeout, self.log.read_text()))
+            time.sleep(0.1)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: the lab dies mid-whatever, as on a power cut."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    # -- the witness ---------------------------------------------------------------------------------
+    def audit(self) -> list[dict]:
+        path = self.state_dir / "audit.jsonl"
+        if not path.exists():
+            return []
+        entries = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                continue  # a torn last line (the lab was killed mid-write)
+        return entries
+
+
+def audit_ok(entry: dict) -> bool:
+    return str(entry.get("outcome", "")).lower() in ("ok", "success", "succeeded", "completed")
+
+
+WRITE_VERBS = ("Get-", "Test-")
+
+
+def write_calls(entries: list[dict]) -> list[dict]:
+    """Audit entries of every cmdlet that is not read-only (anything but Get-/Test-), whatever its outcome."""
+    return [e for e in entries if not str(e.get("cmdlet", "")).startswith(WRITE_VERBS)]
+
+
+def successful_moves(entries: list[dict]) -> dict[str, int]:
+    """Successful Move-CsLegacyUser/Move-CsUser calls (not -WhatIf) per identity, as the lab recorded them."""
+    counts: dict[str, int] = {}
+    for e in entries:
+        if e.get("cmdlet") in ("Move-CsLegacyUser", "Move-CsUser") and audit_ok(e):
+            params = e.get("params") or {}
+            if params.get("WhatIf"):
+                continue
+            key = str(params.get("Identity", "")).lower()
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+# -- scenarios -------------------------------------------------------------------------------------------
+def large_scenario(path: Path, users: int, seed: int = 2013) -> Path:
+    """contoso-large with ``users`` generated users (same deployment, fewer users: a 2,000-user wave)."""
+    from lync_lab.model.scenario import scenario_path
+
+    raw = yaml.safe_load(scenario_path("contoso-large").read_text(encoding="utf-8"))
+    raw["name"] = "contoso-large-%d" % users
+    raw["generate"] = dict(raw.get("generate") or {}, users=users, seed=seed)
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def generated_sip_addresses(scenario: Path, count: int) -> list[str]:
+    from lync_lab.model.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    return ["sip:" + u["sip"] for u in sc.users if u.get("generated")][:count]
+
+
+def write_wave_csv(path: Path, identities: list[str], encoding: str = "utf-8") -> Path:
+    with open(path, "w", newline="", encoding=encoding) as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["identity", "note"])
+        for identity in identities:
+            writer.writerow([identity, "wave"])
+    return path
+
+
+# -- the inventory -------------------------------------------------------------------------------------
+def lab_inventory(dest: Path, lab: LabProcess, group_vars: dict | None = None,
+                  host_vars: dict | None = None) -> Path:
+    """inventories/lab copied to ``dest`` with every port shifted to ``lab``'s; ``group_vars`` are added to
+    group_vars/all (e.g. the waves), ``host_vars`` to the Lync admin host."""
+    src = REPO / "inventories" / "lab"
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(src, dest)
+    hosts = yaml.safe_load((src / "hosts.yml").read_text(encoding="utf-8"))
+
+    def shift(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("ansible_port", "lab_https_port") and isinstance(value, int):
+                    node[key] = value + lab.offset
+                else:
+                    shift(value)
+    shift(hosts)
+    (dest / "hosts.yml").write_text(yaml.safe_dump(hosts, sort_keys=False), encoding="utf-8")
+    if group_vars:
+        (dest / "group_vars" / "all" / "zz_test.yml").write_text(yaml.safe_dump(group_vars), encoding="utf-8")
+    if host_vars:
+        (dest / "host_vars").mkdir(exist_ok=True)
+        (dest / "host_vars" / "lync-fe01.contoso.net.yml").write_text(yaml.safe_dump(host_vars), encoding="utf-8")
+    return dest
+
+
+def collections_root(tmp: Path) -> Path:
+    """An ansible_collections tree in which lync.migration is this working tree."""
+    link = tmp / "ansible_collections" / "lync" / "migration"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(REPO, target_is_directory=True)
+    return tmp
+
+
+def playbook_env(collections: Path, extra_env: dict | None = None) -> dict:
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_FORCE_COLOR="0",
+               ANSIBLE_NOCOLOR="1", PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}")
+    env.pop("ANSIBLE_DEBUG", None)
+    env.update(extra_env or {})
+    return env
+
+
+def playbook_cmd(inventory: Path, playbook: str, extra_vars: dict, *args: str) -> list[str]:
+    return [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(REPO / "playbooks" / playbook),
+            "-e", json.dumps(extra_vars), *args]
+
+
+class PlaybookRun:
+    def __init__(self, rc: int, stdout: str, stderr: str, seconds: float) -> None:
+        self.rc, self.stdout, self.stderr, self.seconds = rc, stdout, stderr, seconds
+
+    @property
+    def output(self) -> str:
+        return self.stdout + "\n" + self.stderr
+
+
+def run_playbook(cmd: list[str], env: dict, timeout: float = 900) -> PlaybookRun:
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+
+
+def run_and_kill(cmd: list[str], env: dict, kill_when, log: Path, timeout: float = 900) -> bool:
+    """Start the playbook in its own process group and SIGKILL the whole group as soon as ``kill_when()``
+    is true. Returns True if it was killed, False if it finished first."""
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    deadline = time.monotonic() + timeout
+    try:
+        while proc.poll() is None:
+            if kill_when():
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return True
+            if time.monotonic() > deadline:
+                raise TimeoutError("the playbook ran longer than %d s" % timeout)
+            time.sleep(0.02)
+        return False
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def read_journals(journal_dir: Path) -> list[dict]:
+    entries = []
+    for path in sorted(Path(journal_dir).glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                continue  # torn last line of a killed run
+    return entries
+
+
+def registrar_pools(lab: LabProcess) -> dict[str, str]:
+    """Every user's RegistrarPool, read from the lab's store directly (a second witness, not the collection)."""
+    import sqlite3
+
+    db = sqlite3.connect("file:%s?mode=ro" % (lab.state_dir / "state.sqlite"), uri=True)
+    try:
+        pools = {}
+        for (body,) in db.execute("SELECT body FROM doc WHERE kind = 'user'"):
+            user = json.loads(body)
+            sip = str(user.get("SipAddress") or "").lower()
+            if sip:
+                pools[sip if sip.startswith("sip:") else "sip:" + sip] = user.get("RegistrarPool")
+        return pools
+    finally:
+        db.close()
+
+
+# -- the scoreboard `make reliability` prints -----------------------------------------------------------
+def score(scenario: str, runs: int, users: int, lost: int, duplicated: int, leaked: int,
+          unexpected_changes: int, note: str = "") -> None:
+    """Append one row to the scoreboard file (if `make reliability` asked for one)."""
+    path = os.environ.get(SCOREBOARD_ENV)
+    if not path:
+        return
+    row = dict(scenario=scenario, runs=runs, users=users, lost=lost, duplicated=duplicated,
+               leaked_secrets=leaked, unexpected_changes=unexpected_changes, note=note)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(row) + "\n")
+
+
+class AuditTail:
+    """Counts the lab's successful moves as the audit log grows, reading only what is new (the kill trigger)."""
+
+    def __init__(self, lab: LabProcess) -> None:
+        self.path = lab.state_dir / "audit.jsonl"
+        self.pos = 0
+        self.moves = 0
+        self.lines = 0
+        self._partial = b""
+
+    def poll(self) -> int:
+        if not self.path.exists():
+            return self.moves
+        with open(self.path, "rb") as fh:
+            fh.seek(self.pos)
+            chunk = fh.read()
+        self.pos += len(chunk)
+        data = self._partial + chunk
+        *complete, self._partial = data.split(b"\n")
+        for raw in complete:
+            self.lines += 1
+            if b'"Move-Cs' in raw and b'"ok"' in raw:
+                self.moves += 1
+        return self.moves
+
+
+class MoveRun:
+    """A 2,000-user (or any size) Phase 6 wave against one lab: the command users type, and its witnesses."""
+
+    def __init__(self, tmp: Path, lab: LabProcess, identities: list[str], batch_size: int = 100,
+                 parallelism: int = 4, extra_vars: dict | None = None, inventory_vars: dict | None = None) -> None:
+        self.tmp = Path(tmp)
+        self.lab = lab
+        self.identities = identities
+        self.journal_dir = self.tmp / "journal"
+        self.report_dir = self.tmp / "reports"
+        wave_csv = write_wave_csv(self.tmp / "wave.csv", identities)
+        group_vars = {"lync_migration_waves": [{"name": "bulk", "csv": str(wave_csv)}],
+                      "lync_migration_legacy_pools": ["pool01.contoso.net", "pool03.contoso.net",
+                                                      "pool04.contoso.net"]}
+        group_vars.update(inventory_vars or {})
+        self.inventory = lab_inventory(self.tmp / "inventory", lab, group_vars=group_vars)
+        self.env = playbook_env(collections_root(self.tmp / "collections"))
+        extra = {"move_users_journal_dir": str(self.journal_dir), "move_users_report_dir": str(self.report_dir),
+                 "move_users_batch_size": batch_size, "move_users_parallelism": parallelism}
+        extra.update(extra_vars or {})
+        self.cmd = playbook_cmd(self.inventory, "phase6-move-users.yml", extra)
+        self.runs = 0
+
+    def run(self, timeout: float = 900) -> PlaybookRun:
+        self.runs += 1
+        return run_playbook(self.cmd, self.env, timeout=timeout)
+
+    def run_killed_after(self, moves: int, log_name: str, timeout: float = 900) -> bool:
+        """Run and SIGKILL the playbook's process tree once the lab has done ``moves`` more successful moves."""
+        tail = AuditTail(self.lab)
+        start = tail.poll()
+        self.runs += 1
+        return run_and_kill(self.cmd, self.env, lambda: tail.poll() - start >= moves, self.tmp / log_name,
+                            timeout=timeout)
+
+    def verdict(self, target: str = "pool02.contoso.net") -> dict:
+        """lost: users not on the target pool; duplicated: users moved more than once (audit); journal_lies:
+        users the journal says moved that the lab did not move, or moved users the journal never mentions."""
+        pools = registrar_pools(self.lab)
+        moves = successful_moves(self.lab.audit())
+        journal = read_journals(self.journal_dir)
+        journal_moved: dict[str, int] = {}
+        journal_seen: set[str] = set()
+        for e in journal:
+            key = str(e.get("sip_address") or e.get("identity") or "").lower()
+            journal_seen.add(key)
+            if e.get("outcome") == "moved":
+                journal_moved[key] = journal_moved.get(key, 0) + 1
+        lost = [s for s in self.identities if pools.get(s.lower()) != target]
+        duplicated = [s for s in self.identities if moves.get(s.lower(), 0) > 1]
+        never_moved = [s for s in self.identities if moves.get(s.lower(), 0) == 0]
+        journal_lies = sorted(
+            [s for s in self.identities if journal_moved.get(s.lower(), 0) > moves.get(s.lower(), 0)]
+            + [s for s in self.identities if moves.get(s.lower(), 0) and s.lower() not in journal_seen])
+        return dict(lost=lost, duplicated=duplicated, never_moved=never_moved, journal_lies=journal_lies,
+                    journal_moved_twice=[k for k, n in journal_moved.items() if n > 1])
+
+
+def last_report(report_dir: Path) -> dict:
+    runs = [p for p in Path(report_dir).glob("*") if (p / "report.json").exists()]
+    if not runs:
+        raise AssertionError("no report under %s" % report_dir)
+    newest = max(runs, key=lambda p: p.stat().st_mtime_ns)
+    return json.loads((newest / "report.json").read_text(encoding="utf-8"))
+
+
+# -- table-driven playbooks ----------------------------------------------------------------------------
+class Unsafe(str):
+    """A string written as `!unsafe` in a generated playbook: Ansible never templates it (test data stays data)."""
+
+
+def _represent_unsafe(dumper, data):
+    return dumper.represent_scalar("!unsafe", str(data), style='"')
+
+
+class PlaybookDumper(yaml.SafeDumper):
+    pass
+
+
+PlaybookDumper.add_representer(Unsafe, _represent_unsafe)
+
+
+def unsafe(value):
+    """``value`` with every string (not the keys) marked Unsafe."""
+    if isinstance(value, str):
+        return Unsafe(value)
+    if isinstance(value, list):
+        return [unsafe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: unsafe(v) for k, v in value.items()}
+    return value
+
+
+def case_playbook(path: Path, module_cases: list[dict], role_cases: list[dict], results_path: Path,
+                  report_dir: Path, journal_dir: Path) -> Path:
+    """One playbook that runs every case once and writes {case id: result} to ``results_path``: module cases
+    as tasks (ignore_errors), role cases as include_role inside block/rescue."""
+    tasks: list[dict] = []
+    names = []
+    for n, case in enumerate(module_cases):
+        var = "case_%d" % n
+        task = {"name": "case %s" % case["id"], "lync.migration.%s" % case["module"]: unsafe(case.get("args") or {}),
+                "register": var, "ignore_errors": True}
+        if case.get("host"):
+            task["delegate_to"] = case["host"]
+        tasks.append(task)
+        names.append((case["id"], var))
+    for n, case in enumerate(role_cases):
+        var = "role_case_%d" % n
+        role_vars = dict(case.get("inventory") or {})
+        role_vars.update(case.get("role_vars") or {})
+        role_vars.update(move_users_report_dir=str(report_dir), move_users_journal_dir=str(journal_dir))
+        tasks.append({"name": "case %s" % case["id"], "block": [
+            {"ansible.builtin.include_role": {"name": "lync.migration.move_users"}, "vars": unsafe(role_vars)},
+            {"ansible.builtin.set_fact": {var: {"failed": False, "msg": "the role completed"}}},
+        ], "rescue": [
+            {"ansible.builtin.set_fact": {var: {"failed": True, "msg": "{{ ansible_failed_result.msg | default('') }}"}}},
+        ]})
+        names.append((case["id"], var))
+    collect = "{{ {%s} | to_json }}" % ", ".join("%s: %s" % (json.dumps(i), v) for i, v in names)
+    tasks.append({"name": "write the results", "ansible.builtin.copy": {"content": collect, "dest": str(results_path)},
+                  "delegate_to": "localhost"})
+    play = [{"name": "cases", "hosts": "lync-fe01.contoso.net", "gather_facts": False, "tasks": tasks}]
+    path.write_text(yaml.dump(play, Dumper=PlaybookDumper, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def add_bare_host(inventory: Path, name: str = "bare.contoso.net") -> None:
+    """A host with no WinRM variables at all (not in the windows group)."""
+    hosts = yaml.safe_load((inventory / "hosts.yml").read_text(encoding="utf-8"))
+    hosts["all"]["children"]["unmanaged"] = {"hosts": {name: {"ansible_connection": "local"}}}
+    (inventory / "hosts.yml").write_text(yaml.safe_dump(hosts, sort_keys=False), encoding="utf-8")

@@ -1,0 +1,108 @@
+"""The reliability scenarios, shared by the fast set (tests/reliability/fast, part of `make test`) and the
+full set (tests/reliability, `make reliability`): the same code, fewer runs in the fast set."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from harness import LabProcess, MoveRun, generated_sip_addresses, large_scenario, score, successful_moves
+
+TARGET = "pool02.contoso.net"
+
+
+def bulk_lab(tmp: Path, users: int, **lab_options) -> tuple[LabProcess, list[str]]:
+    """A lab at stage 6 with ``users`` generated OCS users (contoso-large's deployment), and their SIP URIs."""
+    scenario = large_scenario(tmp / "scenario.yml", users)
+    identities = generated_sip_addresses(scenario, users)
+    lab = LabProcess(tmp / "lab", scenario=scenario, stage=6, **lab_options)
+    return lab, identities
+
+
+def assert_kept_promises(verdict: dict, report: dict | None = None) -> None:
+    checked = ("lost", "duplicated", "journal_lies", "journal_moved_twice")
+    problems = {k: verdict[k][:5] for k in checked if verdict[k]}
+    if verdict["never_moved"]:
+        problems["not moved by the lab (audit)"] = verdict["never_moved"][:5]
+    assert not problems, "promises broken (first five of each): %r" % problems
+    if report is not None:
+        assert report["status"] == "succeeded", report.get("failure")
+        assert report["totals"]["failed"] == 0, report["totals"]
+
+
+def crash_and_resume(tmp: Path, seed: int, users: int, time_scale: float, max_kills: int = 2) -> dict:
+    """Kill the ansible-playbook process tree (SIGKILL) at random points of a move, 1..max_kills times, then run
+    the same command again until it completes. Returns the verdict (see MoveRun.verdict)."""
+    rng = random.Random(seed)
+    lab, identities = bulk_lab(tmp, users, latency="realistic", time_scale=time_scale)
+    lab.start()
+    try:
+        run = MoveRun(tmp, lab, identities, batch_size=rng.choice([25, 100, 250]), parallelism=rng.choice([2, 4]))
+        kills = rng.randint(1, max_kills)
+        moved_before = 0
+        for n in range(kills):
+            remaining = users - moved_before
+            if remaining <= 1:
+                break
+            # 0 kills before the first move (during the preflight gate or the first batch's start).
+            after = rng.choice([0, rng.randint(1, remaining - 1), rng.randint(1, remaining - 1)])
+            run.run_killed_after(after, "killed-%d.log" % n)
+            moved_before = len(successful_moves(lab.audit()))
+        final = run.run()
+        assert final.rc == 0, "the rerun after the kill failed:\n" + final.output[-4000:]
+        from harness import last_report
+
+        verdict = run.verdict(TARGET)
+        verdict["runs"] = run.runs
+        verdict["report"] = last_report(run.report_dir)
+        return verdict
+    finally:
+        lab.stop()
+
+
+def lab_killed_mid_batch(tmp: Path, seed: int, users: int, time_scale: float) -> dict:
+    """SIGKILL the lab itself mid-batch, restart it with --keep on the same ports, rerun the playbook until it
+    completes."""
+    import threading
+
+    from harness import AuditTail, last_report
+
+    rng = random.Random(seed)
+    lab, identities = bulk_lab(tmp, users, latency="realistic", time_scale=time_scale)
+    lab.start()
+    try:
+        run = MoveRun(tmp, lab, identities, batch_size=100, parallelism=4)
+        kill_after = rng.randint(users // 10, users // 2)
+        tail = AuditTail(lab)
+        killed = threading.Event()
+
+        def killer():
+            import time as _t
+            while tail.poll() < kill_after:
+                _t.sleep(0.02)
+            lab.kill()
+            killed.set()
+            _t.sleep(rng.uniform(0.2, 2.0))   # the lab is down for a moment, as during a reboot
+            lab.start(keep=True)
+
+        thread = threading.Thread(target=killer, daemon=True)
+        thread.start()
+        first = run.run()
+        thread.join(timeout=120)
+        assert killed.is_set(), "the lab was not killed: the move finished before %d moves" % kill_after
+        attempts = [first]
+        while attempts[-1].rc != 0 and len(attempts) < 4:
+            attempts.append(run.run())
+        assert attempts[-1].rc == 0, "the playbook did not complete after the lab restarted:\n" + \
+            attempts[-1].output[-4000:]
+        verdict = run.verdict(TARGET)
+        verdict["runs"] = run.runs
+        verdict["report"] = last_report(run.report_dir)
+        return verdict
+    finally:
+        lab.stop()
+
+
+def record(name: str, runs: int, users: int, verdict: dict, unexpected_changes: int = 0) -> None:
+    score(name, runs, users, lost=len(verdict["lost"]), duplicated=len(verdict["duplicated"]), leaked=0,
+          unexpected_changes=unexpected_changes)
