@@ -52,3 +52,43 @@ def state_differences(got: dict, want: dict) -> list[str]:
 
 def changing_calls(entries: list[dict]) -> list[str]:
     return [e["cmdlet"] for e in entries if e.get("cmdlet") and e["cmdlet"].split("-")[0] not in ("Get", "Test")]
+
+
+def lab_class():
+    """PhaseLab with the lab's DNS server on a free port, named in the inventory (P10.2 checks SRV records)."""
+    import signal  # noqa: F401 - used by the base class
+    import socket
+    import subprocess
+    import time
+
+    import yaml
+    from phase_lab import VENV_BIN, PhaseLab
+
+    class LatePhaseLab(PhaseLab):
+        def __init__(self, root, stage, collections_path, scenario="contoso-small"):
+            self.scenario = scenario
+            super().__init__(root, stage, collections_path)
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(("127.0.0.1", 0))
+                self.dns_port = s.getsockname()[1]
+            extra = self.inventory / "group_vars" / "all" / "zz_test_lab.yml"
+            data = yaml.safe_load(extra.read_text())
+            data.update(lync_migration_dns_resolver="127.0.0.1", lync_migration_dns_resolver_port=self.dns_port)
+            extra.write_text(yaml.safe_dump(data))
+
+        def start(self):
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            log = self.root / "lab.log"
+            cmd = [str(VENV_BIN / "lync-lab"), "serve", "--scenario", self.scenario, "--stage", str(self.stage),
+                   "--state-dir", str(self.state_dir), "--http-port", str(self.http), "--https-port", str(self.https),
+                   "--port-offset", str(self.offset), "--dns-port", str(self.dns_port)]
+            with open(log, "w") as out:
+                self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            deadline = time.monotonic() + 120
+            while "listening on" not in log.read_text():
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("lync-lab did not start:\n" + log.read_text())
+                time.sleep(0.1)
+
+    return LatePhaseLab
