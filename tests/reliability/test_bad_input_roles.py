@@ -1,0 +1,28 @@
+"""Bad input for the move_users role (each case a whole preflight, so in `make reliability`): every case fails
+before any change, naming the field and the fix; the lab's audit log shows no write call."""
+
+import pytest
+from fast.test_bad_input import CORPUS, run_corpus, verdict
+from harness import score
+
+ROLE_CASES = CORPUS["role_cases"]
+
+
+@pytest.fixture(scope="module")
+def corpus_run(tmp_path_factory):
+    yield from run_corpus(tmp_path_factory.mktemp("bad-input-roles"), [], ROLE_CASES)
+
+
+def test_no_bad_role_input_changes_anything(corpus_run):
+    outcome, writes, _ = corpus_run
+    failed_cases = [c for c in ROLE_CASES if not verdict(c, outcome[c["id"]])[0]]
+    score("bad input (role)", len(ROLE_CASES), 0, lost=0, duplicated=0, leaked=0,
+          unexpected_changes=len(writes) + len(failed_cases))
+    assert writes == [], "write calls reached the lab: %r" % writes[:5]
+
+
+@pytest.mark.parametrize("case", ROLE_CASES, ids=[c["id"] for c in ROLE_CASES])
+def test_bad_role_input_fails_naming_the_field_and_the_fix(corpus_run, case):
+    outcome, _, _ = corpus_run
+    ok, why = verdict(case, outcome[case["id"]])
+    assert ok, why
