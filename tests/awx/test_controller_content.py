@@ -104,7 +104,7 @@ def test_phases_list_is_well_formed(phases):
     for p in phases:
         assert re.fullmatch(r"[a-z0-9-]+", p["id"]), p["id"]
         assert (REPO / "roles" / p["role"] / "meta" / "argument_specs.yml").is_file(), p
-        assert (PATTERN / "template_surveys" / p["survey"]).is_file(), p
+        assert "survey" not in p or (PATTERN / "template_surveys" / p["survey"]).is_file(), p
         assert p["timeout"] > 0 and 1 <= p["stage"] <= 11
         assert isinstance(p["changes_production"], bool) and isinstance(p["in_workflow"], bool)
         for group in p["guided_step_groups"]:
@@ -177,10 +177,21 @@ def chain(nodes: list[dict]) -> list[dict]:
 def test_workflow_approves_production_changes_and_leaves_rollback_out(render):
     nodes = chain(render()["workflow_nodes"])
     kinds = [(n["identifier"], n["unified_job_template"]["type"]) for n in nodes]
-    assert kinds == [("phase6-move-users-approve", "workflow_approval"), ("phase6-move-users", "job_template")]
-    approval = nodes[0]["unified_job_template"]
-    assert 0 < approval["timeout"] <= 7 * 86400
-    assert nodes[1]["unified_job_template"]["name"] == "lync.migration / Phase 6 - move users to the pilot pool"
+    assert "rollback-users" not in [i for i, _ in kinds]
+    phase6 = [i for i, _ in kinds].index("phase6-move-users")
+    assert kinds[phase6 - 1] == ("phase6-move-users-approve", "workflow_approval")
+    for n in nodes:
+        if n["unified_job_template"]["type"] == "workflow_approval":
+            assert 0 < n["unified_job_template"]["timeout"] <= 7 * 86400
+    # Every phase job that changes production comes right after its approval; read-only phases need none.
+    sent = render()
+    by_id = {t["id"]: t for t in sent["job_templates"]}
+    for index, (ident, kind) in enumerate(kinds):
+        if kind == "job_template":
+            expected = by_id[ident]["changes_production"]
+            assert (index > 0 and kinds[index - 1] == (ident + "-approve", "workflow_approval")) == expected, ident
+    phases_in_order = [by_id[i]["phase"] for i, k in kinds if k == "job_template"]
+    assert phases_in_order == sorted(phases_in_order)
 
 
 def test_workflow_puts_an_approval_before_every_guided_step_group(render, phases):
