@@ -11,10 +11,14 @@ from ..errors import PSError
 
 _TOKEN = re.compile(
     r"""\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<op>-(?:eq|ne|like|notlike|and|or|not)\b)|(?P<bang>!)
-         |"(?P<dq>(?:[^"]|"")*)"|'(?P<sq>(?:[^']|'')*)'|(?P<var>\$(?:true|false|null)\b)
+         |"(?P<dq>(?:[^"]|"")*)"|[\'\u2018\u2019\u201a\u201b](?P<sq>(?:[^\'\u2018\u2019\u201a\u201b]|[\'\u2018\u2019\u201a\u201b]{2})*)[\'\u2018\u2019\u201a\u201b]
+         |(?P<var>\$(?:true|false|null)\b)
          |(?P<word>[A-Za-z0-9_.@:+*\\-]+))""",
     re.I | re.X,
 )
+# PowerShell's tokenizer takes the typographic single quotes as single quotes too (a doubled one is one literal
+# quote), so a value escaped by doubling them cannot end the literal.
+_DOUBLED_SINGLE_QUOTE = re.compile("[\'\u2018\u2019\u201a\u201b]([\'\u2018\u2019\u201a\u201b])")
 
 
 def _error(filter_text: str, problem: str) -> PSError:
@@ -45,7 +49,7 @@ def compile_filter(text: str, properties: set[str]) -> Callable[[dict], bool]:
         if kind == "dq":
             val, kind = val.replace('""', '"'), "str"
         elif kind == "sq":
-            val, kind = val.replace("''", "'"), "str"
+            val, kind = _DOUBLED_SINGLE_QUOTE.sub(r"\1", val), "str"
         elif kind == "bang":
             kind, val = "op", "-not"
         elif kind == "op":
