@@ -65,8 +65,9 @@ def lab_class():
     from phase_lab import VENV_BIN, PhaseLab
 
     class LatePhaseLab(PhaseLab):
-        def __init__(self, root, stage, collections_path, scenario="contoso-small"):
+        def __init__(self, root, stage, collections_path, scenario="contoso-small", prepare=None):
             self.scenario = scenario
+            self.prepare = prepare   # prepare(tx): change the seeded state before the lab starts (served with --keep)
             super().__init__(root, stage, collections_path)
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
                 s.bind(("127.0.0.1", 0))
@@ -82,6 +83,18 @@ def lab_class():
             cmd = [str(VENV_BIN / "lync-lab"), "serve", "--scenario", self.scenario, "--stage", str(self.stage),
                    "--state-dir", str(self.state_dir), "--http-port", str(self.http), "--https-port", str(self.https),
                    "--port-offset", str(self.offset), "--dns-port", str(self.dns_port)]
+            if self.prepare is not None:
+                from lync_lab.model.scenario import load_scenario
+                from lync_lab.model.store import Store
+
+                store = Store(self.state_dir / "state.sqlite")
+                try:
+                    store.seed(load_scenario(self.scenario), self.stage)
+                    with store.transaction() as tx:
+                        self.prepare(tx)
+                finally:
+                    store.close()
+                cmd.append("--keep")
             with open(log, "w") as out:
                 self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
             deadline = time.monotonic() + 120
@@ -92,3 +105,35 @@ def lab_class():
                 time.sleep(0.1)
 
     return LatePhaseLab
+
+
+def lab_extra_vars() -> dict:
+    """tools/demo-lab-vars.yml with the lab inventory's confirmations added (an extra variable replaces the
+    inventory's list, so both are passed)."""
+    import yaml
+
+    data = yaml.safe_load((REPO / "tools" / "demo-lab-vars.yml").read_text())
+    inv = REPO / "inventories" / "lab" / "group_vars" / "all" / "confirmations.yml"
+    listed = (yaml.safe_load(inv.read_text()) or {}).get("lync_migration_confirmed_steps", []) if inv.exists() else []
+    data["lync_migration_confirmed_steps"] = list(dict.fromkeys(listed + data["lync_migration_confirmed_steps"]))
+    return data
+
+
+def make_lab(tmp_path_factory, name: str, stage: int, prepare=None):
+    """A started LatePhaseLab in a fresh directory with this working tree as lync.migration."""
+    root = tmp_path_factory.mktemp(name)
+    coll = root / "collections" / "ansible_collections" / "lync"
+    coll.mkdir(parents=True)
+    (coll / "migration").symlink_to(REPO, target_is_directory=True)
+    lab = lab_class()(root, stage, root / "collections", prepare=prepare)
+    lab.start()
+    return lab
+
+
+def run(lab, playbook: str, *args: str, extra: dict | None = None):
+    """ansible-playbook with the lab-only variables; returns (completed process, audit entries of this run)."""
+    before = len(lab.audit())
+    data = lab_extra_vars()
+    data.update(extra or {})
+    proc = lab.playbook(playbook, *args, extra=data)
+    return proc, lab.audit()[before:]
