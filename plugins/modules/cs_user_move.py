@@ -60,7 +60,8 @@ options:
         pool's queue (they take longer than the fastest seen) it keeps as many shells as the pool serves
         (Little's law) plus enough to cover PowerShell start-up, and it backs off by 30% when the server
         answers busy (transient SQL or quota errors).
-      - Reads (C(Get-CsUser) for each identity) use 8 shells with C(auto).
+      - Reads (C(Get-CsUser) for each identity) use 16 shells with C(auto). From 5,000 identities on, SIP
+        addresses are matched against one C(Get-CsUser) of every user instead.
     type: str
     default: auto
   journal:
@@ -156,11 +157,11 @@ from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import 
 from ansible_collections.lync.migration.plugins.module_utils.lync.journal import MoveJournal
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
 from ansible_collections.lync.migration.plugins.module_utils.lync.users import (
-    USER_PROPERTIES,
+    classify_lookup,
     find_pool,
-    lookup_users,
     read_pools,
     user_facts,
+    user_lookup_call,
 )
 
 EXCLUDE_SWITCHES = {
@@ -172,12 +173,17 @@ EXCLUDE_SWITCHES = {
     "voice": "ExcludeVoicePolicy",
 }
 OUTCOMES = ("moved", "unchanged", "failed", "would_move", "skipped")
-# With parallelism=auto, identity reads (no pool capacity limit) use this many shells.
-AUTO_READ_PARALLELISM = 8
+# With parallelism=auto, identity reads (Get-CsUser -Identity; no pool move slot) use this many shells.
+AUTO_READ_PARALLELISM = 16
+# Reads are fast next to PowerShell's start, so read batches are cut smaller than move batches.
+READ_MIN_BATCH = 10
 # From this many identities on, users are read with one Get-CsUser (every user) and SIP addresses matched
 # here: one paged directory query instead of thousands of lookups; other identity forms are still looked up
-# one by one, so Lync's own resolution decides them.
-BULK_READ_THRESHOLD = 1000
+# one by one, so Lync's own resolution decides them. Below it, reading the whole directory costs more than
+# the lookups (measured in docs/performance.md).
+BULK_READ_THRESHOLD = 5000
+# What the plan needs of each user; the bulk read asks for no more (it returns every user).
+BULK_PROPERTIES = ["SipAddress", "DisplayName", "RegistrarPool"]
 
 
 def error_dict(message, category="NotSpecified", fqid="", target=None):
@@ -295,27 +301,42 @@ def plan_moves(module, params):
 
 
 def read_users(module, identities, params):
-    """lookup_users, with one bulk Get-CsUser for SIP addresses when there are many identities."""
-    found = {}
+    """Each identity's user, as lookup_users returns them: (found, not_found, ambiguous, errors). Many SIP
+    addresses are matched against one bulk Get-CsUser; the rest are looked up one by one (Get-CsUser
+    -Identity) in batches cut from one queue over several shells."""
+    found, not_found, ambiguous, errors = {}, [], [], []
     rest = list(identities)
     if len(identities) >= BULK_READ_THRESHOLD:
-        result = module.run_calls([Call("Get-CsUser", {}, select=USER_PROPERTIES)])[0]
+        wanted = set(i.lower() for i in identities if i.lower().startswith("sip:"))
+        result = module.run_calls([Call("Get-CsUser", {}, select=BULK_PROPERTIES)])[0]
         if result.ok:
             by_sip = {}
             for obj in result.objects:
                 sip = str(obj.get("SipAddress") or "").lower()
-                if sip:
+                if sip in wanted:
                     by_sip[sip] = obj
+            del result   # every user of the directory: free it before the moves
             rest = []
             for identity in identities:
-                obj = by_sip.get(identity.lower()) if identity.lower().startswith("sip:") else None
+                obj = by_sip.get(identity.lower())
                 if obj is not None:
                     found[identity] = obj
                 else:
                     rest.append(identity)
         # else: the bulk read failed (e.g. busy); the lookups below read everyone one by one
-    more, not_found, ambiguous, errors = lookup_users(module, rest, params["batch_size"], read_parallelism(params))
-    found.update(more)
+    calls = [user_lookup_call(identity) for identity in rest]
+    results = module.client.run_queue(calls, batch_size=params["batch_size"], parallelism=read_parallelism(params),
+                                      min_batch=READ_MIN_BATCH) if calls else []
+    for identity, result in zip(rest, results):
+        kind, detail = classify_lookup(result)
+        if kind == "found":
+            found[identity] = detail
+        elif kind == "not_found":
+            not_found.append(identity)
+        elif kind == "ambiguous":
+            ambiguous.append({"identity": identity, "message": detail})
+        else:
+            errors.append((identity, detail))
     return found, not_found, ambiguous, errors
 
 
@@ -449,8 +470,7 @@ def apply_moves(module, params, entries, journal=None, retries=None, wait=None, 
 def reread_before_retry(module, params, entries, record):
     """Re-read the pool of users whose move may or may not have happened; returns those still to move."""
     identities = [e["sip_address"] or e["identity"] for e in entries]
-    found, not_found, ambiguous, errors = lookup_users(module, identities, params["batch_size"],
-                                                       read_parallelism(params))
+    found, not_found, ambiguous, errors = read_users(module, identities, params)
     still = []
     for entry, key in zip(entries, identities):
         obj = found.get(key)

@@ -54,9 +54,12 @@ PLAYBOOK = """
     - name: Move the users
       lync.migration.cs_user_move: "{{ move_args }}"
       register: moved
-    - name: Summary
-      ansible.builtin.debug:
-        msg: "{{ moved.summary }} {{ moved.performance | default({}) }}"
+    - name: Keep the summary and how the moves ran for the report
+      ansible.builtin.copy:
+        content: "{{ {'summary': moved.summary, 'performance': moved.performance | default({})} | to_json }}"
+        dest: "{{ detail_path }}"
+        mode: "0600"
+      check_mode: false
 """
 
 
@@ -123,11 +126,13 @@ class Lab:
 
 
 class TreeSampler:
-    """Peak of the summed RSS of a process and all its descendants, sampled every 0.1 s from /proc."""
+    """Peaks of the summed RSS and PSS of a process and all its descendants, sampled every 0.1 s from /proc.
+    RSS counts the pages a forked worker shares with ansible-playbook once per process; PSS splits them."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.peak = 0
+        self.peak_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -150,16 +155,20 @@ class TreeSampler:
         return out
 
     def _run(self) -> None:
-        page = os.sysconf("SC_PAGE_SIZE")
         while not self._stop.is_set():
-            total = 0
+            rss = pss = 0
             for pid in self._tree():
                 try:
-                    with open("/proc/%d/statm" % pid) as f:
-                        total += int(f.read().split()[1]) * page
+                    with open("/proc/%d/smaps_rollup" % pid) as f:
+                        for line in f:
+                            if line.startswith("Rss:"):
+                                rss += int(line.split()[1]) * 1024
+                            elif line.startswith("Pss:"):
+                                pss += int(line.split()[1]) * 1024
                 except (OSError, IndexError, ValueError):
                     continue
-            self.peak = max(self.peak, total)
+            self.peak = max(self.peak, rss)
+            self.peak_pss = max(self.peak_pss, pss)
             self._stop.wait(0.1)
 
     def stop(self) -> int:
@@ -178,8 +187,11 @@ def run_playbook(workdir: Path, lab: Lab, move_args: dict, check: bool = False) 
     playbook = workdir / "bench-move.yml"
     playbook.write_text(PLAYBOOK)
     extra = workdir / "bench-vars.json"
+    detail = workdir / "bench-detail.json"
+    if detail.exists():
+        detail.unlink()
     extra.write_text(json.dumps({"lab_port": lab.port, "lab_user": USER, "lab_password": PASSWORD,
-                                 "move_args": move_args}))
+                                 "move_args": move_args, "detail_path": str(detail)}))
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="default",
                ANSIBLE_CALLBACK_RESULT_FORMAT="yaml", ANSIBLE_NOCOLOR="1")
     cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook), "-e", "@" + str(extra)]
@@ -191,12 +203,12 @@ def run_playbook(workdir: Path, lab: Lab, move_args: dict, check: bool = False) 
     sampler = TreeSampler(proc.pid)
     output = proc.communicate()[0]
     wall = time.monotonic() - started
-    peak = sampler.stop()
+    sampler.stop()
     cpu = children_cpu() - cpu0
     if proc.returncode != 0:
         raise SystemExit("ansible-playbook failed (%s):\n%s" % (proc.returncode, output[-3000:]))
-    match = re.search(r"msg: (\{.*)", output)
-    return {"wall": wall, "cpu": cpu, "peak_rss_mb": peak / 2**20, "detail": match.group(1) if match else ""}
+    return {"wall": wall, "cpu": cpu, "peak_rss_mb": sampler.peak / 2**20, "peak_pss_mb": sampler.peak_pss / 2**20,
+            "detail": json.loads(detail.read_text()) if detail.exists() else {}}
 
 
 def baseline(lab: Lab, sips: list[str]) -> dict:
@@ -231,8 +243,8 @@ def main() -> int:
     t_move = model.service_time(MOVE_CMDLET)
     capacity = model.capacity(TARGET)
     sizes = [int(n) for n in args.sizes.split(",") if n]
-    results = {"machine": "%s, %s, %d cores, Python %s" % (platform.node(), platform.platform(), os.cpu_count(),
-                                                           platform.python_version()),
+    results = {"machine": "%s, %d cores, Python %s, load average at start %.1f" % (
+                   platform.platform(), os.cpu_count(), platform.python_version(), os.getloadavg()[0]),
                "time_scale": args.time_scale, "t_move": t_move, "capacity": capacity, "runs": []}
     print("time scale %.3g: t_move %.3f s, capacity %d concurrent moves on %s" % (args.time_scale, t_move,
                                                                                    capacity, TARGET), flush=True)
@@ -265,12 +277,16 @@ def main() -> int:
             row = {"run": key, "label": label, "n": n, "moved": moved, "wall": run["wall"], "ideal": ideal,
                    "ratio": run["wall"] / ideal, "speedup_vs_a": a_wall / run["wall"], "a_wall_extrapolated": a_wall,
                    "cpu_ms_per_user": run["cpu"] / n * 1000, "peak_rss_mb": run["peak_rss_mb"],
-                   "detail": run["detail"]}
+                   "peak_pss_mb": run["peak_pss_mb"], "detail": run["detail"]}
             results["runs"].append(row)
             print("(%s) %-8s N=%-6d moved %-6d wall %7.1f s  ideal %6.1f s  ratio %.3f  speed-up vs (a) %5.1fx  "
-                  "CPU %.2f ms/user  peak RSS %.0f MB" % (key, label, n, moved, run["wall"], ideal, row["ratio"],
-                                                          row["speedup_vs_a"], row["cpu_ms_per_user"],
-                                                          row["peak_rss_mb"]), flush=True)
+                  "CPU %.2f ms/user  peak RSS %.0f MB (PSS %.0f MB)" % (
+                      key, label, n, moved, run["wall"], ideal, row["ratio"], row["speedup_vs_a"],
+                      row["cpu_ms_per_user"], row["peak_rss_mb"], row["peak_pss_mb"]), flush=True)
+            print("    move phase %s s, peak shells %s, limit changes %s" % (
+                run["detail"].get("performance", {}).get("seconds"),
+                run["detail"].get("performance", {}).get("peak_shells"),
+                run["detail"].get("performance", {}).get("limit_changes")), flush=True)
             if moved != n:
                 print("    only %d of %d users moved: %s" % (moved, n, run["detail"]), flush=True)
 
@@ -288,11 +304,11 @@ def main() -> int:
             run = run_playbook(workdir, lab, {"identities": sips, "target_pool": TARGET}, check=True)
         finally:
             lab.stop()
-        row = {"n": len(sips), "wall": run["wall"], "cpu": run["cpu"], "peak_rss_mb": run["peak_rss_mb"]}
+        row = {"n": len(sips), "wall": run["wall"], "cpu": run["cpu"], "peak_rss_mb": run["peak_rss_mb"],
+               "peak_pss_mb": run["peak_pss_mb"], "summary": run["detail"].get("summary")}
         results["plans"].append(row)
-        print("check-mode plan of %d users: %.1f s, CPU %.1f s, peak RSS %.0f MB" % (len(sips), run["wall"],
-                                                                                    run["cpu"], run["peak_rss_mb"]),
-              flush=True)
+        print("check-mode plan of %d users: %.1f s, CPU %.1f s, peak RSS %.0f MB (PSS %.0f MB), %s" % (
+            len(sips), run["wall"], run["cpu"], run["peak_rss_mb"], run["peak_pss_mb"], row["summary"]), flush=True)
 
     if args.demo:
         started = time.monotonic()
