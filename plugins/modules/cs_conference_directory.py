@@ -15,7 +15,8 @@ description:
     C(Import-CsLegacyConferenceDirectory -Report), which its reference says to run after C(Merge-CsLegacyTopology)
     and whenever the legacy conference directories change (C(force)), then lists them again.
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -42,7 +43,9 @@ attributes:
     description: Lists and reports whether the import would run.
   diff_mode:
     support: none
+    description: Reports what it found and did; there is no document to compare.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the Lync server over WinRM.
 """

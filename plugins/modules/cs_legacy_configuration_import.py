@@ -14,11 +14,12 @@ description:
     C(Import-CsLegacyConfiguration -Report), which imports only new items, and checks that every copy now exists.
   - With C(replace_existing) (the legacy side changed since the last import) runs it with C(-ReplaceExisting),
     which overwrites the Lync copies, but first compares the Lync copies with C(baseline_fingerprint), the
-    C(fingerprint) this module returned after the previous import, and refuses when they differ: copies edited on
+    C(fingerprint) this module returned after the previous import, and refuses when they differ, since copies edited on
     the Lync side must not be overwritten silently.
   - Needs OCSWMIBC.msi on the server and a merged, published topology (Phase 4).
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -34,7 +35,10 @@ options:
         required: true
         choices: [Get-CsConferencingPolicy, Get-CsDialPlan, Get-CsVoicePolicy, Get-CsVoiceRoute, Get-CsPresencePolicy,
                   Get-CsExternalAccessPolicy, Get-CsArchivingPolicy]
-      identity: {description: Identity of the copy (C(Tag:<legacy name>) for policies, the name for routes)., type: str, required: true}
+      identity:
+        description: Identity of the copy (C(Tag:<legacy name>) for policies, the name for routes).
+        type: str
+        required: true
   replace_existing:
     description: Run the import with C(-ReplaceExisting) (after the edit check against C(baseline_fingerprint)).
     type: bool
@@ -52,7 +56,9 @@ attributes:
     description: Reports the missing copies and whether the import would run.
   diff_mode:
     support: none
+    description: Reports what it found and did; there is no document to compare.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the Lync server over WinRM.
 """

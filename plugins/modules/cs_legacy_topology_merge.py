@@ -18,11 +18,12 @@ description:
     are read back and returned.
   - Does nothing when BackCompatSite already holds every given legacy pool and exactly the given Edges with the
     given settings, unless C(force) is set (re-run the merge whenever the legacy topology changed).
-  - Refuses an Expanded Edge: the migration guide supports only a Single Edge Server or a Load-balanced
+  - Refuses an Expanded Edge; the migration guide supports only a Single Edge Server or a Load-balanced
     consolidated Edge, and an Expanded Edge must be converted first. At most one Edge may carry federation.
   - Needs the OCS 2007 R2 WMI Backward Compatibility Package (OCSWMIBC.msi) on the server it runs on.
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -69,6 +70,7 @@ attributes:
     support: full
     description: BackCompatSite's pools and Edges before and after.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the Lync server over WinRM.
 """
@@ -221,7 +223,7 @@ def merge(module):
             Call("Publish-CsTopology", {"FileName": files["topology"], "Report": files["publish_report"]}),
             Call("Enable-CsTopology", {"Report": files["enable_report"]})]
     commands = ["%s %s" % (c.cmdlet, " ".join("-%s %s" % (k, v if k != "Value" else "<Edge input>")
-                                                 for k, v in c.params.items())) for c in plan]
+                                              for k, v in c.params.items())) for c in plan]
     result = dict(changed=False, merged=False, user_input=document, reports={}, commands=[], backcompat=before)
     if up_to_date and not p["force"]:
         return result

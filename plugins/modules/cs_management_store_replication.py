@@ -15,7 +15,8 @@ description:
     and reads the status again every C(interval) seconds until every replica is up to date or C(timeout)
     seconds have passed, which fails the task and names the replicas still behind.
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -36,7 +37,9 @@ attributes:
     description: Reports the stale replicas; invokes nothing.
   diff_mode:
     support: none
+    description: Reports what it found and did; there is no document to compare.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the Lync server over WinRM.
 """

@@ -20,7 +20,8 @@ description:
     data does not bind to.
   - For whole documents (defining pools), use M(lync.migration.cs_topology).
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -53,6 +54,7 @@ attributes:
     support: full
     description: The federation route and media associations before and after.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the Lync server over WinRM.
 """
@@ -270,8 +272,8 @@ def federation(module):
 
 
 def describe(call):
-    return "%s %s" % (call.cmdlet, " ".join("-%s %s" % (k, "<edited topology>" if k == "Value" else v)
-                                             for k, v in call.params.items()))
+    text = " ".join("-%s %s" % (k, "<edited topology>" if k == "Value" else v) for k, v in call.params.items())
+    return "%s %s" % (call.cmdlet, text)
 
 
 def read_text(module, path):
