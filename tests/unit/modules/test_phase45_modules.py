@@ -107,6 +107,10 @@ class FakeServer(FakeLync):
         return any(c == "Invoke-CsManagementStoreReplication" for c, _p in self.calls)
 
 
+def canonical(text):
+    return ET.canonicalize(xml_data=text, strip_text=True)
+
+
 def site_route(xml_text):
     ns = {"t": cs_topology_federation.NS}
     root = ET.fromstring(xml_text.encode())
@@ -152,8 +156,7 @@ def test_federation_publishes_the_edited_document_from_a_file_then_changes_nothi
 def test_federation_document_matches_what_the_lab_seeds_after_phase5(monkeypatch):
     server = FakeServer(lab_topology_xml(5))
     run_module(cs_topology_federation, P51, server, monkeypatch=monkeypatch)
-    canon = lambda text: ET.canonicalize(xml_data=text, strip_text=True)  # noqa: E731
-    assert canon(server.topology) == canon(lab_topology_xml(6))
+    assert canonical(server.topology) == canonical(lab_topology_xml(6))
 
 
 def test_federation_refuses_an_edge_not_merged_for_federation_naming_phase4(monkeypatch):
@@ -263,8 +266,8 @@ def test_merge_check_mode_plans_and_runs_nothing(monkeypatch):
     out = run_module(cs_legacy_topology_merge, {"edges": [LEGACY_EDGE], "legacy_pools": ["pool01.contoso.net"]},
                      server, check_mode=True, monkeypatch=monkeypatch)
     assert out["changed"] is True and server.writes() == []
-    assert [c.split()[0] for c in out["commands"]] == ["Set-Content", "Merge-CsLegacyTopology", "Publish-CsTopology",
-                                                      "Enable-CsTopology"]
+    planned = [c.split()[0] for c in out["commands"]]
+    assert planned == ["Set-Content", "Merge-CsLegacyTopology", "Publish-CsTopology", "Enable-CsTopology"]
 
 
 def test_merge_publishes_the_merged_document_and_verifies_backcompat_site(monkeypatch):
