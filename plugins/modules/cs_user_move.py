@@ -131,7 +131,7 @@ performance:
   description: How the moves ran (not in check mode).
   returned: when users were moved
   type: dict
-  sample: {seconds: 512.3, moved_per_second: 19.5, peak_shells: 25, parallelism: auto,
+  sample: {seconds: 512.3, moved_per_second: 19.5, plan_seconds: 6.1, peak_shells: 25, parallelism: auto,
            limit_changes: [[3.2, 8, growing], [6.9, 16, growing]]}
 summary:
   description: Counts per outcome.
@@ -143,6 +143,8 @@ diff:
   returned: when diff mode is on
   type: dict
 """
+
+import time
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call, CmdletError
 from ansible_collections.lync.migration.plugins.module_utils.lync.identity import (
@@ -502,6 +504,7 @@ def summarize(entries):
 
 
 def user_move(module):
+    started = time.monotonic()
     params = module.params
     problem = check_options(params)
     if problem:
@@ -542,7 +545,8 @@ def user_move(module):
             finally:
                 progress.close()
             final = progress.line()
-            performance.update(seconds=final["seconds"], moved_per_second=final["per_second"])
+            performance.update(seconds=final["seconds"], moved_per_second=final["per_second"],
+                               plan_seconds=round(progress.started - started, 1))
     finally:
         if journal is not None:
             journal.close()

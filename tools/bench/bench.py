@@ -52,7 +52,11 @@ PLAYBOOK = """
       password: "{{ lab_password }}"
   tasks:
     - name: Move the users
-      lync.migration.cs_user_move: "{{ move_args }}"
+      lync.migration.cs_user_move:
+        identities: "{{ move_args.identities }}"
+        target_pool: "{{ move_args.target_pool }}"
+        parallelism: "{{ move_args.parallelism | default(omit) }}"
+        batch_size: "{{ move_args.batch_size | default(omit) }}"
       register: moved
     - name: Keep the summary and how the moves ran for the report
       ansible.builtin.copy:
@@ -191,7 +195,8 @@ def run_playbook(workdir: Path, lab: Lab, move_args: dict, check: bool = False) 
     if detail.exists():
         detail.unlink()
     extra.write_text(json.dumps({"lab_port": lab.port, "lab_user": USER, "lab_password": PASSWORD,
-                                 "move_args": move_args, "detail_path": str(detail)}))
+                                 "move_args": move_args, "detail_path": str(detail),
+                                 "ansible_python_interpreter": sys.executable}))
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="default",
                ANSIBLE_CALLBACK_RESULT_FORMAT="yaml", ANSIBLE_NOCOLOR="1")
     cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook), "-e", "@" + str(extra)]
