@@ -36,7 +36,7 @@ options:
   filters:
     description:
       - A WQL condition per class (the C(-Filter) value, data), for example
-        C({MSFT_SIPESUserSetting: "Enabled = TRUE"}).
+        C(MSFT_SIPESUserSetting) mapped to C(Enabled = TRUE).
     type: dict
     default: {}
   properties:
