@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from late_phases_lab import changing_calls, make_lab, run, state_differences
+from late_phases_lab import changing_calls, full_run_marker, make_lab, run, state_differences
 from phase_lab import recap, seed_state
 
 PLAYBOOK = "phase10-decommission-legacy.yml"
+
+full_run = full_run_marker()
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +20,7 @@ def lab(tmp_path_factory):
     lab.stop()
 
 
+@full_run
 def test_check_mode_changes_nothing(lab):
     proc, audit = run(lab, PLAYBOOK, "--check")
     assert proc.returncode == 0, proc.stdout[-4000:]
@@ -26,6 +29,7 @@ def test_check_mode_changes_nothing(lab):
     assert [(o["kind"], o["name"]) for o in report["on_legacy_pools_at_entry"]] == [("conference directory", "3")]
 
 
+@full_run
 def test_run_decommissions_and_matches_stage_11(lab, tmp_path):
     proc, audit = run(lab, PLAYBOOK)
     assert proc.returncode == 0, proc.stdout[-4000:]
@@ -38,6 +42,7 @@ def test_run_decommissions_and_matches_stage_11(lab, tmp_path):
     assert state_differences(lab.dump(), seed_state(11, tmp_path)) == []
 
 
+@full_run
 def test_second_run_changes_nothing(lab):
     proc, audit = run(lab, PLAYBOOK)
     assert proc.returncode == 0, proc.stdout[-4000:]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from late_phases_lab import changing_calls, make_lab, run, state_differences
+from late_phases_lab import changing_calls, full_run_marker, make_lab, run, state_differences
 from phase_lab import recap, seed_state
 
 PLAYBOOK = "phase7-add-edge.yml"
+
+full_run = full_run_marker()
 
 
 @pytest.fixture(scope="module")
@@ -17,6 +19,7 @@ def lab(tmp_path_factory):
     lab.stop()
 
 
+@full_run
 def test_check_mode_plans_the_edge_and_changes_nothing(lab):
     proc, audit = run(lab, PLAYBOOK, "--check")
     assert proc.returncode == 0, proc.stdout[-4000:]
@@ -26,6 +29,7 @@ def test_check_mode_plans_the_edge_and_changes_nothing(lab):
     assert report["edge_servers_installed_now"] == ["lync-edge01.contoso.net"]
 
 
+@full_run
 def test_run_leaves_the_lab_as_stage_8_seeds(lab, tmp_path):
     proc, audit = run(lab, PLAYBOOK)
     assert proc.returncode == 0, proc.stdout[-4000:]
@@ -38,6 +42,7 @@ def test_run_leaves_the_lab_as_stage_8_seeds(lab, tmp_path):
     assert state_differences(lab.dump(), seed_state(8, tmp_path)) == []
 
 
+@full_run
 def test_second_run_changes_nothing(lab):
     proc, audit = run(lab, PLAYBOOK)
     assert proc.returncode == 0, proc.stdout[-4000:]

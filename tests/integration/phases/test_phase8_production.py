@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from late_phases_lab import changing_calls, make_lab, run, state_differences
+from late_phases_lab import changing_calls, full_run_marker, make_lab, run, state_differences
 from phase_lab import recap, seed_state
 
 PLAYBOOK = "phase8-pilot-to-production.yml"
+
+full_run = full_run_marker()
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +20,7 @@ def lab(tmp_path_factory):
     lab.stop()
 
 
+@full_run
 def test_check_mode_changes_nothing_and_names_the_account_to_fix(lab):
     proc, audit = run(lab, PLAYBOOK, "--check")
     assert proc.returncode == 0, proc.stdout[-4000:]
@@ -27,6 +30,7 @@ def test_check_mode_changes_nothing_and_names_the_account_to_fix(lab):
     assert any(s["id"] == "P8.0-maintenance-window" for s in report["guided_steps"])
 
 
+@full_run
 def test_run_cuts_over_moves_everyone_and_matches_stage_9(lab, tmp_path):
     proc, audit = run(lab, PLAYBOOK)
     assert proc.returncode == 0, proc.stdout[-4000:]
@@ -41,6 +45,7 @@ def test_run_cuts_over_moves_everyone_and_matches_stage_9(lab, tmp_path):
     assert state_differences(lab.dump(), seed_state(9, tmp_path)) == []
 
 
+@full_run
 def test_second_run_changes_nothing(lab):
     proc, audit = run(lab, PLAYBOOK)
     assert proc.returncode == 0, proc.stdout[-4000:]

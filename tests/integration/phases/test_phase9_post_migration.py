@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from late_phases_lab import changing_calls, make_lab, run, state_differences
+from late_phases_lab import changing_calls, full_run_marker, make_lab, run, state_differences
 from phase_lab import recap, seed_state
 
 PLAYBOOK = "phase9-post-migration.yml"
+
+full_run = full_run_marker()
 
 
 @pytest.fixture(scope="module")
@@ -18,12 +20,14 @@ def lab(tmp_path_factory):
     lab.stop()
 
 
+@full_run
 def test_check_mode_changes_nothing(lab):
     proc, audit = run(lab, PLAYBOOK, "--check")
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert changing_calls(audit) == []
 
 
+@full_run
 def test_run_moves_the_pool_objects_and_matches_stage_10(lab, tmp_path):
     proc, audit = run(lab, PLAYBOOK)
     assert proc.returncode == 0, proc.stdout[-4000:]
@@ -40,6 +44,7 @@ def test_run_moves_the_pool_objects_and_matches_stage_10(lab, tmp_path):
     assert state_differences(lab.dump(), seed_state(10, tmp_path)) == []
 
 
+@full_run
 def test_second_run_changes_nothing(lab):
     proc, audit = run(lab, PLAYBOOK)
     assert proc.returncode == 0, proc.stdout[-4000:]
