@@ -13,7 +13,7 @@ description:
   - The last step of the migration guide (P10.4, I(Remove BackCompatSite)) on the topology document. Reads it with
     C(Get-CsTopology -AsXml); when BackCompatSite exists and lists no server, removes it and publishes with
     C(Publish-CsTopology -Document) and C(Enable-CsTopology).
-  - Refuses while BackCompatSite still lists any pool or server: the guide first re-runs the Merge wizard with an
+  - Refuses while BackCompatSite still lists any pool or server, since the guide first re-runs the Merge wizard with an
     empty legacy Edge list after the legacy servers are uninstalled (M(lync.migration.cs_legacy_topology_merge)
     with no edges).
 version_added: 0.1.0

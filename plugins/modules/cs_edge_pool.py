@@ -14,7 +14,7 @@ description:
     Edge pool (Port 5061)) (P8.1.e), done on the topology document. Reads it with C(Get-CsTopology -AsXml), edits
     it as XML data on the controller and, when something differs, publishes it with C(Publish-CsTopology
     -Document) and C(Enable-CsTopology).
-  - A new Edge pool is defined with federation off, no XMPP and no Front End pool associated (P7.1): federation
+  - A new Edge pool is defined with federation off, no XMPP and no Front End pool associated (P7.1), since federation
     and media still go through the legacy Edge until Phase 8. Associate pools with M(lync.migration.cs_topology_federation).
   - Federation can be enabled on only one Edge pool (P8.1.e); the module refuses a second one.
 version_added: 0.1.0

@@ -23,7 +23,7 @@ description:
     -FileName) and moves it with C(Move-CsConferenceDirectory -Identity -TargetPool), never with C(-Force) (which
     loses the dial-in codes of existing meetings). A failed move is retried once in a new PowerShell session, the
     guide's fix for the Management Shell's stale permissions.
-  - C(rgs_contacts_rollback) is the guide's Response Group rollback: the Response Group contact objects go back to
+  - C(rgs_contacts_rollback) is the guide's Response Group rollback, in which the Response Group contact objects go back to
     the legacy pool with C(Move-CsApplicationEndpoint) (the legacy configuration stays there).
 version_added: 0.1.0
 author: lync.migration maintainers
