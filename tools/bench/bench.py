@@ -77,6 +77,13 @@ class Lab:
     """lync-lab serve on free ports, with its own state directory; stopped with stop()."""
 
     def __init__(self, workdir: Path, latency: str, time_scale: float, scenario: str = "contoso-large") -> None:
+        # Other labs (tests running in parallel) may take a port between our choice and the bind: try again.
+        for attempt in range(5):
+            if self._start(workdir, latency, time_scale, scenario):
+                return
+        raise SystemExit("lync-lab did not start: " + (self.dir / "lab.log").read_text())
+
+    def _start(self, workdir: Path, latency: str, time_scale: float, scenario: str) -> bool:
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="lab-", dir=workdir))
         log = open(self.dir / "lab.log", "w")
@@ -89,9 +96,14 @@ class Lab:
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 180
         while "listening on" not in (self.dir / "lab.log").read_text():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
+            if self.proc.poll() is not None:
+                if "Address already in use" in (self.dir / "lab.log").read_text():
+                    return False
                 raise SystemExit("lync-lab did not start: " + (self.dir / "lab.log").read_text())
+            if time.monotonic() > deadline:
+                raise SystemExit("lync-lab did not answer within 180 s: " + (self.dir / "lab.log").read_text())
             time.sleep(0.2)
+        return True
 
     def stop(self) -> None:
         self.proc.terminate()
