@@ -80,10 +80,25 @@ class LyncModule(AnsibleModule):
         if not isinstance(error, CmdletError):
             error = CmdletError(str(error))
         text = msg or ("%s failed: %s" % (cmdlet, error.message) if cmdlet else error.message)
+        hint = self.double_hop_hint(error)
+        if hint:
+            text = "%s\n%s" % (text, hint)
         details = error.to_dict()
         details["cmdlet"] = cmdlet
         self.close_client()
         self.fail_json(msg=text, error=details, **kwargs)
+
+    def double_hop_hint(self, error):
+        """The explanation for a directory bind refused to a non-delegated session (the double hop), or None."""
+        connection = getattr(self, "connection", None)
+        if connection is None or "000004DC" not in (error.message or ""):
+            return None
+        if connection.transport not in ("ntlm", "basic") or connection.cmdlet_credential:
+            return None
+        return ("This is the double hop: a session opened with transport=%s cannot pass its credentials on from "
+                "the Lync server to Active Directory or the SQL back end. Use transport=credssp (over https) or "
+                "transport=kerberos with kerberos_delegation=true, or set cmdlet_credential=true so the cmdlets get "
+                "-Credential." % connection.transport)
 
     def close_client(self):
         if self._client is not None:
