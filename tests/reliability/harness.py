@@ -228,7 +228,10 @@ def collections_root(tmp: Path) -> Path:
 
 def playbook_env(collections: Path, extra_env: dict | None = None) -> dict:
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_FORCE_COLOR="0",
-               ANSIBLE_NOCOLOR="1", PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}")
+               ANSIBLE_NOCOLOR="1", PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}",
+               # Absolute, so that runs from another directory (ansible-runner) open the lab vault too.
+               ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+               ANSIBLE_VAULT_IDENTITY_LIST="lab@%s" % (REPO / "inventories" / "lab" / ".vault-pass"))
     env.pop("ANSIBLE_DEBUG", None)
     env.update(extra_env or {})
     return env
