@@ -246,3 +246,30 @@ def test_progress_callback_shows_the_newest_complete_line_of_each_run(tmp_path, 
                      '"per_second": 20.1, "shells": null, "seconds": 497.3, "final": true}\n')
     callback._show_new()
     assert shown[-1].endswith("9997/10000 moved, 3 failed, 0 remaining, 20.1 users/s (done in 497.3 s)")
+
+
+class QuotaOnceSession(FakeSession):
+    """The server refuses the first shell with the per-user quota fault (MaxShellsPerUser reached)."""
+
+    refused = []
+
+    def open_shell(self):
+        if not QuotaOnceSession.refused:
+            QuotaOnceSession.refused.append(True)
+            from ansible_collections.lync.migration.plugins.module_utils.lync.session import TransportFault
+            raise TransportFault("WinRM fault during create: quota", transient=True, quota=True, phase="create")
+        return super().open_shell()
+
+
+def test_a_shell_quota_fault_makes_auto_use_fewer_shells_and_the_batch_is_retried():
+    lync = many_users(40)
+    FakeSession.server = lync
+    QuotaOnceSession.refused = []
+    client = LyncClient(ConnectionOptions(server="fe01", username="u", password="p"),
+                        session_factory=QuotaOnceSession, policy=RetryPolicy(sleep=lambda s: None))
+    controller = AdaptiveConcurrency(start=4)
+    calls = [Call("Move-CsLegacyUser", {"Identity": "sip:u%d@contoso.net" % i, "Target": "pool02.contoso.net"})
+             for i in range(40)]
+    results = client.run_queue(calls, batch_size=10, parallelism="auto", controller=controller, min_batch=5)
+    assert all(r.ok for r in results)
+    assert controller.history[0][1:] == (2, "busy")     # 4 shells x 0.7

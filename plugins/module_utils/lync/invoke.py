@@ -219,6 +219,7 @@ class _Worker:
     def __init__(self, client):
         self.session = client.session_factory(client.options)
         self.shell_id = None
+        self.controller = None   # the AdaptiveConcurrency of run_queue(parallelism="auto"), told of quota faults
 
     def shell(self):
         if self.shell_id is None:
@@ -386,6 +387,7 @@ class LyncClient:
     def _run_timed(self, worker, calls, span, results, on_result, modules, controller):
         """One batch from the queue; feeds the controller each call's latency as its line arrives."""
         batch = calls[span[0]:span[1]]
+        worker.controller = controller
         started = time.monotonic()
         marks = {"last": None, "first": None}
 
@@ -446,6 +448,9 @@ class LyncClient:
             try:
                 worker.session.run_envelope(worker.shell(), sent, stdin, on_line)
             except TransportFault as fault:
+                if fault.quota and worker.controller is not None:
+                    # Too many shells for the server's per-user quota: fewer shells, as for a busy answer.
+                    worker.controller.record_call(time.monotonic(), None, busy=True)
                 if fault.quota or fault.phase in ("create", "command") or fault.sent:
                     # Quota faults need our shell gone; after a failure mid-command the shell state is unknown.
                     worker.drop_shell()
