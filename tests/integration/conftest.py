@@ -71,7 +71,7 @@ def lab(request, tmp_path_factory) -> RunningLab:
     """
     stage = getattr(request.module, "LAB_STAGE", 6)
     # The inventory names fixed ports; another lab (a previous run still closing, `make lab`) must go first.
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 240
     while not _ports_free():
         if time.monotonic() > deadline:
             pytest.fail("the lab's ports (55985-55998) stay in use; stop the other lync-lab (make lab-stop)")
