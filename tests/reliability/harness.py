@@ -39,13 +39,19 @@ def _ports_free(offset: int) -> bool:
     return True
 
 
-def free_offset() -> int:
+class PortTaken(RuntimeError):
+    pass
+
+
+def free_offset(skip: int | None = None) -> int:
     """A port offset (multiple of 20, so labs never overlap) whose twelve ports are all free now."""
-    # Start from the process id so parallel pytest workers try different offsets first.
-    start = (os.getpid() % 97) * 20 + 1000
+    import random
+
+    # Random start: parallel pytest workers and other suites' labs rarely try the same range at once.
+    start = random.randrange(200) * 20
     for i in range(200):
         offset = 1000 + (start + i * 20) % 4000
-        if _ports_free(offset):
+        if offset != skip and _ports_free(offset):
             return offset
     raise RuntimeError("no free port range for a lab between 56985 and 60998")
 
@@ -78,9 +84,20 @@ class LabProcess:
 
     @property
     def ca_path(self) -> Path:
-        return self.state_dir / "ca.pem"
+        return self.state_dir / "tls" / "ca.pem"
 
     def start(self, keep: bool = False, faults: str | None = None, timeout: float = 120) -> "LabProcess":
+        """Start the lab; a fresh lab whose ports were taken meanwhile (another suite's lab) moves to other ports."""
+        for attempt in range(5):
+            try:
+                return self._start(keep, faults, timeout)
+            except PortTaken:
+                if keep or attempt == 4:
+                    raise
+                self.offset = free_offset(skip=self.offset)
+        return self
+
+    def _start(self, keep: bool, faults: str | None, timeout: float) -> "LabProcess":
         exe = VENV_BIN / "lync-lab"
         cmd = [str(exe) if exe.exists() else "lync-lab", "serve", "--scenario", self.scenario,
                "--stage", str(self.stage), "--state-dir", str(self.state_dir),
@@ -101,7 +118,10 @@ class LabProcess:
         deadline = time.monotonic() + timeout
         while "listening on" not in self.log.read_text()[mark:]:
             if self.proc.poll() is not None:
-                raise RuntimeError("lync-lab did not start:\n" + self.log.read_text()[mark:])
+                text = self.log.read_text()[mark:]
+                if "Address already in use" in text:
+                    raise PortTaken(text)
+                raise RuntimeError("lync-lab did not start:\n" + text)
             if time.monotonic() > deadline:
                 self.kill()
                 raise RuntimeError("lync-lab did not listen within %d s:\n%s" % (timeout, self.log.read_text()))
