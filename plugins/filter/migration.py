@@ -178,11 +178,12 @@ def name_results(results, users):
     """cs_user_move results with ``identity`` set to the name the plan knows the user by.
 
     A rollback moves users by SIP address (what the journal proves); the report and the console still
-    show the name the wave used. ``users`` are dicts with ``sip_address`` and ``identity``.
+    show the name the wave used (else the display name). ``users`` are dicts with ``sip_address`` and
+    ``identity`` or ``display_name``.
     """
     names = {}
     for user in users or []:
-        sip, name = user.get("sip_address"), user.get("identity")
+        sip, name = user.get("sip_address"), user.get("identity") or user.get("display_name")
         if sip and name:
             names[sip.lower()] = name
     out = []
