@@ -87,12 +87,31 @@ records:
   type: list
   elements: dict
   contains:
-    name: {description: The name asked., type: str, returned: always}
-    type: {description: A or SRV., type: str, returned: always}
-    found: {description: The server returned at least one record of that type., type: bool, returned: always}
-    rcode: {description: The response code (NOERROR, NXDOMAIN, REFUSED...)., type: str, returned: always}
-    authoritative: {description: The answer came from a server authoritative for the zone (AA)., type: bool, returned: always}
-    addresses: {description: The A records' addresses., type: list, elements: str, returned: always}
+    name:
+      description: The name asked.
+      type: str
+      returned: always
+    type:
+      description: A or SRV.
+      type: str
+      returned: always
+    found:
+      description: The server returned at least one record of that type.
+      type: bool
+      returned: always
+    rcode:
+      description: The response code, such as C(NOERROR), C(NXDOMAIN) or C(REFUSED).
+      type: str
+      returned: always
+    authoritative:
+      description: The answer came from a server authoritative for the zone (AA flag).
+      type: bool
+      returned: always
+    addresses:
+      description: The A records' addresses.
+      type: list
+      elements: str
+      returned: always
     targets:
       description: The SRV records, as C({target, port, priority, weight}).
       type: list
