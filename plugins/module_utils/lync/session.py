@@ -160,8 +160,10 @@ def classify_transport_error(exc, phase):
         return TransportFault("authentication failed: %s" % exc, transient=False, sent=False, phase=phase)
     if isinstance(exc, wx.WSManFaultError):
         quota = exc.wsman_fault_code in QUOTA_FAULT_CODES or (exc.fault_subcode or "").endswith("QuotaLimit")
-        return TransportFault("WinRM fault during %s: %s" % (phase, exc.reason), transient=quota, sent=sent,
-                              quota=quota, phase=phase)
+        # InternalError is the service failing the request ("Retry the request."), as busy servers do.
+        internal = (exc.fault_subcode or "").endswith("InternalError")
+        return TransportFault("WinRM fault during %s: %s" % (phase, exc.reason), transient=quota or internal,
+                              sent=sent, quota=quota, phase=phase)
     if isinstance(exc, wx.WinRMTransportError):
         code = exc.code
         if code == 401:
