@@ -1,0 +1,40 @@
+"""Verify for the merge_topologies scenario (Phase 4): what an administrator checks after the merge, with plain
+Lync Server Management Shell commands over WinRM (shared/lab_admin.py; sent with -EncodedCommand, read through
+ConvertTo-Json). Nothing of the collection is imported."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
+from lab_admin import LEGACY_POOL, PILOT_POOL, newest_report, powershell_json, windows_host  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def lync_admin():
+    return windows_host()
+
+
+def test_get_cspool_shows_the_legacy_pool_and_edge_in_backcompatsite(lync_admin):
+    pools = {p["Identity"]: p for p in powershell_json(lync_admin, "Get-CsPool | Select-Object Identity,Site,Services")}
+    assert pools[LEGACY_POOL]["Site"] == "Site:BackCompatSite"
+    assert "Registrar:" + LEGACY_POOL in pools[LEGACY_POOL]["Services"]
+    assert pools["ocs-edge01.contoso.net"]["Site"] == "Site:BackCompatSite"
+    assert pools[PILOT_POOL]["Site"] != "Site:BackCompatSite"
+
+
+def test_the_legacy_meeting_policies_are_imported(lync_admin):
+    policies = {p["Identity"] for p in powershell_json(lync_admin, "Get-CsConferencingPolicy | Select-Object Identity")}
+    assert {"Tag:Executive Meeting Policy", "Tag:Standard Meeting Policy"} <= policies
+
+
+def test_every_replica_is_up_to_date(lync_admin):
+    replicas = powershell_json(lync_admin, "Get-CsManagementStoreReplicationStatus | Select-Object ReplicaFqdn,UpToDate")
+    assert replicas and all(r["UpToDate"] for r in replicas)
+
+
+def test_the_rerun_reported_success():
+    assert newest_report("phase4")["status"] == "succeeded"
