@@ -3,6 +3,7 @@ full set (tests/reliability, `make reliability`): the same code, fewer runs in t
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -106,3 +107,36 @@ def lab_killed_mid_batch(tmp: Path, seed: int, users: int, time_scale: float) ->
 def record(name: str, runs: int, users: int, verdict: dict, unexpected_changes: int = 0) -> None:
     score(name, runs, users, lost=len(verdict["lost"]), duplicated=len(verdict["duplicated"]), leaked=0,
           unexpected_changes=unexpected_changes)
+
+
+FAULT_KINDS = ("http500", "reset", "slow", "quota", "cmdlet")
+
+
+def transient_faults(tmp: Path, seed: int, users: int, rate: float, time_scale: float) -> dict:
+    """A move of ``users`` users with ``rate`` of each fault kind injected, plus two permanent errors (a user
+    who does not exist, an OCS user named with a trailing space); reruns until the playbook completes."""
+    from harness import last_report
+
+    faults = ",".join("%s=%s" % (kind, rate) for kind in FAULT_KINDS) + ",seed=%d" % seed
+    lab, identities = bulk_lab(tmp, users, latency="realistic", time_scale=time_scale, faults=faults)
+    permanent = ["sip:nobody.at.all@contoso.net", "Ken Myer "]
+    lab.start()
+    try:
+        run = MoveRun(tmp, lab, identities, batch_size=100, parallelism=4,
+                      extra_vars={"move_users_on_invalid": "skip"})
+        # The wave holds the permanent errors too: rewrite its CSV with them at the end.
+        from harness import write_wave_csv
+        write_wave_csv(tmp / "wave.csv", identities + permanent)
+        outputs = [run.run()]
+        while outputs[-1].rc != 0 and len(outputs) < 4:
+            outputs.append(run.run())
+        verdict = run.verdict(TARGET)
+        verdict["runs"] = run.runs
+        verdict["outputs"] = outputs
+        verdict["report"] = last_report(run.report_dir)
+        verdict["reports"] = [json.loads(p.read_text()) for p in sorted(run.report_dir.glob("*/report.json"))]
+        verdict["permanent"] = permanent
+        verdict["audit"] = lab.audit()
+        return verdict
+    finally:
+        lab.stop()
