@@ -42,6 +42,9 @@ def test_plan_is_read_only_and_reports_the_legacy_deployment(lab, tmp_path, mode
     assert objects[4]["found"] == inv["counts"]["users"] and objects[4]["phases"] == "P6.2-P6.3, P8.2"
     assert objects[8]["phases"] == "P9.1" and objects[26]["phases"] == "P2.2"
     assert report["decisions"]["archiving_monitoring"] == "after_migration"
+    runs = sorted(lab.reports.glob("*-phase1*"), key=lambda p: p.stat().st_mtime_ns)
+    html = (runs[-1] / "report.html").read_text(encoding="utf-8")
+    assert "Legacy objects and the phase that moves or retires each" in html and "BackCompatSite" in html
 
 
 def test_decisions_gate_names_each_problem(lab):

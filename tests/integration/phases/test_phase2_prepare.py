@@ -83,6 +83,9 @@ def test_prepare_reaches_the_stage_3_state_and_a_second_run_changes_nothing(lab,
     assert {r["pool"] for r in rows} == {"pool01.contoso.net"}
     assert len(rows) == report["users_per_pool"][0]["users"] > 50
     assert any(r["display_name"] == "Patrick O'Brien" and r["sip_address"] == "sip:patrick.obrien@contoso.net" for r in rows)
+    html = (runs[-1] / "report.html").read_text(encoding="utf-8")
+    assert "Client Version Filtering rules on OCS 2007 R2 (P2.5)" in html and "15.*.*.*" in html
+    assert "Patrick" not in html or "O&#39;Brien" in html       # values from the servers are escaped
 
     # A second run finds the A record, so P2.2 is not offered again, and nothing changes.
     before = len(lab.audit())
