@@ -10,7 +10,8 @@ name: lync_progress
 type: aggregate
 short_description: Show users moved, failed, remaining and the rate while cs_user_move runs
 description:
-  - A module's output reaches Ansible only when it ends; a wave of 10,000 users runs for minutes. This plugin
+  - >-
+    A module's output reaches Ansible only when it ends; a wave of 10,000 users runs for minutes. This plugin
     gives every C(lync.migration.cs_user_move) run a progress directory (environment variable
     C(LYNC_MIGRATION_PROGRESS_DIR), inherited by the module) and prints the lines the module writes there
     after its batches, while the task is still running, for example

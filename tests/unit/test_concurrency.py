@@ -273,3 +273,11 @@ def test_a_shell_quota_fault_makes_auto_use_fewer_shells_and_the_batch_is_retrie
     results = client.run_queue(calls, batch_size=10, parallelism="auto", controller=controller, min_batch=5)
     assert all(r.ok for r in results)
     assert controller.history[0][1:] == (2, "busy")     # 4 shells x 0.7
+
+
+def test_progress_callback_documentation_is_valid_yaml_with_its_interval_option():
+    import yaml
+    from ansible_collections.lync.migration.plugins.callback import lync_progress
+
+    doc = yaml.safe_load(lync_progress.DOCUMENTATION)
+    assert doc["name"] == "lync_progress" and doc["options"]["interval"]["default"] == 5.0
