@@ -124,6 +124,7 @@ missing:
   elements: str
 """
 
+import ipaddress
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
@@ -172,6 +173,11 @@ def query_one(module, name, rtype):
 def dns_info(module):
     if DNSPYTHON_ERROR:
         module.fail_json(msg=missing_required_lib("dnspython"), exception=DNSPYTHON_ERROR)
+    try:
+        ipaddress.ip_address(module.params["resolver"])
+    except ValueError:
+        module.fail_json(msg="option resolver: %r is not an IP address; give the DNS server's address, "
+                             "such as 192.168.10.5" % (module.params["resolver"],))
     records = [query_one(module, q["name"].rstrip("."), q["type"]) for q in module.params["queries"]]
     missing = ["%s %s" % (r["type"], r["name"]) for r in records if not r["found"]]
     return dict(changed=False, records=records, missing=missing)

@@ -107,3 +107,9 @@ def test_dns_info_fails_when_the_server_does_not_answer(monkeypatch):
                                        "queries": [{"name": "pool02.contoso.net"}]},
                          None, monkeypatch=monkeypatch, connection={})
     assert out["failed"] is True and "did not answer" in out["msg"]
+
+
+def test_dns_info_wants_the_servers_address(monkeypatch):
+    out = run_module(cs_dns_info, {"resolver": "dc01.contoso.net", "queries": [{"name": "pool02.contoso.net"}]},
+                     None, monkeypatch=monkeypatch, connection={})
+    assert out["failed"] is True and "is not an IP address" in out["msg"]
