@@ -10,6 +10,10 @@ turns ``Authorization`` headers into an ``Identity`` or a 401 answer:
   channel binding is checked when present (Windows' CbtHardeningLevel=Relaxed). Over HTTP the messages that
   follow must be encrypted (``multipart/encrypted``); the context of the connection seals the answers.
 - ``CredSSP``: only over HTTPS; the session may delegate (``can_delegate=True``).
+- ``Negotiate`` carrying Kerberos (a raw krb5 token, as pywinrm's kerberos transport sends, or SPNEGO): pyspnego's
+  GSSAPI acceptor with the keytab named by ``KRB5_KTNAME`` (and the realm of ``KRB5_CONFIG``) in the lab's
+  environment. The session may delegate when the client forwarded its TGT (``ContextReq.delegate``). The
+  acceptor's AP-REP goes back on the successful response (``AuthResult.final``) for mutual authentication.
 
 The NTLM acceptor reads accounts from the file named by ``NTLM_USER_FILE``; ``write_ntlm_user_file``
 writes it (NT/LM hashes in smbpasswd form, so no password is stored in clear) from ``lab.ntlm_accounts()``.
@@ -110,6 +114,15 @@ class AuthResult:
     identity: Identity | None = None
     challenge: list[str] | None = None   # 401 with these WWW-Authenticate values
     denied: bool = False                 # 401 with the listener's default WWW-Authenticate values
+    final: list[str] | None = None       # WWW-Authenticate values for the successful answer (Kerberos AP-REP)
+
+
+# The Kerberos v5 mechanism OID (1.2.840.113554.1.2.2), DER-encoded: a raw krb5 GSS token starts with it.
+_KRB5_OID = bytes.fromhex("06092a864886f712010202")
+
+
+def _is_raw_kerberos(token: bytes) -> bool:
+    return token[:1] == b"\x60" and _KRB5_OID in token[:16]
 
 
 class ConnectionAuth:
@@ -180,26 +193,40 @@ class ConnectionAuth:
         if not token:
             return AuthResult(denied=True)
         raw_ntlm = token.startswith(b"NTLMSSP\x00")
-        is_first = (raw_ntlm and token[8:12] == b"\x01\x00\x00\x00") or not raw_ntlm and self._pending is None
+        raw_krb5 = _is_raw_kerberos(token)
+        is_first = (raw_ntlm and token[8:12] == b"\x01\x00\x00\x00") or raw_krb5 or \
+            not raw_ntlm and self._pending is None
         if is_first or self._pending is None or self._pending_kind != "ntlm":
             self.reset()
-            self._pending = spnego.server(protocol="ntlm" if raw_ntlm else "negotiate")
+            self._pending = spnego.server(protocol="ntlm" if raw_ntlm else "kerberos" if raw_krb5 else "negotiate")
             self._pending_kind = "ntlm"
         ctx = self._pending
         try:
             out = self._step(ctx, token)
         except spnego.exceptions.SpnegoError as exc:
-            log.info("NTLM authentication failed: %s", exc.message if hasattr(exc, "message") else exc)
+            log.info("Negotiate authentication failed: %s", exc.message if hasattr(exc, "message") else exc)
             self.reset()
             return AuthResult(denied=True)
         if not ctx.complete:
             return AuthResult(challenge=[f"{scheme} {base64.b64encode(out or b'').decode()}"])
-        canonical = self.accounts.canonical(ctx.client_principal)
+        kerberos = raw_krb5 or getattr(ctx, "negotiated_protocol", "ntlm") == "kerberos"
+        principal = ctx.client_principal
+        if kerberos and principal and "@" in principal:
+            # lyncadmin@CONTOSO.NET: the realm is the DNS domain in upper case; AccountMap knows user@domain.
+            user, _, realm = principal.rpartition("@")
+            principal = f"{user}@{realm.lower()}"
+        canonical = self.accounts.canonical(principal)
         if canonical is None:
             self.reset()
             return AuthResult(denied=True)
         self._pending = None
         self.context = ctx
+        if kerberos:
+            self.scheme = "kerberos"
+            delegated = bool(ctx.context_attr & spnego.ContextReq.delegate)
+            self.identity = Identity(canonical, "kerberos", can_delegate=delegated)
+            final = [f"{scheme} {base64.b64encode(out).decode()}"] if out else None
+            return AuthResult(identity=self.identity, final=final)
         self.scheme = "ntlm"
         self.identity = Identity(canonical, "ntlm")
         return AuthResult(identity=self.identity)

@@ -106,6 +106,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: bytes = b"", content_type: str | None = None,
               authenticate: list[str] | None = None) -> None:
         self.send_response(status)
+        if status != 401 and getattr(self, "_auth_final", None):
+            # Kerberos mutual authentication: the acceptor's last token rides on the first successful answer.
+            authenticate = (authenticate or []) + self._auth_final
+            self._auth_final = None
         for value in authenticate or []:
             self.send_header("WWW-Authenticate", value)
         if content_type:
@@ -145,6 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._unauthorized()
                 return
             identity = result.identity
+            self._auth_final = result.final
         elif self.auth.identity is not None:
             identity = self.auth.identity
         else:
