@@ -93,11 +93,13 @@ class LyncModule(AnsibleModule):
         connection = getattr(self, "connection", None)
         if connection is None or "000004DC" not in (error.message or ""):
             return None
-        if connection.transport not in ("ntlm", "basic") or connection.cmdlet_credential:
+        delegating = connection.transport == "credssp" or (connection.transport == "kerberos"
+                                                            and connection.kerberos_delegation)
+        if delegating or connection.cmdlet_credential:
             return None
         return ("This is the double hop: a session opened with transport=%s cannot pass its credentials on from "
                 "the Lync server to Active Directory or the SQL back end. Use transport=credssp (over https) or "
-                "transport=kerberos with kerberos_delegation=true, or set cmdlet_credential=true so the cmdlets get "
+                "transport=kerberos with kerberos_delegation=true (a forwardable ticket), or set cmdlet_credential=true so the cmdlets get "
                 "-Credential." % connection.transport)
 
     def close_client(self):
