@@ -5,6 +5,9 @@ import pytest
 from fast.test_bad_input import CORPUS, run_corpus, verdict
 from harness import score
 
+# One lab and one playbook run serve every test here: keep them on one xdist worker.
+pytestmark = pytest.mark.xdist_group('test_bad_input_roles')
+
 ROLE_CASES = CORPUS["role_cases"]
 
 

@@ -7,6 +7,9 @@ from fast.test_secrets import test_double_hop_failure_explains_the_double_hop_an
 from fast.test_secrets import test_password_appears_nowhere  # noqa: F401
 from fast.test_secrets import test_the_runs_did_what_they_should  # noqa: F401
 
+# One lab and one playbook run serve every test here: keep them on one xdist worker.
+pytestmark = pytest.mark.xdist_group('test_secrets_full')
+
 
 @pytest.fixture(scope="module")
 def secret_runs(tmp_path_factory):

@@ -9,6 +9,9 @@ import yaml
 from harness import DATA, LabProcess, case_playbook, collections_root, lab_inventory, playbook_env, \
     run_playbook, score, write_calls, add_bare_host, VENV_BIN
 
+# One lab and one playbook run serve every test here: keep them on one xdist worker.
+pytestmark = pytest.mark.xdist_group('test_bad_input')
+
 CORPUS = yaml.safe_load((DATA / "bad_inputs.yml").read_text(encoding="utf-8").replace("@DATA@", str(DATA)))
 CASES = CORPUS["module_cases"] + CORPUS["role_cases"]
 # The module cases run in one short playbook (make test); the role cases, each a whole preflight, run in

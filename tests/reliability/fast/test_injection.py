@@ -14,6 +14,9 @@ from lync_lab.model.scenario import scenario_path
 from ansible_collections.lync.migration.plugins.module_utils.lync.identity import equals_filter, \
     escape_filter_value
 
+# One lab and one playbook run serve every test here: keep them on one xdist worker.
+pytestmark = pytest.mark.xdist_group('test_injection')
+
 INJECTION = yaml.safe_load((DATA / "injection.yml").read_text(encoding="utf-8"))
 PAYLOADS = INJECTION["payloads"] + [u["name"] for u in INJECTION["hostile_users"]]
 EXPECTED_READS = {"Get-CsUser", "Get-CsPool"}

@@ -11,6 +11,9 @@ import yaml
 from harness import (LAB_PASSWORD, REPO, VENV_BIN, LabProcess, collections_root, lab_inventory, playbook_env,
                      run_playbook, score)
 
+# One lab and one playbook run serve every test here: keep them on one xdist worker.
+pytestmark = pytest.mark.xdist_group('test_secrets')
+
 
 def secret_forms(secret: str) -> list[bytes]:
     """The password as it could leak: plain, JSON-escaped, UTF-16LE, and base64 of its UTF-8 and UTF-16LE

@@ -11,6 +11,9 @@ import pytest
 from harness import (LAB_PASSWORD, LAB_USER, VENV_BIN, LabProcess, case_playbook, collections_root, lab_inventory,
                      playbook_env, run_playbook, score)
 
+# One lab and one playbook run serve every test here: keep them on one xdist worker.
+pytestmark = pytest.mark.xdist_group('test_transport')
+
 
 class RecordingProxy:
     """A TCP forwarder on 127.0.0.1 that keeps every byte the client sent."""
