@@ -20,6 +20,7 @@ LAB_PID := $(LAB_DIR)/lab.pid
 LAB_LOG := $(LAB_DIR)/lab.log
 LAB_HTTP_PORT ?= 55985
 LAB_HTTPS_PORT ?= 55986
+LAB_DNS_PORT ?= 55953
 
 PYTEST_ARGS ?=
 
@@ -51,7 +52,7 @@ lab: venv
 	@$(MAKE) --no-print-directory lab-stop
 	@mkdir -p $(LAB_DIR)
 	@$(BIN)/lync-lab serve --scenario $(SCENARIO) --stage $(STAGE) --state-dir $(LAB_DIR) \
-		--http-port $(LAB_HTTP_PORT) --https-port $(LAB_HTTPS_PORT) --latency $(LATENCY) --time-scale $(TIME_SCALE) \
+		--http-port $(LAB_HTTP_PORT) --https-port $(LAB_HTTPS_PORT) --dns-port $(LAB_DNS_PORT) --latency $(LATENCY) --time-scale $(TIME_SCALE) \
 		$(if $(FAULTS),--faults $(FAULTS)) $(if $(KEEP),--keep) --pid-file $(LAB_PID) >$(LAB_LOG) 2>&1 & \
 	for i in $$(seq 1 300); do \
 		if grep -q "listening on" $(LAB_LOG) 2>/dev/null; then cat $(LAB_LOG); exit 0; fi; \
