@@ -1,7 +1,7 @@
 """AWX / Automation Controller content and the execution environment: fixtures.
 
-The lab-using tests (test_runner.py) start one lab (contoso-small, stage 6) on the inventory's fixed ports;
-run this directory serially (no -n), after any other lab has stopped.
+The lab-using tests (test_runner.py) start their labs (contoso-small) on free ports of their own, and hand the
+job an inventory pointing there, the way the controller's inventory sync would give it the site's ports.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ REPO = HERE.parents[1]
 VENV_BIN = Path(sys.executable).parent
 PATTERN = REPO / "extensions" / "patterns" / "controller_setup"
 LAB_PASSWORD = "Lab-Passw0rd!"
-LAB_PORTS = (55985, 55986, 55989, 55990, 55991, 55992, 55993, 55994, 55995, 55996, 55997, 55998)
 
 sys.path.insert(0, str(HERE))
 import install_awx_collection  # noqa: E402
@@ -112,21 +111,37 @@ def render(ansible_env, tmp_path_factory):
     return run
 
 
-def _ports_free() -> bool:
-    for port in LAB_PORTS:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return False
+SCENARIO_PORTS = (55989, 55990, 55991, 55992, 55993, 55994, 55995, 55996, 55997, 55998)
+
+
+def _tcp_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
     return True
 
 
+def free_lab_ports(first: int) -> tuple[int, int, int]:
+    """(http, https, offset) from ``first`` on: the admin host's pair and an offset under which every other
+    server of the scenario has a free port, so this lab never waits for another one (make lab, other suites)."""
+    for http in range(first, first + 2000, 15):
+        offset = http - 55985
+        if all(_tcp_free(p) for p in [http, http + 1] + [p + offset for p in SCENARIO_PORTS]):
+            return http, http + 1, offset
+    raise RuntimeError("no free port range for a lab from %d" % first)
+
+
 class Lab:
-    def __init__(self, state_dir: Path, proc: subprocess.Popen) -> None:
+    def __init__(self, state_dir: Path, proc: subprocess.Popen, http: int, offset: int) -> None:
         self.state_dir = state_dir
         self.proc = proc
+        self.http = http          # the Lync admin host (lync-fe01)
+        self.offset = offset      # added to every other server's inventory port
+
+    def port_of(self, inventory_port: int) -> int:
+        return self.http + (inventory_port - 55985) if inventory_port in (55985, 55986) else inventory_port + self.offset
 
     def audit(self) -> list[dict]:
         path = self.state_dir / "audit.jsonl"
@@ -141,21 +156,23 @@ class Lab:
     def move_calls(self, since: int = 0) -> list[dict]:
         return [e for e in self.audit()[since:] if str(e.get("cmdlet", "")).startswith("Move-")]
 
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """lync-lab serve --scenario contoso-small --stage 6 on the inventory's ports, stopped with SIGTERM."""
-    # Other suites (and other people's `make lab`) may hold the fixed ports for a while: wait, then give up.
-    deadline = time.monotonic() + 300
-    while not _ports_free():
-        if time.monotonic() > deadline:
-            pytest.fail("the lab's ports (55985-55998) stay in use; stop the other lync-lab (make lab-stop)")
-        time.sleep(0.5)
-    state_dir = tmp_path_factory.mktemp("lab-state")
+
+def start_lab(state_dir: Path, stage: int, first_port: int) -> Lab:
+    """lync-lab serve --scenario contoso-small --stage N on ports of its own (see free_lab_ports)."""
+    http, https, offset = free_lab_ports(first_port)
     log = state_dir / "lab.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([str(VENV_BIN / "lync-lab"), "serve", "--scenario", "contoso-small", "--stage", "6",
-                                 "--state-dir", str(state_dir)], stdout=out, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen([str(VENV_BIN / "lync-lab"), "serve", "--scenario", "contoso-small", "--stage",
+                                 str(stage), "--state-dir", str(state_dir), "--http-port", str(http), "--https-port",
+                                 str(https), "--port-offset", str(offset)], stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     deadline = time.monotonic() + 60
     while "listening on" not in log.read_text():
@@ -163,10 +180,12 @@ def lab(tmp_path_factory):
             proc.kill()
             pytest.fail("lync-lab did not start:\n" + log.read_text())
         time.sleep(0.1)
-    yield Lab(state_dir, proc)
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    return Lab(state_dir, proc, http, offset)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """contoso-small at stage 6 (just before Phase 6), stopped with SIGTERM after the module."""
+    lab = start_lab(tmp_path_factory.mktemp("lab-state"), 6, 36000 + (os.getpid() % 100) * 30)
+    yield lab
+    lab.stop()
