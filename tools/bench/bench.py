@@ -63,7 +63,8 @@ PLAYBOOK = """
         content: "{{ {'summary': moved.summary, 'performance': moved.performance | default({})} | to_json }}"
         dest: "{{ detail_path }}"
         mode: "0600"
-      check_mode: false
+      # Plans measure the module's task alone (this copy would fork a worker holding every result again).
+      when: not ansible_check_mode
 """
 
 

@@ -23,6 +23,9 @@ from .session import TransportFault, WinRMSession, error_from_fault
 
 # WinRM's default MaxShellsPerUser is 30; leave room for an administrator's own sessions.
 MAX_PARALLEL_SHELLS = 25
+# Queue batches gather result lines between Receives for about two calls' time, at most this long, so each
+# round trip brings several lines (controller CPU) while the journal stays at most a second behind.
+MAX_RECEIVE_PAUSE = 1.0
 
 # Lync Server 2013 cmdlets that accept -Credential (Microsoft's cmdlet catalog); only these get it when
 # cmdlet_credential is on, since any other cmdlet would refuse the unknown parameter.
@@ -220,6 +223,7 @@ class _Worker:
         self.session = client.session_factory(client.options)
         self.shell_id = None
         self.controller = None   # the AdaptiveConcurrency of run_queue(parallelism="auto"), told of quota faults
+        self.call_seconds = None  # mean time per call in this worker's last batch
 
     def shell(self):
         if self.shell_id is None:
@@ -404,8 +408,12 @@ class LyncClient:
             if on_result is not None:
                 on_result(call, result)
 
+        if worker.call_seconds is not None and hasattr(worker.session, "receive_pause"):
+            worker.session.receive_pause = min(MAX_RECEIVE_PAUSE, 2.0 * worker.call_seconds)
         out = self._run_batch(worker, batch, on_line, modules)
         results[span[0]:span[1]] = out
+        if marks["first"] is not None and len(batch) > 1:
+            worker.call_seconds = (marks["last"] - started - marks["first"]) / (len(batch) - 1)
         if controller is not None and marks["first"] is not None:
             controller.record_batch(time.monotonic() - started)
 
