@@ -281,3 +281,43 @@ def test_progress_callback_documentation_is_valid_yaml_with_its_interval_option(
 
     doc = yaml.safe_load(lync_progress.DOCUMENTATION)
     assert doc["name"] == "lync_progress" and doc["options"]["interval"]["default"] == 5.0
+
+
+def test_receive_pause_waits_only_after_output_and_never_after_the_last_receive():
+    from test_session import FakeProtocol, ndjson, options
+    from ansible_collections.lync.migration.plugins.module_utils.lync.session import WinRMSession
+
+    out = ndjson({"ready": True}, {"id": "0", "ok": True, "objects": []}, {"id": "1", "ok": True, "objects": []},
+                 {"done": True})
+    proto = FakeProtocol([out[:30], b"", out[30:80], out[80:]])
+    slept = []
+    session = WinRMSession(options(), protocol_factory=lambda o: proto, sleep=slept.append)
+    session.receive_pause = 0.4
+    seen = []
+    session.run_envelope("S1", [Call("Get-CsUser"), Call("Get-CsPool")], b"x", lambda i, r: seen.append(i))
+    assert seen == [0, 1]
+    assert slept == [0.4, 0.4]     # after the two Receives with output that were not the last; none after b""
+
+
+def test_queue_batches_set_the_pause_from_the_previous_batch_of_the_same_shell():
+    lync = many_users(60)
+    made = []
+
+    class Recording(FakeSession):
+        def __init__(self, options):
+            super().__init__(options)
+            self.receive_pause = 0.0
+            self.pauses = []
+            made.append(self)
+
+        def run_envelope(self, shell_id, calls, stdin_bytes, on_result=None):
+            self.pauses.append(self.receive_pause)
+            return super().run_envelope(shell_id, calls, stdin_bytes, on_result)
+
+    FakeSession.server = lync
+    client = LyncClient(ConnectionOptions(server="fe01", username="u", password="p"), session_factory=Recording,
+                        policy=RetryPolicy(sleep=lambda s: None))
+    calls = [Call("Get-CsUser", {"Identity": "User %d" % i}) for i in range(60)]
+    client.run_queue(calls, batch_size=20, parallelism=1, min_batch=20)
+    pauses = made[0].pauses
+    assert len(pauses) == 3 and pauses[0] == 0.0 and all(0.0 <= p <= 1.0 for p in pauses[1:])
