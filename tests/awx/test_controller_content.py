@@ -108,7 +108,8 @@ def test_phases_list_is_well_formed(phases):
         assert p["timeout"] > 0 and 1 <= p["stage"] <= 11
         assert isinstance(p["changes_production"], bool) and isinstance(p["in_workflow"], bool)
         for group in p["guided_step_groups"]:
-            assert group["id"] and group["name"] and group["checklist"], group
+            assert group["id"] and group["name"] and group["checklist"] and group["steps"], group
+            assert isinstance(group.get("after_run", False), bool), group
     workflow = [p["phase"] for p in phases if p["in_workflow"]]
     assert workflow == sorted(workflow), "list the workflow phases in phase order"
 
@@ -158,57 +159,136 @@ def test_wave_choices_are_the_inventorys_wave_names(render):
     assert len(variables) == len(set(variables)) and "move_users_waves" in variables
 
 
-def chain(nodes: list[dict]) -> list[dict]:
-    """The nodes in the order the workflow runs them; fails unless they form one chain of success links."""
-    by_id = {n["identifier"]: n for n in nodes}
-    targets = {s["identifier"] for n in nodes for s in n.get("related", {}).get("success_nodes", [])}
-    roots = [n for n in nodes if n["identifier"] not in targets]
-    assert len(roots) == 1, "the workflow must start at one node"
-    ordered, node = [], roots[0]
-    while node:
-        ordered.append(node)
-        nxt = node.get("related", {}).get("success_nodes", [])
-        assert len(nxt) <= 1 and not node.get("related", {}).get("failure_nodes")
-        node = by_id[nxt[0]["identifier"]] if nxt else None
-    assert len(ordered) == len(nodes)
-    return ordered
+class Workflow:
+    """The rendered workflow as a graph: success and failure links, one root, every node reachable."""
+
+    def __init__(self, nodes: list[dict]) -> None:
+        self.by_id = {n["identifier"]: n for n in nodes}
+        assert len(self.by_id) == len(nodes), "identifiers must be unique"
+        self.links = {kind: {n["identifier"]: [s["identifier"] for s in n.get("related", {}).get(kind + "_nodes", [])]
+                             for n in nodes} for kind in ("success", "failure")}
+        targets = {t for kind in self.links.values() for ts in kind.values() for t in ts}
+        assert targets <= set(self.by_id), "a link points at no node"
+        roots = [i for i in self.by_id if i not in targets]
+        assert len(roots) == 1, "the workflow must start at one node: %s" % roots
+        self.root = roots[0]
+        assert self.reachable(self.root) == set(self.by_id), "some nodes are never reached"
+
+    def reachable(self, start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            node = todo.pop()
+            if node not in seen:
+                seen.add(node)
+                todo += self.links["success"][node] + self.links["failure"][node]
+        return seen
+
+    def ancestors(self, node: str) -> set[str]:
+        parents = {i for kind in self.links.values() for i, ts in kind.items() if node in ts}
+        out = set(parents)
+        for parent in parents:
+            out |= self.ancestors(parent)
+        return out
+
+    def kind(self, node: str) -> str:
+        return self.by_id[node]["unified_job_template"]["type"]
+
+    def confirmed(self, node: str) -> list[str]:
+        extra = self.by_id[node].get("extra_data", {})
+        return [c["step"] for c in extra.get("lync_migration_confirmed_steps", [])]
+
+
+def phase_jobs(workflow: Workflow, phase_id: str) -> list[str]:
+    return [i for i in workflow.by_id if workflow.kind(i) == "job_template"
+            and (i == phase_id or i.startswith(phase_id + "-until-"))]
 
 
 def test_workflow_approves_production_changes_and_leaves_rollback_out(render):
-    nodes = chain(render()["workflow_nodes"])
-    kinds = [(n["identifier"], n["unified_job_template"]["type"]) for n in nodes]
-    assert "rollback-users" not in [i for i, _ in kinds]
-    phase6 = [i for i, _ in kinds].index("phase6-move-users")
-    assert kinds[phase6 - 1] == ("phase6-move-users-approve", "workflow_approval")
-    for n in nodes:
+    sent = render()
+    workflow = Workflow(sent["workflow_nodes"])
+    assert not [i for i in workflow.by_id if i.startswith("rollback-users")]
+    for n in workflow.by_id.values():
         if n["unified_job_template"]["type"] == "workflow_approval":
             assert 0 < n["unified_job_template"]["timeout"] <= 7 * 86400
-    # Every phase job that changes production comes right after its approval; read-only phases need none.
-    sent = render()
-    by_id = {t["id"]: t for t in sent["job_templates"]}
-    for index, (ident, kind) in enumerate(kinds):
-        if kind == "job_template":
-            expected = by_id[ident]["changes_production"]
-            assert (index > 0 and kinds[index - 1] == (ident + "-approve", "workflow_approval")) == expected, ident
-    phases_in_order = [by_id[i]["phase"] for i, k in kinds if k == "job_template"]
-    assert phases_in_order == sorted(phases_in_order)
+    # Every job of a phase that changes production runs only after that phase's approval; read-only phases have none.
+    for template in sent["job_templates"]:
+        if not template["in_workflow"]:
+            continue
+        jobs = phase_jobs(workflow, template["id"])
+        assert template["id"] in jobs
+        for job in jobs:
+            assert ((template["id"] + "-approve") in workflow.ancestors(job)) == template["changes_production"], job
+    # Phases in order: each phase's jobs come after every job of the phases before it.
+    order = [t["id"] for t in sorted(sent["job_templates"], key=lambda t: t["phase"]) if t["in_workflow"]]
+    assert workflow.root == order[0]
+    for earlier, later in zip(order, order[1:]):
+        assert earlier in workflow.ancestors(later)
+
+
+def test_every_guided_step_of_the_roles_is_in_one_group_of_its_phase(phases):
+    """The groups in phases.yml are filled from the roles' migration_common_step ids: none missing, none invented."""
+    for phase in phases:
+        if not phase["in_workflow"]:
+            continue
+        text = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "roles" / phase["role"] / "tasks").rglob("*.yml"))
+        role_steps = set(re.findall(r"migration_common_step:\s*\n\s+id:\s*(P[0-9][\w.-]*)", text))
+        grouped = [s for g in phase["guided_step_groups"] for s in g["steps"]]
+        assert len(grouped) == len(set(grouped)), phase["id"]
+        assert set(grouped) == role_steps, phase["id"]
+
+
+def test_approving_a_guided_step_group_confirms_its_steps_in_the_next_job(render, phases):
+    workflow = Workflow(render()["workflow_nodes"])
+    last = [p["id"] for p in phases if p["in_workflow"]][-1]
+    for phase in (p for p in phases if p["in_workflow"]):
+        confirmed: list[str] = []
+        for group in phase["guided_step_groups"]:
+            approval = phase["id"] + "-guided-" + group["id"]
+            assert workflow.kind(approval) == "workflow_approval"
+            text = workflow.by_id[approval]["unified_job_template"]["description"]
+            assert all(line in text for line in group["checklist"]) and all(s in text for s in group["steps"])
+            if group.get("after_run"):
+                # The job runs first, stops at the group's first step; its failure leads to this approval.
+                [stopped] = [i for i, ts in workflow.links["failure"].items() if approval in ts]
+                assert stopped in phase_jobs(workflow, phase["id"]) and workflow.confirmed(stopped) == confirmed
+                assert bool(workflow.links["success"][stopped]) == (phase["id"] != last), "a run that completes the phase goes on"
+            confirmed = confirmed + group["steps"]
+            [after] = workflow.links["success"][approval]
+            if workflow.kind(after) == "job_template":
+                assert workflow.confirmed(after) == confirmed, after
+        # The phase's last job confirms every group, and nothing else confirms any step.
+        assert workflow.confirmed(phase["id"]) == confirmed
+    for node in workflow.by_id:
+        if not any(node in phase_jobs(workflow, p["id"]) for p in phases):
+            assert "extra_data" not in workflow.by_id[node], node
+
+
+def test_job_templates_accept_the_workflows_confirmations():
+    play = load_playbook(PATTERN / "setup.yml")[0]
+    [template] = [t for t in play["tasks"] if "awx.awx.job_template" in t]
+    assert template["awx.awx.job_template"]["ask_variables_on_launch"] is True
 
 
 def test_workflow_puts_an_approval_before_every_guided_step_group(render, phases):
-    # Later phases bring guided step groups (manual work from the guide's section 5); the workflow gives the
-    # operator an approval per group, before the phase's job that verifies the result.
     phase6 = next(p for p in phases if p["id"] == "phase6-move-users")
     plan = dict(phase6, id="phase1-plan", phase=1, changes_production=False, guided_step_groups=[])
     merge = dict(phase6, id="phase4-merge", phase=4, approval_timeout=3600, guided_step_groups=[
-        {"id": "ocswmibc", "name": "P4.1 install OCSWMIBC.msi", "checklist": ["Install OCSWMIBC.msi on the TB computer"]},
-        {"id": "merge-wizard", "name": "P4.2 Merge wizard", "checklist": ["Run the Merge wizard", "Publish"]},
+        {"id": "ocswmibc", "name": "P4.1 install OCSWMIBC.msi", "steps": ["P4.1-ocswmibc"],
+         "checklist": ["Install OCSWMIBC.msi on the TB computer"]},
+        {"id": "merge-wizard", "name": "P4.2 Merge wizard", "steps": ["P4.2-a", "P4.2-b"], "after_run": True,
+         "checklist": ["Run the Merge wizard", "Publish"]},
     ])
-    nodes = chain(render({"lync_awx_phases": [plan, merge, phase6]})["workflow_nodes"])
-    assert [n["identifier"] for n in nodes] == [
-        "phase1-plan",
-        "phase4-merge-guided-ocswmibc", "phase4-merge-guided-merge-wizard", "phase4-merge-approve", "phase4-merge",
-        "phase6-move-users-approve", "phase6-move-users",
-    ]
-    guided = nodes[2]["unified_job_template"]
+    workflow = Workflow(render({"lync_awx_phases": [plan, merge, phase6]})["workflow_nodes"])
+    assert workflow.links["success"]["phase1-plan"] == ["phase4-merge-approve"]
+    assert workflow.links["success"]["phase4-merge-approve"] == ["phase4-merge-guided-ocswmibc"]
+    assert workflow.links["success"]["phase4-merge-guided-ocswmibc"] == ["phase4-merge-until-merge-wizard"]
+    assert workflow.confirmed("phase4-merge-until-merge-wizard") == ["P4.1-ocswmibc"]
+    assert workflow.links["failure"]["phase4-merge-until-merge-wizard"] == ["phase4-merge-guided-merge-wizard"]
+    assert workflow.links["success"]["phase4-merge-guided-merge-wizard"] == ["phase4-merge"]
+    assert workflow.confirmed("phase4-merge") == ["P4.1-ocswmibc", "P4.2-a", "P4.2-b"]
+    assert workflow.links["success"]["phase4-merge-until-merge-wizard"] == ["phase6-move-users-approve"]
+    assert workflow.links["success"]["phase4-merge"] == ["phase6-move-users-approve"]
+    guided = workflow.by_id["phase4-merge-guided-merge-wizard"]["unified_job_template"]
     assert guided["type"] == "workflow_approval" and guided["timeout"] == 3600
     assert "Run the Merge wizard\nPublish" in guided["description"]
+    assert "stopped at guided step P4.2-a" in guided["description"]
