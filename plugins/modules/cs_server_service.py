@@ -49,6 +49,8 @@ attributes:
     description: Runs on the controller, reaches the server over WinRM.
 notes:
   - The startup type is read from the C(StartType) property C(Get-Service) returns.
+  - A service the server does not have (its product was uninstalled) satisfies O(state=stopped); the result's
+    status is C(NotInstalled).
 """
 
 EXAMPLES = r"""
@@ -74,13 +76,20 @@ cmdlets:
   elements: str
 """
 
+from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
 
 START_TYPES = {"auto": "Automatic", "manual": "Manual", "disabled": "Disabled"}
 
 
 def read(module, name):
-    s = module.call_or_fail("Get-Service", {"Name": name}, select=["Name", "DisplayName", "Status", "StartType"])[0]
+    """The service, or None when the server has no such service (its product was uninstalled)."""
+    result = module.run_calls([Call("Get-Service", {"Name": name}, select=["Name", "DisplayName", "Status", "StartType"])])[0]
+    if not result.ok:
+        if result.error.category == "ObjectNotFound":
+            return None
+        module.fail_json_from_error(result.error, cmdlet="Get-Service")
+    s = result.objects[0]
     return {"name": s.get("Name"), "display_name": s.get("DisplayName"), "status": str(s.get("Status")),
             "start_type": str(s.get("StartType"))}
 
@@ -88,6 +97,13 @@ def read(module, name):
 def service(module):
     p = module.params
     before = read(module, p["name"])
+    if before is None:
+        # A service that is not installed (P10.3 removed the legacy Edge) is as stopped as it gets; one that
+        # should run is an error.
+        if p["state"] == "started":
+            module.fail_json(msg="service %s is not installed on this server" % p["name"])
+        return dict(changed=False, service={"name": p["name"], "display_name": None, "status": "NotInstalled",
+                                            "start_type": None}, cmdlets=[])
     if p["display_name"] and before["display_name"] != p["display_name"]:
         module.fail_json(msg="service %s on this server is '%s', not '%s': nothing was changed"
                          % (p["name"], before["display_name"], p["display_name"]))

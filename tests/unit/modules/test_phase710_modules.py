@@ -75,6 +75,9 @@ class FakeServer(FakeLync):
                 self.config[noun].update((k, v) for k, v in params.items() if k != "Identity")
             return []
         if cmdlet == "Get-Service":
+            if params["Name"] not in self.services:
+                raise FakeCmdletError("Cannot find any service with service name '%s'." % params["Name"],
+                                      "ObjectNotFound")
             return [dict(self.services[params["Name"]])]
         if cmdlet == "Set-Service":
             self.services[params["Name"]]["StartType"] = params["StartupType"]
@@ -246,6 +249,16 @@ def test_legacy_access_edge_is_disabled_then_stopped_and_the_display_name_guards
                               "status": "Stopped", "start_type": "Disabled"}
     lync.calls.clear()
     assert not run_module(cs_server_service, args, lync, monkeypatch=monkeypatch)["changed"] and lync.writes() == []
+
+
+def test_an_uninstalled_service_counts_as_stopped_but_not_as_started(monkeypatch):
+    lync = FakeServer()
+    lync.services.clear()
+    out = run_module(cs_server_service, {"name": "RTCSRV", "state": "stopped", "start_mode": "disabled"}, lync,
+                     monkeypatch=monkeypatch)
+    assert not out["changed"] and out["service"]["status"] == "NotInstalled" and lync.writes() == []
+    out = run_module(cs_server_service, {"name": "RTCSRV", "state": "started"}, lync, monkeypatch=monkeypatch)
+    assert out.get("failed") and "not installed" in out["msg"]
 
 
 # -- cs_legacy_object_move ------------------------------------------------------------------------------------
