@@ -17,16 +17,19 @@ def main(path):
         lines = []
     for line in lines:
         row = json.loads(line)
-        acc = rows.setdefault(row["scenario"], dict.fromkeys(COLUMNS, 0))
+        acc = rows.setdefault(row["scenario"], dict(dict.fromkeys(COLUMNS, 0), notes=[]))
         for key in COLUMNS:
             acc[key] += int(row.get(key) or 0)
+        if row.get("note") and row["note"] not in acc["notes"]:
+            acc["notes"].append(row["note"])
     width = max([len("scenario")] + [len(name) for name in rows])
     header = "%-*s " % (width, "scenario") + " ".join("%18s" % c for c in COLUMNS)
     print(header)
     print("-" * len(header))
     broken = False
     for name, acc in rows.items():
-        print("%-*s " % (width, name) + " ".join("%18d" % acc[c] for c in COLUMNS))
+        print("%-*s " % (width, name) + " ".join("%18d" % acc[c] for c in COLUMNS)
+              + ("  " + "; ".join(acc["notes"]) if acc["notes"] else ""))
         broken = broken or any(acc[c] for c in ZERO)
     if not rows:
         print("(no scenario reported; did the tests run?)")

@@ -88,7 +88,7 @@ def test_only_the_expected_cmdlets_ran(injection_run):
     hostile_sips = {"sip:" + u["sip"] for u in injection_run["hostile"]}
     unexpected = [e for e in writes if e["cmdlet"] != "Move-CsLegacyUser"
                   or str(e["params"].get("Identity")).lower() not in hostile_sips]
-    score("injection", len(audit), len(hostile_sips), lost=0, duplicated=0, leaked=0,
+    score("injection", 1, len(hostile_sips), lost=0, duplicated=0, leaked=0,
           unexpected_changes=len(unexpected))
     assert ran <= EXPECTED_READS | {"Move-CsLegacyUser"}, ran
     assert unexpected == [], unexpected[:5]
