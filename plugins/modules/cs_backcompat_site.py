@@ -17,7 +17,8 @@ description:
     empty legacy Edge list after the legacy servers are uninstalled (M(lync.migration.cs_legacy_topology_merge)
     with no edges).
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -34,6 +35,7 @@ attributes:
     support: full
     description: The topology's sites before and after.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the Lync server over WinRM.
 """

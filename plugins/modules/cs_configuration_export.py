@@ -16,7 +16,8 @@ description:
   - Always exports when run (the file must reflect the topology just published); the phase role runs it only while
     an Edge still has to be installed.
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -30,7 +31,9 @@ attributes:
     description: Reports the export it would run.
   diff_mode:
     support: none
+    description: Nothing to compare; the export is a new file.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the Lync server over WinRM.
 """

@@ -18,7 +18,8 @@ description:
     and media still go through the legacy Edge until Phase 8. Associate pools with M(lync.migration.cs_topology_federation).
   - Federation can be enabled on only one Edge pool (P8.1.e); the module refuses a second one.
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -56,6 +57,7 @@ attributes:
     support: full
     description: The Edge pool's settings before and after.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the Lync server over WinRM.
 """

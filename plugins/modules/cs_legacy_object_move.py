@@ -26,7 +26,8 @@ description:
   - C(rgs_contacts_rollback) is the guide's Response Group rollback, in which the Response Group contact objects go back to
     the legacy pool with C(Move-CsApplicationEndpoint) (the legacy configuration stays there).
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -55,6 +56,7 @@ attributes:
     support: full
     description: The objects on the source pool before and after.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the Lync server over WinRM.
 """

@@ -18,7 +18,8 @@ description:
     about the I(Lync Server) Access Edge must never stop the Lync 2013 Edge.
   - For all Lync Server services of a computer at once, use M(lync.migration.cs_windows_service).
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -45,6 +46,7 @@ attributes:
     support: full
     description: Status and startup type before and after.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the server over WinRM.
 notes:
