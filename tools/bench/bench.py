@@ -57,14 +57,7 @@ PLAYBOOK = """
         target_pool: "{{ move_args.target_pool }}"
         parallelism: "{{ move_args.parallelism | default(omit) }}"
         batch_size: "{{ move_args.batch_size | default(omit) }}"
-      register: moved
-    - name: Keep the summary and how the moves ran for the report
-      ansible.builtin.copy:
-        content: "{{ {'summary': moved.summary, 'performance': moved.performance | default({})} | to_json }}"
-        dest: "{{ detail_path }}"
-        mode: "0600"
-      # Plans measure the module's task alone (this copy would fork a worker holding every result again).
-      when: not ansible_check_mode
+      # One task only: its result (summary, performance) is read from the json stdout callback.
 """
 
 
@@ -204,29 +197,28 @@ def run_playbook(workdir: Path, lab: Lab, move_args: dict, check: bool = False) 
     playbook = workdir / "bench-move.yml"
     playbook.write_text(PLAYBOOK)
     extra = workdir / "bench-vars.json"
-    detail = workdir / "bench-detail.json"
-    if detail.exists():
-        detail.unlink()
     extra.write_text(json.dumps({"lab_port": lab.port, "lab_user": USER, "lab_password": PASSWORD,
-                                 "move_args": move_args, "detail_path": str(detail),
+                                 "move_args": move_args,
                                  "ansible_python_interpreter": sys.executable}))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="default",
-               ANSIBLE_CALLBACK_RESULT_FORMAT="yaml", ANSIBLE_NOCOLOR="1")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+               ANSIBLE_NOCOLOR="1")
     cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook), "-e", "@" + str(extra)]
     if check:
         cmd.append("--check")
     cpu0 = children_cpu()
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = TreeSampler(proc.pid)
-    output = proc.communicate()[0]
+    output, errors = proc.communicate()
     wall = time.monotonic() - started
     sampler.stop()
     cpu = children_cpu() - cpu0
     if proc.returncode != 0:
-        raise SystemExit("ansible-playbook failed (%s):\n%s" % (proc.returncode, output[-3000:]))
+        raise SystemExit("ansible-playbook failed (%s):\n%s\n%s" % (proc.returncode, errors[-2000:], output[-3000:]))
+    task = json.loads(output)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    detail = {"summary": task.get("summary"), "performance": task.get("performance", {})}
     return {"wall": wall, "cpu": cpu, "peak_rss_mb": sampler.peak / 2**20, "peak_pss_mb": sampler.peak_pss / 2**20,
-            "detail": json.loads(detail.read_text()) if detail.exists() else {}}
+            "detail": detail}
 
 
 def baseline(lab: Lab, sips: list[str]) -> dict:
