@@ -200,8 +200,12 @@ def run_playbook(workdir: Path, lab: Lab, move_args: dict, check: bool = False) 
     extra.write_text(json.dumps({"lab_port": lab.port, "lab_user": USER, "lab_password": PASSWORD,
                                  "move_args": move_args,
                                  "ansible_python_interpreter": sys.executable}))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-               ANSIBLE_NOCOLOR="1")
+    detail_path = workdir / "bench-result.json"
+    if detail_path.exists():
+        detail_path.unlink()
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_CALLBACK_PLUGINS=str(Path(__file__).parent / "callback_plugins"),
+               ANSIBLE_CALLBACKS_ENABLED="bench_result", BENCH_RESULT_PATH=str(detail_path))
     cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook), "-e", "@" + str(extra)]
     if check:
         cmd.append("--check")
@@ -215,8 +219,7 @@ def run_playbook(workdir: Path, lab: Lab, move_args: dict, check: bool = False) 
     cpu = children_cpu() - cpu0
     if proc.returncode != 0:
         raise SystemExit("ansible-playbook failed (%s):\n%s\n%s" % (proc.returncode, errors[-2000:], output[-3000:]))
-    task = json.loads(output)["plays"][0]["tasks"][0]["hosts"]["localhost"]
-    detail = {"summary": task.get("summary"), "performance": task.get("performance", {})}
+    detail = json.loads(detail_path.read_text()) if detail_path.exists() else {}
     return {"wall": wall, "cpu": cpu, "peak_rss_mb": sampler.peak / 2**20, "peak_pss_mb": sampler.peak_pss / 2**20,
             "detail": detail}
 
