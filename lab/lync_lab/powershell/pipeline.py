@@ -419,7 +419,9 @@ class ScriptRunner:
     def _host_cmdlet(self, info: CmdletInfo, args: list[Arg], piped: list | None, position) -> list:
         try:
             # Input objects bind to InputObject one by one; a representative one settles the parameter set.
-            bound = bind(info, args, piped[0] if piped else None, bool(piped))
+            # Downstream of a pipeline that produced nothing, the parameters that take pipeline input are
+            # still expected from the pipeline (PowerShell never asks for them): bind as if input is coming.
+            bound = bind(info, args, piped[0] if piped else None, piped is not None)
         except PSError as error:
             raise StatementError(error, info.name, position) from None
         if piped is not None:
@@ -566,6 +568,8 @@ class ScriptRunner:
 
     def _cmd_convertto_json(self, bound: BoundCall, items: list) -> list:
         depth = bound.params.get("Depth", 2)
+        if not items and "InputObject" not in bound.params:
+            return []  # `@() | ConvertTo-Json` writes nothing: its process block never ran
         value = items[0] if len(items) == 1 else items
         return [to_json(value, depth, bool(bound.params.get("Compress")))]
 
