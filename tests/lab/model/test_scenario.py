@@ -58,11 +58,12 @@ def test_stage_seed_is_deterministic(tmp_path):
 
 
 def test_contoso_large_seeds_quickly(tmp_path):
-    start = time.monotonic()
+    # CPU time, not wall time: the test runs beside others on 2 cores, and what it guards is the seed's own cost.
+    start = time.process_time()
     sc = load_scenario("contoso-large")
     store = Store(tmp_path / "large.sqlite")
     store.seed(sc, 6)
-    elapsed = time.monotonic() - start
+    elapsed = time.process_time() - start
     with store.transaction(write=False) as tx:
         assert tx.count("user") >= 20000
         pools = {d["RegistrarPool"] for _k, d in tx.query("user")}
