@@ -81,6 +81,7 @@ def extra_vars(scenario: str) -> dict:
 
     waves = load_scenario(scenario).waves
     data["lync_migration_waves"] = [{"name": name, "identities": list(ids)} for name, ids in waves.items()]
+    data["lync_migration_report_dir"] = str(ROOT / "reports")
     return data
 
 

@@ -54,10 +54,25 @@ def changing_calls(entries: list[dict]) -> list[str]:
     return [e["cmdlet"] for e in entries if e.get("cmdlet") and e["cmdlet"].split("-")[0] not in ("Get", "Test")]
 
 
+def _free_udp_and_tcp_port() -> int:
+    """A port free for both UDP and TCP (the lab's DNS server listens on both)."""
+    import socket
+
+    for _ in range(200):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port = udp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+        return port
+    raise RuntimeError("no port free for both UDP and TCP")
+
+
 def lab_class():
     """PhaseLab with the lab's DNS server on a free port, named in the inventory (P10.2 checks SRV records)."""
-    import signal  # noqa: F401 - used by the base class
-    import socket
     import subprocess
     import time
 
@@ -69,9 +84,7 @@ def lab_class():
             self.scenario = scenario
             self.prepare = prepare   # prepare(tx): change the seeded state before the lab starts (served with --keep)
             super().__init__(root, stage, collections_path)
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                s.bind(("127.0.0.1", 0))
-                self.dns_port = s.getsockname()[1]
+            self.dns_port = _free_udp_and_tcp_port()
             extra = self.inventory / "group_vars" / "all" / "zz_test_lab.yml"
             data = yaml.safe_load(extra.read_text())
             data.update(lync_migration_dns_resolver="127.0.0.1", lync_migration_dns_resolver_port=self.dns_port)
