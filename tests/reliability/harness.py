@@ -462,8 +462,11 @@ def unsafe(value):
 
 def case_playbook(path: Path, module_cases: list[dict], role_cases: list[dict], results_path: Path,
                   report_dir: Path, journal_dir: Path) -> Path:
-    """One playbook that runs every case once and writes {case id: result} to ``results_path``: module cases
-    as tasks (ignore_errors), role cases as include_role inside block/rescue."""
+    """One playbook that runs every case once and writes {case id: result} to ``results_path``.
+
+    Module cases are tasks (ignore_errors). Role cases are include_role inside block/rescue, each after
+    `meta: clear_facts` so that no fact of an earlier case leaks into it (a user runs the role once per play);
+    each writes its own result file, merged by ``read_case_results``."""
     tasks: list[dict] = []
     names = []
     for n, case in enumerate(module_cases):
@@ -474,24 +477,40 @@ def case_playbook(path: Path, module_cases: list[dict], role_cases: list[dict], 
             task["delegate_to"] = case["host"]
         tasks.append(task)
         names.append((case["id"], var))
+    collect = "{{ {%s} | to_json }}" % ", ".join("%s: %s" % (json.dumps(i), v) for i, v in names)
+    tasks.append({"name": "write the module results", "ansible.builtin.copy": {"content": collect,
+                                                                               "dest": str(results_path)},
+                  "delegate_to": "localhost"})
+    case_dir = Path(str(results_path) + ".d")
+    case_dir.mkdir(parents=True, exist_ok=True)
     for n, case in enumerate(role_cases):
-        var = "role_case_%d" % n
         role_vars = dict(case.get("inventory") or {})
         role_vars.update(case.get("role_vars") or {})
         role_vars.update(move_users_report_dir=str(report_dir), move_users_journal_dir=str(journal_dir))
+        dest = str(case_dir / ("%03d.json" % n))
+        tasks.append({"ansible.builtin.meta": "clear_facts"})
         tasks.append({"name": "case %s" % case["id"], "block": [
             {"ansible.builtin.include_role": {"name": "lync.migration.move_users"}, "vars": unsafe(role_vars)},
-            {"ansible.builtin.set_fact": {var: {"failed": False, "msg": "the role completed"}}},
+            {"ansible.builtin.copy": {"content": json.dumps({case["id"]: {"failed": False,
+                                                                           "msg": "the role completed"}}),
+                                      "dest": dest}, "delegate_to": "localhost"},
         ], "rescue": [
-            {"ansible.builtin.set_fact": {var: {"failed": True, "msg": "{{ ansible_failed_result.msg | default('') }}"}}},
+            {"ansible.builtin.copy": {
+                "content": "{{ {%s: {'failed': true, 'msg': ansible_failed_result.msg | default('')}} | to_json }}"
+                           % json.dumps(case["id"]),
+                "dest": dest}, "delegate_to": "localhost"},
         ]})
-        names.append((case["id"], var))
-    collect = "{{ {%s} | to_json }}" % ", ".join("%s: %s" % (json.dumps(i), v) for i, v in names)
-    tasks.append({"name": "write the results", "ansible.builtin.copy": {"content": collect, "dest": str(results_path)},
-                  "delegate_to": "localhost"})
     play = [{"name": "cases", "hosts": "lync-fe01.contoso.net", "gather_facts": False, "tasks": tasks}]
     path.write_text(yaml.dump(play, Dumper=PlaybookDumper, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def read_case_results(results_path: Path) -> dict:
+    """The results case_playbook wrote: the module cases' file plus one file per role case."""
+    results = json.loads(Path(results_path).read_text(encoding="utf-8")) if Path(results_path).exists() else {}
+    for part in sorted(Path(str(results_path) + ".d").glob("*.json")):
+        results.update(json.loads(part.read_text(encoding="utf-8")))
+    return results
 
 
 def add_bare_host(inventory: Path, name: str = "bare.contoso.net") -> None:

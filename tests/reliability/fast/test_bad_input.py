@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 from harness import DATA, LabProcess, case_playbook, collections_root, lab_inventory, playbook_env, \
-    run_playbook, score, write_calls, add_bare_host, VENV_BIN
+    run_playbook, score, write_calls, add_bare_host, VENV_BIN, read_case_results
 
 # One lab and one playbook run serve every test here: keep them on one xdist worker.
 pytestmark = pytest.mark.xdist_group('test_bad_input')
@@ -42,7 +42,9 @@ def run_corpus(tmp, module_cases, role_cases):
                            playbook_env(collections_root(tmp / "collections")))
         assert results.exists(), "the corpus playbook did not finish:\n" + run.output[-5000:]
         writes = write_calls(lab.audit()[before:])
-        outcome = json.loads(results.read_text(encoding="utf-8"))
+        outcome = read_case_results(results)
+        missing = [c["id"] for c in module_cases + role_cases if c["id"] not in outcome]
+        assert not missing, "cases without a result: %s\n%s" % (missing, run.output[-5000:])
         yield outcome, writes, run
     finally:
         lab.stop()
