@@ -1,19 +1,13 @@
-"""Crash and resume, the fast set: a few SIGKILLs of the ansible-playbook process tree and one of the lab."""
+"""Crash and resume, the fast set: one move of 300 users whose ansible-playbook process tree is SIGKILLed once or
+twice at seeded points, then rerun. (The lab itself killed mid-batch, and 20 seeded runs of 2,000 users, are in
+tests/reliability/test_crash_resume.py: make reliability.)"""
 
-import pytest
-from scenarios import assert_kept_promises, crash_and_resume, lab_killed_mid_batch, record
+from scenarios import assert_kept_promises, crash_and_resume, record
 
 USERS = 300
 
 
-@pytest.mark.parametrize("seed", [101, 202])
-def test_killed_controller_then_rerun_moves_every_user_exactly_once(tmp_path, seed):
-    verdict = crash_and_resume(tmp_path, seed=seed, users=USERS, time_scale=0.005)
+def test_killed_controller_then_rerun_moves_every_user_exactly_once(tmp_path):
+    verdict = crash_and_resume(tmp_path, seed=101, users=USERS, time_scale=0.005)
     record("crash-resume (fast)", verdict["runs"], USERS, verdict)
-    assert_kept_promises(verdict, verdict["report"])
-
-
-def test_killed_lab_restarted_with_keep_loses_and_duplicates_nobody(tmp_path):
-    verdict = lab_killed_mid_batch(tmp_path, seed=303, users=USERS, time_scale=0.01)
-    record("lab killed mid-batch (fast)", verdict["runs"], USERS, verdict)
     assert_kept_promises(verdict, verdict["report"])
