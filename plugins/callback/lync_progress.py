@@ -20,7 +20,8 @@ description:
     events). Enable it in ansible.cfg (C(callbacks_enabled = lync.migration.lync_progress)) or with
     C(ANSIBLE_CALLBACKS_ENABLED).
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 requirements:
   - enabled in callbacks_enabled
 options:

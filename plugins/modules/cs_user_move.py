@@ -123,8 +123,8 @@ results:
     sip_address: {description: The user's SIP address, type: str}
     from: {description: Registrar pool before, type: str}
     to: {description: Target pool, type: str}
-    cmdlet: {description: Move-CsLegacyUser, Move-CsUser or null, type: str}
-    outcome: {description: moved, unchanged, would_move, failed or skipped, type: str}
+    cmdlet: {description: "Move-CsLegacyUser, Move-CsUser or null", type: str}
+    outcome: {description: "moved, unchanged, would_move, failed or skipped", type: str}
     error: {description: "The error (message, fqid, category, target) or null", type: dict}
     attempts: {description: How many times the move was sent, type: int}
 performance:
@@ -146,7 +146,7 @@ diff:
 
 import time
 
-from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call, CmdletError
+from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
 from ansible_collections.lync.migration.plugins.module_utils.lync.identity import (
     identity_problem,
     same_fqdn,
@@ -282,9 +282,8 @@ def plan_moves(module, params):
     for identity in not_found:
         by_identity[identity] = error_dict("user %s not found" % identity, "ObjectNotFound")
     for item in ambiguous:
-        by_identity[item["identity"]] = error_dict("identity %s is ambiguous: %s" % (item["identity"],
-                                                                                    item["message"]),
-                                                   "InvalidArgument")
+        message = "identity %s is ambiguous: %s" % (item["identity"], item["message"])
+        by_identity[item["identity"]] = error_dict(message, "InvalidArgument")
     for identity, error in errors:
         by_identity[identity] = error_from_cmdlet(error)
     entries, seen = [], set()
@@ -516,8 +515,8 @@ def user_move(module):
             entry["outcome"] = "failed" if entry["error"] else "unchanged" if entry["outcome"] == "unchanged" \
                 else "would_move"
         module.fail_json(msg="%d of %d users cannot be moved to %s; nothing was moved (fix them, or set "
-                             "on_invalid=skip to move the others): %s" % (len(invalid), len(entries), target["fqdn"],
-                                                                        "; ".join(lines)),
+                             "on_invalid=skip to move the others): %s"
+                             % (len(invalid), len(entries), target["fqdn"], "; ".join(lines)),
                          results=entries, summary=summarize(entries))
     for entry in invalid:
         entry["outcome"] = "skipped"

@@ -69,7 +69,7 @@ def simulate(n, capacity, t_move=1.0, startup=5.5, parallelism="auto", batch_siz
     spawn(0.0)
     now = 0.0
     while events:
-        now, _, kind, shell = heapq.heappop(events)
+        now, _seq, kind, shell = heapq.heappop(events)
         info = shells[shell]
         if kind == "ready":
             info["last"] = now
@@ -113,7 +113,7 @@ def test_auto_finds_the_pools_capacity_and_moves_near_the_ideal_bound():
 
 def test_auto_does_not_pile_shells_on_a_small_pool():
     makespan, ctl, peak = simulate(2000, capacity=4)
-    assert any(reason == "queued" for _, _, reason in ctl.history)
+    assert any(reason == "queued" for _at, _limit, reason in ctl.history)
     assert ctl.limit <= 8          # 4 served + shells covering PowerShell's start, not 25 queued
     assert makespan <= 1.15 * 2000 / 4.0
 
@@ -125,8 +125,8 @@ def test_busy_answers_make_it_back_off():
 
 
 def test_overloaded_pool_ends_below_the_ceiling():
-    _, ctl, _ = simulate(4000, capacity=20, busy_after=60.0)
-    assert ctl.limit < 20 and any(reason == "busy" for _, _, reason in ctl.history)
+    _makespan, ctl, _peak = simulate(4000, capacity=20, busy_after=60.0)
+    assert ctl.limit < 20 and any(reason == "busy" for _at, _limit, reason in ctl.history)
 
 
 def test_it_stops_growing_when_throughput_stops_growing():
@@ -134,16 +134,16 @@ def test_it_stops_growing_when_throughput_stops_growing():
     now = 0.0
     ctl.record_call(now, None)
     # 4 shells: 4 calls/s; after doubling still 4 calls/s (the client is the bottleneck)
-    for _ in range(2):
-        for _ in range(max(8, 2 * ctl.limit)):
+    for _window in range(2):
+        for _call in range(max(8, 2 * ctl.limit)):
             now += 0.25
             ctl.record_call(now, 1.0)
     assert ctl.limit == 4 and not ctl.growing     # back to what gave the same throughput
-    assert [reason for _, _, reason in ctl.history] == ["growing", "plateau"]
+    assert [reason for _at, _limit, reason in ctl.history] == ["growing", "plateau"]
 
 
 def test_fixed_parallelism_is_unchanged_and_near_ideal_when_it_covers_the_pool():
-    makespan, _, peak = simulate(10000, capacity=20, parallelism=25)
+    makespan, _ctl, peak = simulate(10000, capacity=20, parallelism=25)
     assert peak == 25 and makespan <= 1.10 * 500
 
 

@@ -384,8 +384,9 @@ class LyncClient:
         for thread in threads:
             thread.join()
         self.last_peak_shells = state["peak"]
-        if state["failure"] is not None:
-            raise state["failure"]
+        failure = state["failure"]
+        if failure is not None:
+            raise failure
         return results
 
     def _run_timed(self, worker, calls, span, results, on_result, modules, controller):
@@ -436,15 +437,7 @@ class LyncClient:
             for i in pending:
                 attempts[i] += 1
             position = list(pending)  # envelope call index -> batch index
-            this_attempt = attempt
-
-            def on_line(index, result, position=position, this_attempt=this_attempt):
-                batch_index = position[index]
-                call = calls[batch_index]
-                result.attempts = attempts[batch_index]
-                if result.ok or not self.policy.may_retry_result(call, result.error, this_attempt):
-                    final[batch_index] = result
-                    self._emit(on_result, call, result)
+            on_line = self._line_handler(calls, final, attempts, position, attempt, on_result)
 
             if self.options.cmdlet_credential:
                 for call in sent:
@@ -479,6 +472,19 @@ class LyncClient:
             if pending:
                 self.policy.wait(attempt)
         return final
+
+    def _line_handler(self, calls, final, attempts, position, this_attempt, on_result):
+        """The handler of one attempt's result lines (bound to that attempt's positions)."""
+
+        def on_line(index, result):
+            batch_index = position[index]
+            call = calls[batch_index]
+            result.attempts = attempts[batch_index]
+            if result.ok or not self.policy.may_retry_result(call, result.error, this_attempt):
+                final[batch_index] = result
+                self._emit(on_result, call, result)
+
+        return on_line
 
     def _settle_unanswered(self, calls, final, attempts, position, fault, attempt, on_result):
         """Calls that got no answer: retry when safe and allowed, else record the fault as their error."""

@@ -120,8 +120,8 @@ class ConnectionOptions:
         return None
 
     def __repr__(self):
-        return "ConnectionOptions(endpoint=%r, transport=%r, username=%r)" % (self.endpoint, self.transport,
-                                                                            self.username)
+        return "ConnectionOptions(endpoint=%r, transport=%r, username=%r)" % (
+            self.endpoint, self.transport, self.username)
 
 
 def _winrm():
@@ -149,7 +149,7 @@ class TransportFault(Exception):
 
 def classify_transport_error(exc, phase):
     """Map a pywinrm/requests exception raised during ``phase`` (create|command|send|receive|close)."""
-    _, wx = _winrm()
+    wx = _winrm()[1]
     import requests
 
     sent = phase in ("send", "receive")
@@ -210,7 +210,7 @@ class WinRMSession:
         return self._protocol
 
     def _make_protocol(self):
-        Protocol, _ = _winrm()
+        Protocol = _winrm()[0]
         o = self.options
         if o.server_cert_validation == "ignore":
             import warnings
@@ -284,7 +284,7 @@ class WinRMSession:
                 pass
 
     def _receive(self, shell_id, command_id, parser, on_result):
-        _, wx = _winrm()
+        wx = _winrm()[1]
         stderr = b""
         while True:
             try:
