@@ -5,18 +5,32 @@
 Lync servers run no Python, so the module runs on the controller with the controller's Python, over the
 ``local`` connection, and reaches the server over WinRM itself. The server's WinRM variables from the
 inventory (ansible_host, ansible_user, ansible_password, ansible_winrm_*) fill the module's connection options
-unless the task sets them. See docs/architecture.md for why the module is executed rather than imported.
+unless the task sets them.
+
+By default the module runs inside the task's worker process (it is already the controller's Python): a module
+started as a new interpreter costs about half a second per task, which dominates playbooks of many small checks.
+Set LYNC_MIGRATION_MODULE_EXECUTION=subprocess to run it the ordinary way (AnsiballZ over the local connection).
+See docs/architecture.md.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import copy
+import io
+import json
+import os
+import runpy
 import sys
+import traceback
 
+from ansible.module_utils import basic
+from ansible.module_utils.common.json import Direction, get_module_encoder
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import connection_loader
+from ansible.vars.clean import remove_internal_keys
 from ansible.plugins.shell import sh
 
 # module option -> inventory variables, first one set wins
@@ -131,6 +145,46 @@ class ActionModule(ActionBase):
             inner["ansible_connection"] = "local"
             delegated[self._task.delegate_to] = inner
             module_vars["ansible_delegated_vars"] = delegated
-        result.update(self._execute_module(module_name=self._task.resolved_action or self._task.action,
-                                           module_args=module_args, task_vars=module_vars))
+        module_name = self._task.resolved_action or self._task.action
+        if os.environ.get("LYNC_MIGRATION_MODULE_EXECUTION", "inprocess") == "subprocess":
+            result.update(self._execute_module(module_name=module_name, module_args=module_args, task_vars=module_vars))
+        else:
+            result.update(self._run_module_in_process(module_name, module_args, module_vars))
         return result
+
+    def _run_module_in_process(self, module_name, module_args, task_vars):
+        """Run the module's main() here, as AnsiballZ would run it in a new interpreter, and parse its result.
+
+        The worker process Ansible forked for this task is the controller's Python, so nothing is lost: the
+        module gets the same internal arguments (check mode, diff, no_log, verbosity) and its JSON result goes
+        through the same parsing and clean-up as a module run over a connection.
+        """
+        module_args = dict(module_args)
+        self._update_module_args(module_name, module_args, task_vars)
+        fqcn = module_name if module_name.count(".") >= 2 else "lync.migration." + module_name
+        namespace, collection, short_name = fqcn.split(".", 2)
+        module_fqn = "ansible_collections.%s.%s.plugins.modules.%s" % (namespace, collection, short_name)
+        profile = "legacy"
+        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": module_args},
+                                         cls=get_module_encoder(profile, Direction.CONTROLLER_TO_MODULE)).encode("utf-8")
+        basic._ANSIBLE_PROFILE = profile
+        stdout = io.StringIO()
+        rc = 0
+        stderr = ""
+        try:
+            with contextlib.redirect_stdout(stdout):
+                runpy.run_module(mod_name=module_fqn, run_name="__main__", alter_sys=True)
+        except SystemExit as exc:
+            rc = exc.code if isinstance(exc.code, int) else 1
+        except Exception:  # pylint: disable=broad-except  # reported as the module's failure, as AnsiballZ does
+            rc = 1
+            stderr = traceback.format_exc()
+        finally:
+            basic._ANSIBLE_ARGS = None
+            basic._ANSIBLE_PROFILE = None
+        if stderr and not stdout.getvalue().strip():
+            return {"failed": True, "msg": "The module %s failed unexpectedly; see module_stderr." % fqcn,
+                    "module_stderr": stderr, "rc": rc}
+        data = self._parse_returned_data({"stdout": stdout.getvalue(), "stderr": stderr, "rc": rc}, profile)
+        remove_internal_keys(data)
+        return data
