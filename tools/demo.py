@@ -126,7 +126,7 @@ def describe(state: dict, legacy: set[str]) -> dict[str, str]:
         "3 legacy policies imported (Tag: policies)": str(tags),
         "4 users": _pools(users),
         "5 meetings": _pools(state.get("conference", {}).values(), "Pool"),
-        "7 conference directories": ", ".join(f"{k} on {d['pool']}" for k, d in sorted(state.get("confdir", {}).items()))
+        "7 conference directories": ", ".join(f"directory {k} on {d['pool']}" for k, d in sorted(state.get("confdir", {}).items()))
         or "none",
         "8 Response Group contacts": _pools([e for e in endpoints if e.get("OwnerUrn") == "urn:application:Rgs"]),
         # The OCS copy stays on the legacy pool until it is decommissioned (P9.1: never remove it before).
