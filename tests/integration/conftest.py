@@ -1,7 +1,8 @@
 """Integration tests: the playbooks against a running lab, checked through plain pywinrm and the report files.
 
-One lab (contoso-small, stage 6) serves the whole session on the inventory's default ports, so these tests
-run serially (no -n). Each test module that changes users declares the state it starts from.
+Each test module gets a lab of its own (contoso-small at the module's LAB_STAGE, default 6) on free ports:
+extensions/molecule/shared/lab_instance.py picks them and writes an inventory overlay that moves
+inventories/lab's hosts there, so modules run side by side (pytest -n 2 --dist loadfile).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,14 +21,20 @@ REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 LAB_PASSWORD = "Lab-Passw0rd!"
 LAB_USER = "CONTOSO\\lyncadmin"
-ADMIN_HTTP = "http://127.0.0.1:55985/wsman"
+LAB_INSTANCE = REPO / "extensions" / "molecule" / "shared" / "lab_instance.py"
 
 
 class RunningLab:
-    def __init__(self, state_dir: Path, proc: subprocess.Popen, log: Path) -> None:
+    def __init__(self, state_dir: Path, proc: subprocess.Popen, log: Path, instance: dict, overlay: Path) -> None:
         self.state_dir = state_dir
         self.proc = proc
         self.log = log
+        self.instance = instance
+        self.overlay = overlay  # inventory file moving inventories/lab's hosts to this lab's ports
+
+    @property
+    def admin_url(self) -> str:
+        return "http://127.0.0.1:%d/wsman" % self.instance["http"]
 
     @property
     def audit_path(self) -> Path:
@@ -49,20 +55,6 @@ class RunningLab:
         return [e for e in self.audit()[since:] if str(e.get("cmdlet", "")).startswith("Move-")]
 
 
-LAB_PORTS = (55985, 55986, 55989, 55990, 55991, 55992, 55993, 55994, 55995, 55996, 55997, 55998)
-
-
-def _ports_free() -> bool:
-    for port in LAB_PORTS:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def lab(request, tmp_path_factory) -> RunningLab:
     """lync-lab serve on the inventory's ports for one test module, stopped after it.
@@ -70,17 +62,17 @@ def lab(request, tmp_path_factory) -> RunningLab:
     contoso-small at the stage the module names in ``LAB_STAGE`` (default 6: just before Phase 6).
     """
     stage = getattr(request.module, "LAB_STAGE", 6)
-    # The inventory names fixed ports; another lab (a previous run still closing, `make lab`) must go first.
-    deadline = time.monotonic() + 240
-    while not _ports_free():
-        if time.monotonic() > deadline:
-            pytest.fail("the lab's ports (55985-55998) stay in use; stop the other lync-lab (make lab-stop)")
-        time.sleep(0.5)
-    state_dir = tmp_path_factory.mktemp("lab-state")
+    ephemeral = tmp_path_factory.mktemp("lab-instance")
+    instance = json.loads(subprocess.run(
+        [sys.executable, str(LAB_INSTANCE), "--stage", str(stage), "--ephemeral", str(ephemeral), "--project", str(REPO)],
+        check=True, capture_output=True, text=True).stdout)
+    state_dir = Path(instance["state_dir"])
     log = state_dir / "lab.log"
     lync_lab = VENV_BIN / "lync-lab"
     cmd = [str(lync_lab) if lync_lab.exists() else "lync-lab", "serve", "--scenario", "contoso-small",
-           "--stage", str(stage), "--state-dir", str(state_dir)]
+           "--stage", str(stage), "--state-dir", str(state_dir), "--http-port", str(instance["http"]),
+           "--https-port", str(instance["https"]), "--port-offset", str(instance["offset"]),
+           "--dns-port", str(instance["dns"])]
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 60
@@ -91,7 +83,7 @@ def lab(request, tmp_path_factory) -> RunningLab:
             proc.kill()
             pytest.fail("lync-lab did not listen within 60 s:\n" + log.read_text())
         time.sleep(0.1)
-    yield RunningLab(state_dir, proc, log)
+    yield RunningLab(state_dir, proc, log, instance, ephemeral / "inventory" / "zz_lab_instance.yml")
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(timeout=15)
@@ -133,7 +125,7 @@ ALL_OUTPUT: list[str] = []
 
 
 @pytest.fixture(scope="module")
-def playbook(collections_path, tmp_path_factory):
+def playbook(collections_path, tmp_path_factory, lab):
     """Run a playbook from the repository root with the lab inventory, as a user does."""
     work = tmp_path_factory.mktemp("runs")
     dirs = {"journal": work / "journal", "reports": work / "reports"}
@@ -141,7 +133,7 @@ def playbook(collections_path, tmp_path_factory):
     def run(name: str, *args: str, extra: dict | None = None) -> PlaybookRun:
         extra_vars = {"move_users_journal_dir": str(dirs["journal"]), "move_users_report_dir": str(dirs["reports"])}
         extra_vars.update(extra or {})
-        cmd = [str(VENV_BIN / "ansible-playbook"), "-i", "inventories/lab", f"playbooks/{name}",
+        cmd = [str(VENV_BIN / "ansible-playbook"), "-i", "inventories/lab", "-i", str(lab.overlay), f"playbooks/{name}",
                "-e", json.dumps(extra_vars), *args]
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_FORCE_COLOR="0",
                    ANSIBLE_NOCOLOR="1", PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}")
@@ -159,7 +151,7 @@ def lab_shell(lab):
     """A plain pywinrm session to the Lync admin host: checks the lab without going through the collection."""
     import winrm
 
-    session = winrm.Session(ADMIN_HTTP, auth=(LAB_USER, LAB_PASSWORD), transport="ntlm",
+    session = winrm.Session(lab.admin_url, auth=(LAB_USER, LAB_PASSWORD), transport="ntlm",
                             message_encryption="always")
 
     def registrar_pool(identity: str) -> str | None:
