@@ -238,6 +238,15 @@ def Scenario_from_dict(raw: Any, path: Path) -> Scenario:  # noqa: N802 - reads 
         stage = user.get("from_stage", 1)
         if isinstance(stage, bool) or not isinstance(stage, int) or not 1 <= stage <= 11:
             v.fail(f"{p}.from_stage", f"{stage!r} is not a stage", "use a number from 1 to 11")
+        early = user.get("moved_early")
+        if early is not None:
+            # A user an admin moved by hand once the pilot pool existed (outside the phases): homed on `pool`
+            # until then, on the early pool from that stage on. A continuous rehearsal leaves them legacy.
+            if not isinstance(early, dict) or not isinstance(early.get("stage"), int) or not 4 <= early["stage"] <= 11:
+                v.fail(f"{p}.moved_early", f"{early!r} is not {{stage: N, pool: FQDN}} with N from 4 to 11",
+                       "write e.g. moved_early: {stage: 4, pool: pool02.contoso.net}")
+            elif not isinstance(early.get("pool"), str) or not early["pool"]:
+                v.fail(f"{p}.moved_early.pool", f"{early.get('pool')!r} is not a pool FQDN", "name the Lync pool")
         meetings = user.get("meetings", 0)
         if isinstance(meetings, bool) or not isinstance(meetings, int) or meetings < 0:
             v.fail(f"{p}.meetings", f"{meetings!r} is not a count", "use a number >= 0")

@@ -100,6 +100,12 @@ def _seed_users(tx, scenario, stage: int) -> None:
     pilot = ((scenario.raw.get("topology") or {}).get("pilot_pool") or {}).get("fqdn")
     if not pilot:
         return
+    for spec in scenario.users:
+        early = spec.get("moved_early")
+        if early and stage >= early["stage"]:
+            doc = tx.get("user", spec["sam"])
+            if doc and doc["OnOcs"]:
+                users.apply_legacy_move(tx, doc, early["pool"], scenario.domain, scenario.netbios, set())
     movable = []
     if stage >= 7:    # Phase 6 moved the test and pilot waves
         for wave in ("test", "pilot"):
