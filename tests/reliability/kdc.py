@@ -29,7 +29,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-class TestKDC:
+class LoopbackKDC:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -53,7 +53,7 @@ class TestKDC:
         if proc.returncode != 0:
             raise RuntimeError("%s failed: %s%s" % (" ".join(cmd[:3]), proc.stdout, proc.stderr))
 
-    def start(self, password: str, user: str = "lyncadmin", services: tuple = ("HTTP/127.0.0.1",)) -> "TestKDC":
+    def start(self, password: str, user: str = "lyncadmin", services: tuple = ("HTTP/127.0.0.1",)) -> "LoopbackKDC":
         import os
         self.conf.write_text(f"""[libdefaults]
   default_realm = {REALM}

@@ -8,7 +8,7 @@ import os
 import pytest
 from harness import (LAB_PASSWORD, VENV_BIN, LabProcess, case_playbook, collections_root, lab_inventory,
                      playbook_env, run_playbook, score)
-from kdc import TestKDC, missing_binaries
+from kdc import LoopbackKDC, missing_binaries
 
 # One lab and one playbook run serve every test here: keep them on one xdist worker.
 pytestmark = pytest.mark.xdist_group("test_kerberos")
@@ -32,7 +32,7 @@ def kerberos_run(tmp_path_factory):
     if reason:
         pytest.skip(reason)
     tmp = tmp_path_factory.mktemp("kerberos")
-    kdc = TestKDC(tmp / "kdc").start(LAB_PASSWORD)
+    kdc = LoopbackKDC(tmp / "kdc").start(LAB_PASSWORD)
     saved = {k: os.environ.get(k) for k in kdc.env}
     os.environ.update(kdc.env)     # the lab (acceptor: keytab) and the playbook (client: ccache) inherit it
     try:
