@@ -15,10 +15,10 @@ kerberos-deps: venv
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check gssapi==1.9.0 krb5==0.7.1 pykerberos==1.2.4
 
 reliability-fast: venv
-	$(BIN)/python -m pytest -q -n 2 tests/reliability/fast $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests/reliability/fast $(PYTEST_ARGS)
 
 reliability: venv kerberos-deps
 	@rm -f $(RELIABILITY_SCOREBOARD)
-	LYNC_RELIABILITY_SCOREBOARD=$(RELIABILITY_SCOREBOARD) $(BIN)/python -m pytest -q -n 2 --dist loadfile \
+	LYNC_RELIABILITY_SCOREBOARD=$(RELIABILITY_SCOREBOARD) $(BIN)/python -m pytest -q -n 2 --dist loadgroup \
 		-p no:cacheprovider tests/reliability $(PYTEST_ARGS); status=$$?; \
 	$(BIN)/python tests/reliability/scoreboard.py $(RELIABILITY_SCOREBOARD) || status=1; exit $$status
