@@ -19,7 +19,8 @@ description:
     domain - Domain Admins or Enterprise Admins.
   - After the steps ran, reads the state back and fails if any step is still not done.
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -34,7 +35,9 @@ attributes:
     description: Reads the state and reports the cmdlets it would run.
   diff_mode:
     support: full
+    description: Schema, forest and domain preparation state before and after.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the server over WinRM.
 """

@@ -81,7 +81,7 @@ def conferencing_policy(module):
     identity = params["identity"]
     wanted = dict((o, params[o]) for o in SETTINGS if params[o] is not None)
     read = module.run_calls([Call("Get-CsConferencingPolicy", {"Identity": identity},
-                                  select=["Identity"] + [p for p, _ in SETTINGS.values()])])[0]
+                                  select=["Identity"] + [setting[0] for setting in SETTINGS.values()])])[0]
     kind, detail = classify_lookup(read)
     if kind == "error":
         module.fail_json_from_error(detail, cmdlet="Get-CsConferencingPolicy")

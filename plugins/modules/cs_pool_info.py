@@ -52,7 +52,7 @@ pools:
     identity: {description: Pool identity, type: str}
     fqdn: {description: Pool FQDN, type: str}
     site: {description: Site the pool belongs to, type: str}
-    services: {description: Services in the pool, such as Registrar:pool02.contoso.net, type: list, elements: str}
+    services: {description: "Services in the pool, such as Registrar:pool02.contoso.net", type: list, elements: str}
     computers: {description: Computers in the pool, type: list, elements: str}
     registrar: {description: The pool runs the Registrar service (users can be homed on it), type: bool}
     legacy: {description: OCS 2007 R2 pool (in the BackCompatSite), type: bool}

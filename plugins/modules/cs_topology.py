@@ -19,7 +19,8 @@ description:
   - The C(Signature) of the published document is carried over to O(document), so an edit of the current
     topology publishes as an edit, not a new topology.
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -37,7 +38,9 @@ attributes:
     description: Reads the published topology and reports whether it would publish.
   diff_mode:
     support: full
+    description: The published topology document before and after.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the server over WinRM.
 """

@@ -15,7 +15,8 @@ description:
     Start Services (P3.4). Reads the services back and fails if any is still not running.
   - O(state=present) only reports the services.
 version_added: 0.1.0
-author: lync.migration maintainers
+author:
+  - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
 options:
@@ -30,9 +31,12 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Reads the services and reports which it would start or reconfigure.
   diff_mode:
     support: full
+    description: Status and start mode of each service before and after.
   platform:
+    support: full
     platforms: windows
     description: Runs on the controller, reaches the server over WinRM.
 """
@@ -52,7 +56,7 @@ services:
   contains:
     name: {description: Service name, type: str, sample: RTCSRV}
     display_name: {description: Display name, type: str, sample: Lync Server Front-End}
-    status: {description: Running, Stopped, ..., type: str}
+    status: {description: "Running, Stopped, and so on", type: str}
 not_running:
   description: Names of the services not running after the run.
   returned: always

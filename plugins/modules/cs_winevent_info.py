@@ -68,7 +68,7 @@ events:
     id: {description: Event ID, type: int}
     provider: {description: Event source, type: str}
     time_created: {description: When it was logged, type: str}
-    level: {description: Level name (Information, Warning, Error), type: str}
+    level: {description: "Level name (Information, Warning, Error)", type: str}
     message: {description: Event text, type: str}
 count:
   description: Number of events returned.

@@ -1,4 +1,3 @@
-import pytest
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call, EnvelopeFatal, CmdletError
 from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import LyncClient, RetryPolicy

@@ -93,8 +93,8 @@ class LyncModule(AnsibleModule):
         connection = getattr(self, "connection", None)
         if connection is None or "000004DC" not in (error.message or ""):
             return None
-        delegating = connection.transport == "credssp" or (connection.transport == "kerberos"
-                                                            and connection.kerberos_delegation)
+        delegating = connection.transport == "credssp" or (
+            connection.transport == "kerberos" and connection.kerberos_delegation)
         if delegating or connection.cmdlet_credential:
             return None
         return ("This is the double hop: a session opened with transport=%s cannot pass its credentials on from "
