@@ -241,10 +241,10 @@ def seed_stage(tx: Any, scenario: Any, stage: int, topo: Any) -> None:
     put_cms_config(tx, "WebServiceConfiguration", dict(WEB_SERVICE_DEFAULT))
     put_cms_config(tx, "StaticRoutingConfiguration", dict(STATIC_ROUTING_DEFAULT))
 
-    # The Front Ends' services start at the end of Phase 3; a stage-4 lab is just after publishing, before the
-    # replicas have reported (the first reading of False the guide calls normal).
+    # The Front Ends' services start at the end of Phase 3 (P3.4), and their replica agents then apply the
+    # published configuration: from stage 4 on the replicas report up to date (a publish makes them False again
+    # until replication runs, as Phase 4's merge does).
     replicas = replica_fqdns(topo)
     for f in replicas:
         tx.put("replica", f, {"UpToDate": False, "LastStatusReport": None, "LastUpdateCreation": SEED_TIME})
-    if stage >= 5:
-        mark_replicas(tx, replicas, True, SEED_TIME)
+    mark_replicas(tx, replicas, True, SEED_TIME)

@@ -33,13 +33,16 @@ def test_ad_preparation_order(fe):
     assert sh("Get-CsAdForest") == ["FOREST_NOT_READY"]
 
 
-def test_stage_4_replica_reads_false_until_replication_runs_and_needs_its_agent(fe):
+def test_stage_4_replica_is_up_to_date_and_replication_needs_its_agent(fe):
     sh = fe(4)
     rows = sh("Get-CsManagementStoreReplicationStatus")
-    # just after Phase 3's publish: the first reading of False the guide calls normal
-    assert [(r["ReplicaFqdn"], r["UpToDate"]) for r in rows] == [("lync-fe01.contoso.net", False)]
+    # Phase 3 started the services, whose replica agent applied the published configuration
+    assert [(r["ReplicaFqdn"], r["UpToDate"]) for r in rows] == [("lync-fe01.contoso.net", True)]
     assert {s["Status"] for s in sh("Get-CsWindowsService")} == {"Running"}    # Phase 3 started them (P3.4)
     sh("Stop-CsWindowsService")
+    # a publish makes every replica stale; with its agent stopped, replication cannot bring it up to date
+    sh("Set-Content", Path="topology.xml", Value=sh("Get-CsTopology", AsXml=True)[0])
+    sh("Publish-CsTopology", FileName="topology.xml")
     sh("Invoke-CsManagementStoreReplication")           # the replica agent is not running
     assert sh("Get-CsManagementStoreReplicationStatus")[0]["UpToDate"] is False
     sh("Start-CsWindowsService")
