@@ -70,9 +70,9 @@ lab-stop:
 demo: venv
 	$(BIN)/python tools/demo.py
 
-# Everything CI runs (about 15 minutes on 2 cores). Longer suites have their own targets: reliability, bench,
-# molecule, phases-late (see mk/).
-test: venv unit lab-tests integration reliability-fast awx-tests sanity lint
+# Everything CI runs (about 8 minutes on 2 cores). Longer suites have their own targets: reliability, bench,
+# kerberos-deps (see mk/).
+test: venv unit lab-tests integration reliability-fast awx-tests molecule sanity lint
 	@echo "make test: all suites passed"
 
 unit: venv
