@@ -79,8 +79,12 @@ def extra_vars(scenario: str) -> dict:
     data["lync_migration_confirmed_steps"] = list(dict.fromkeys(listed + data["lync_migration_confirmed_steps"]))
     from lync_lab.model.scenario import load_scenario
 
-    waves = load_scenario(scenario).waves
-    data["lync_migration_waves"] = [{"name": name, "identities": list(ids)} for name, ids in waves.items()]
+    loaded = load_scenario(scenario)
+    data["lync_migration_waves"] = [{"name": name, "identities": list(ids)} for name, ids in loaded.waves.items()]
+    # The inventory describes contoso-small's one legacy pool; a larger scenario has more.
+    data["lync_migration_legacy_pools"] = [p["fqdn"] for p in (loaded.raw.get("legacy") or {}).get("pools", [])]
+    # ... and more OCS servers to decommission (P10.3) than the inventory's groups name.
+    data["decommission_legacy_servers"] = [s.fqdn for s in loaded.servers if s.role.startswith("ocs_")]
     data["lync_migration_report_dir"] = str(ROOT / "reports")
     return data
 
