@@ -19,6 +19,7 @@ author:
   - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
+  - lync.migration.attributes.info_module
 options:
   cmdlet:
     description: A C(Get-Cs*) or C(Test-Cs*) cmdlet, C(Get-WmiObject) or C(Get-Service).
@@ -33,17 +34,6 @@ options:
     description: Properties to return (all when omitted).
     type: list
     elements: str
-attributes:
-  check_mode:
-    support: full
-    description: Read-only.
-  diff_mode:
-    support: none
-    description: Reads only; there is no state to compare.
-  platform:
-    support: full
-    platforms: windows
-    description: Runs on the controller, reaches the server over WinRM.
 """
 
 EXAMPLES = r"""

@@ -17,21 +17,11 @@ author:
   - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
+  - lync.migration.attributes.info_module
 options:
   identity:
     description: Only this pool (its FQDN).
     type: str
-attributes:
-  check_mode:
-    support: full
-    description: Read-only.
-  diff_mode:
-    support: none
-    description: Reads only; there is no state to compare.
-  platform:
-    support: full
-    platforms: windows
-    description: Runs on the controller, reaches the Lync server over WinRM.
 """
 
 EXAMPLES = r"""

@@ -18,6 +18,7 @@ author:
   - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
+  - lync.migration.attributes.info_module
 options:
   log_name:
     description: Event log name, such as C(Lync Server).
@@ -34,17 +35,6 @@ options:
     description: Newest events to return at most (1 to 10000).
     type: int
     default: 50
-attributes:
-  check_mode:
-    support: full
-    description: Read-only.
-  diff_mode:
-    support: none
-    description: Reads only; there is no state to compare.
-  platform:
-    support: full
-    platforms: windows
-    description: Runs on the controller, reaches the server over WinRM.
 """
 
 EXAMPLES = r"""

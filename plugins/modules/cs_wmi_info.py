@@ -23,6 +23,7 @@ author:
   - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
+  - lync.migration.attributes.info_module
 options:
   classes:
     description: WMI class names to read, such as C(MSFT_SIPPoolSetting) or C(Win32_Service).
@@ -47,17 +48,6 @@ options:
     description: Report a class the server does not have in C(missing) instead of failing.
     type: bool
     default: true
-attributes:
-  check_mode:
-    support: full
-    description: Read-only.
-  diff_mode:
-    support: none
-    description: Reads only; there is no state to compare.
-  platform:
-    support: full
-    platforms: windows
-    description: Runs on the controller, reaches the server over WinRM.
 """
 
 EXAMPLES = r"""
