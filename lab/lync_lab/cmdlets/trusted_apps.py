@@ -143,14 +143,20 @@ def new_cs_trusted_application(ctx, params, tx):
 @cmdlet("New-CsStaticRoute", requires="lync")
 def new_cs_static_route(ctx, params, tx):
     # An in-memory object, as in Lync: it is stored only when added to a StaticRoutingConfiguration.
+    # TLS routes name the certificate they present: the server's default one (UseDefaultCertificate) or the
+    # one given by TLSCertIssuer and TLSCertSerialNumber.
     tls = not params.get("TCPRoute")
+    transport = {"TransportType": "TLS" if tls else "TCP", "Fqdn": params["Destination"], "Port": int(params["Port"])}
+    if tls:
+        transport["UseDefaultCertificate"] = bool(params.get("UseDefaultCertificate", False))
     return [{
-        "Transport": {"TransportType": "TLS" if tls else "TCP", "Fqdn": params["Destination"],
-                      "Port": int(params["Port"])},
+        "Transport": transport,
         "MatchUri": params["MatchUri"],
         "MatchOnlyPhoneUri": bool(params.get("MatchOnlyPhoneUri", False)),
         "Enabled": bool(params.get("Enabled", True)),
         "ReplaceHostInRequestUri": bool(params.get("ReplaceHostInRequestUri", False)),
+        "TLSCertIssuer": params.get("TLSCertIssuer") if tls else None,
+        "TLSCertSerialNumber": params.get("TLSCertSerialNumber") if tls else None,
     }]
 
 
@@ -196,3 +202,79 @@ def set_cs_static_routing_configuration(ctx, params, tx):
     doc["Route"] = routes
     pool_objects.put_cms_config(tx, "StaticRoutingConfiguration", doc)
     return [what_if(name, "Global")] if params.get("WhatIf") else []
+
+
+# -- changes to existing pools and applications (Set-/Remove-), as Microsoft's reference documents them ----
+
+
+def _app_pool_service(topo, cmdlet_name: str, identity) -> tuple:
+    fqdn = strip_prefix(str(identity or ""), "TrustedApplicationPool:", "ExtendedServer:")
+    cluster = topo.cluster_by_fqdn(fqdn)
+    svc = next((s for s in topo.services_on(cluster) if s.role == "ExternalServer"), None) if cluster else None
+    if svc is None:
+        raise not_found(cmdlet_name, "trusted application pool", fqdn)
+    return cluster, svc
+
+
+@cmdlet("Set-CsTrustedApplicationPool", requires="lync")
+def set_cs_trusted_application_pool(ctx, params, tx):
+    # The reference's parameters: Registrar, ThrottleAsServer, TreatAsAuthenticated, OutboundOnly,
+    # RequiresReplication (and media port ranges, not modelled). The site and the computers cannot change here.
+    name = "Set-CsTrustedApplicationPool"
+    topo = require_topology(tx, name)
+    cluster, svc = _app_pool_service(topo, name, params.get("Identity"))
+    if params.get("Registrar"):
+        registrar = require_pool(tx, name, str(params["Registrar"]), "Registrar", registrar=True)
+        reg_svc = next(s for s in topo.services if s.role == "Registrar"
+                       and topo.cluster(*s.installed_on).fqdn.lower() == registrar["Fqdn"].lower())
+        svc.depends_on = [d for d in svc.depends_on if d[0] != "Registrar"] + [("Registrar", reg_svc.key)]
+    for setting in ("ThrottleAsServer", "TreatAsAuthenticated", "OutboundOnly"):
+        if params.get(setting) is not None:
+            svc.settings[setting] = _bool(params[setting], True)
+    if params.get("RequiresReplication") is not None:
+        cluster.requires_replication = bool(params["RequiresReplication"])
+    if params.get("WhatIf"):
+        return [what_if(name, cluster.fqdn)]
+    topo_model.publish(tx, topo, enable=False)
+    return []
+
+
+def _trusted_app(tx, cmdlet_name: str, identity) -> tuple[str, dict]:
+    pool_fqdn, _, app = str(identity or "").partition("/")
+    app_id = app if app.lower().startswith("urn:application:") else f"urn:application:{app}"
+    key = f"{pool_fqdn}/{app_id}"
+    doc = next((d for k, d in tx.query("trusted_app") if k.lower() == key.lower()), None)
+    if doc is None:
+        raise not_found(cmdlet_name, "trusted application", str(identity))
+    return doc["Identity"], doc
+
+
+@cmdlet("Set-CsTrustedApplication", requires="lync")
+def set_cs_trusted_application(ctx, params, tx):
+    # Only the port can change (the reference's one property); the protocol is set by New-CsTrustedApplication.
+    name = "Set-CsTrustedApplication"
+    require_topology(tx, name)
+    key, doc = _trusted_app(tx, name, params.get("Identity"))
+    if params.get("Port") is not None:
+        port = int(params["Port"])
+        clash = [d for _k, d in tx.query("trusted_app", prefix=f"{doc['TrustedApplicationPoolFqdn']}/")
+                 if d["Port"] == port and d["Identity"] != key]
+        if clash:
+            raise invalid(name, f"Port {port} is already used by {clash[0]['Identity']} on "
+                                f"{doc['TrustedApplicationPoolFqdn']}.", target=str(port), category="ResourceExists")
+        doc = dict(doc, Port=port)
+    if params.get("WhatIf"):
+        return [what_if(name, key)]
+    tx.put("trusted_app", key, doc)
+    return []
+
+
+@cmdlet("Remove-CsTrustedApplication", requires="lync")
+def remove_cs_trusted_application(ctx, params, tx):
+    name = "Remove-CsTrustedApplication"
+    require_topology(tx, name)
+    key, _doc = _trusted_app(tx, name, params["Identity"])
+    if params.get("WhatIf"):
+        return [what_if(name, key)]
+    tx.delete("trusted_app", key)
+    return []

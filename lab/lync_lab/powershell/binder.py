@@ -182,6 +182,9 @@ def _convert_scalar(cmdlet: CmdletInfo, p: ParameterInfo, value, leaf: str):
         raise _cannot_convert(cmdlet, p.name, value, "System.Collections.Hashtable", "Invalid cast.")
     if leaf in ("PSObject", "Object", "ScriptBlock"):
         return value
+    if leaf == "PSListModifier" and isinstance(value, Hashtable):
+        # @{Add=...; Remove=...; Replace=...}: the cmdlet applies the changes to the collection it holds.
+        return value
     if leaf == "ActionPreference":
         text = to_ps_string(value)
         for choice in ACTION_PREFERENCES:

@@ -18,7 +18,7 @@ import re
 from ..errors import PSError
 from ..lab import CmdletContext
 from .binder import bind_named
-from .values import Hashtable, PSCredential, to_ps_string
+from .values import Hashtable, PSCredential, get_property, to_ps_string
 
 # SHA-256 of every accepted envelope text (UTF-8). The collection's current script; a repository test keeps the
 # two in step, so a change to the script needs its new hash here.
@@ -26,6 +26,8 @@ KNOWN_ENVELOPE_SHA256: set[str] = {
     "5705c7c9888bdc2f18defe838208473fd859f5ddd00cfbdfe734e5723a74930f",
     # + Set-Content/Get-Content, and strings (Get-CsTopology -AsXml, Get-Content) returned as strings
     "19f970825140a7b18b5d814e3de6c878d00519056454a47c0f92301c1f484306",
+    # + a call's "name" and {"result_of": name} parameter values (an earlier call's objects), and "expand"
+    "a17b79e8b18ac104331938e8f8bde3715a579a81bfc244c413e6d6b8e32a1284",
 }
 
 ENVELOPE_MODULES = ("Lync",)
@@ -64,11 +66,32 @@ def error_document(error: PSError) -> dict:
     }
 
 
-def to_hashtable(value):
-    """The envelope's H function: JSON objects become hashtables, nested ones too (arrays stay as they are)."""
-    if isinstance(value, dict):
-        return Hashtable({k: to_hashtable(v) if isinstance(v, dict) else v for k, v in value.items()})
-    return value
+def to_hashtable(value, results: dict | None = None):
+    """The envelope's H function: JSON objects become hashtables, nested ones too (arrays stay as they are); a
+    JSON object with a true `result_of` is replaced by the objects an earlier call of the request kept under
+    that name ($R), unchanged (they are the cmdlet's objects, not hashtables)."""
+    results = {} if results is None else results
+    if not isinstance(value, dict):
+        return value
+    out = Hashtable()
+    for k, v in value.items():
+        if isinstance(v, dict):
+            ref = v.get("result_of")
+            if ref:
+                name = to_ps_string(ref)
+                if name not in results:
+                    raise thrown(f"no earlier result named {name}")
+                v = results[name]
+            else:
+                v = to_hashtable(v, results)
+        out[k] = v
+    return out
+
+
+def _is_plain(value) -> bool:
+    """What the expand branch leaves to N: null, strings, primitives and enumerations (hashtables included)."""
+    return value is None or isinstance(value, (str, bool, int, float, list, tuple, dict)) and (
+        not isinstance(value, dict) or isinstance(value, Hashtable))
 
 
 def normalise(value):
@@ -107,6 +130,7 @@ class EnvelopeRun:
         self.host = host        # the HostRuntime's process state: imports, command lookup, engine access
         self.ctx = ctx
         self.out = out
+        self.results: dict[str, list] = {}   # $R: the objects of the calls that carry a "name"
 
     def write(self, doc: dict) -> None:
         # ConvertTo-Json -Compress, one document per line, flushed at once.
@@ -150,19 +174,38 @@ class EnvelopeRun:
         name = to_ps_string(call.get("cmdlet"))
         if not (ALLOWED_CMDLET.match(name) or name.lower() in [n.lower() for n in ALLOWED_EXTRA]):
             raise thrown(f"cmdlet not allowed: {name}")
-        params = to_hashtable(call.get("params")) if call.get("params") else Hashtable()
+        params = to_hashtable(call.get("params"), self.results) if call.get("params") else Hashtable()
         if call.get("pass_credential") and credential is not None:
             params["Credential"] = credential
         select = call.get("select")
         wanted = None if select is None else {str(s).lower() for s in _as_list(select)}
-        emitted = self.host.call_cmdlet(self.ctx, name, params)
+        emitted = list(self.host.call_cmdlet(self.ctx, name, params))
+        if call.get("name"):
+            self.results[to_ps_string(call["name"])] = emitted
+        expand = call.get("expand")
+        if expand:
+            # `$x.($k.expand)` over the objects: the property's elements (member enumeration flattens arrays)
+            expanded = []
+            for obj in emitted:
+                value = get_property(obj, to_ps_string(expand)) if isinstance(obj, dict) else None
+                if value is not None:
+                    expanded.extend(value if isinstance(value, list) else [value])
+            emitted = expanded
         result = []
         for obj in emitted:
             if isinstance(obj, str):
                 # `if($x -is [string]){[string]::Copy($x)}`: a string travels as itself, not as its properties
                 result.append(obj)
                 continue
-            result.append({k: normalise(v) for k, v in properties_of(obj) if wanted is None or k.lower() in wanted})
+            row = {}
+            for k, v in properties_of(obj):
+                if wanted is not None and k.lower() not in wanted:
+                    continue
+                if expand and not _is_plain(v):
+                    row[k] = {nk: normalise(nv) for nk, nv in properties_of(v)}
+                else:
+                    row[k] = normalise(v)
+            result.append(row)
         return result
 
 

@@ -28,7 +28,8 @@ function E($e){$x=$e.Exception;$i=$e.CategoryInfo;$c=[string]$i.Category
 @{message=$x.Message;fqid=[string]$e.FullyQualifiedErrorId;category=$c;target=[string]$e.TargetObject;exception=$x.GetType().FullName
 transient=(($x.GetType().FullName -match 'SqlException|TimeoutException') -or ($c -match '^(ResourceBusy|ResourceUnavailable)$'))}}
 function H($j){$h=@{};foreach($p in $j.PSObject.Properties){$v=$p.Value
-if($v -is [Management.Automation.PSCustomObject]){$v=H $v};$h[$p.Name]=$v};$h}
+if($v -is [Management.Automation.PSCustomObject]){if($v.result_of){$t=[string]$v.result_of
+if(!$R.ContainsKey($t)){throw "no earlier result named $t"};$v=$R[$t]}else{$v=H $v}};$h[$p.Name]=$v};$h}
 function N($v){if($null -eq $v -or $v -is [string] -or $v.GetType().IsPrimitive){return $v}
 if($v -is [Collections.IEnumerable]){return ,@(foreach($e in $v){[string]$e})};[string]$v}
 try{$q=ConvertFrom-Json ([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String([Console]::In.ReadLine())))
@@ -39,14 +40,18 @@ if($q.credential){$cr=New-Object Management.Automation.PSCredential($q.credentia
 }catch{W @{fatal=(E $_)};exit 1}
 W @{ready=$true;computer=$env:COMPUTERNAME;ps=[string]$PSVersionTable.PSVersion}
 $ok='^(Get|Set|New|Remove|Grant|Revoke|Move|Merge|Import|Export|Enable|Disable|Install|Publish|Invoke|Test|Start|Stop|Update|Backup)-Cs[A-Za-z]+$'
+$R=@{}
 $more=@('Get-WinEvent','Get-Service','Start-Service','Stop-Service','Set-Service','Get-WmiObject','Get-CimInstance','Get-HotFix','Set-Content','Get-Content')
 foreach($k in @($q.calls)){try{$n=[string]$k.cmdlet
 if($n -notmatch $ok -and $n -notin $more){throw "cmdlet not allowed: $n"}
 $p=@{};if($k.params){$p=H $k.params}
 if($k.pass_credential -and $cr){$p['Credential']=$cr}
-$s=@($k.select)
-$r=@(foreach($x in @(& $n @p)){if($x -is [string]){[string]::Copy($x)}else{$d=[ordered]@{}
-foreach($y in $x.PSObject.Properties){if($null -eq $k.select -or $y.Name -in $s){$d[$y.Name]=N $y.Value}};$d}})
+$s=@($k.select);$a=@(& $n @p);if($k.name){$R[[string]$k.name]=$a}
+if($k.expand){$a=@(foreach($x in $a){$x.($k.expand)})}
+$r=@(foreach($x in $a){if($x -is [string]){[string]::Copy($x)}else{$d=[ordered]@{}
+foreach($y in $x.PSObject.Properties){if($null -eq $k.select -or $y.Name -in $s){$v=$y.Value
+if($k.expand -and $null -ne $v -and !($v -is [string] -or $v.GetType().IsPrimitive -or $v -is [Collections.IEnumerable])){$w=[ordered]@{}
+foreach($u in $v.PSObject.Properties){$w[$u.Name]=N $u.Value};$d[$y.Name]=$w}else{$d[$y.Name]=N $v}}};$d}})
 W @{id=$k.id;ok=$true;objects=$r}}catch{W @{id=$k.id;ok=$false;error=(E $_)}}}
 W @{done=$true}
 """
@@ -75,17 +80,30 @@ def command_line():
     return POWERSHELL_EXE, args
 
 
+def result_of(name):
+    """A parameter value that stands for what an earlier call of the same request named ``name`` emitted
+    (the objects themselves, e.g. New-CsStaticRoute's in-memory route for Set-CsStaticRoutingConfiguration)."""
+    return {"result_of": name}
+
+
 class Call:
-    """One cmdlet call: name, parameters (data, splatted as they are), properties to select."""
+    """One cmdlet call: name, parameters (data, splatted as they are), properties to select.
 
-    __slots__ = ("cmdlet", "params", "select", "pass_credential", "id")
+    ``name``: keep the emitted objects under this name for later calls' result_of() values.
+    ``expand``: return the elements of this property instead of the objects (Select-Object -ExpandProperty),
+    each element's object-valued properties as their properties, one level deep.
+    """
 
-    def __init__(self, cmdlet, params=None, select=None, pass_credential=False, id=None):
+    __slots__ = ("cmdlet", "params", "select", "pass_credential", "id", "name", "expand")
+
+    def __init__(self, cmdlet, params=None, select=None, pass_credential=False, id=None, name=None, expand=None):
         self.cmdlet = cmdlet
         self.params = dict(params or {})
         self.select = list(select) if select is not None else None
         self.pass_credential = bool(pass_credential)
         self.id = id
+        self.name = name
+        self.expand = expand
 
     @property
     def read_only(self):
@@ -97,6 +115,10 @@ class Call:
         doc = {"id": call_id, "cmdlet": self.cmdlet, "params": self.params, "pass_credential": self.pass_credential}
         if self.select is not None:
             doc["select"] = self.select
+        if self.name is not None:
+            doc["name"] = self.name
+        if self.expand is not None:
+            doc["expand"] = self.expand
         return doc
 
     def __repr__(self):
