@@ -23,6 +23,8 @@ from .session import TransportFault, WinRMSession, error_from_fault
 
 # WinRM's default MaxShellsPerUser is 30; leave room for an administrator's own sessions.
 MAX_PARALLEL_SHELLS = 25
+# Read-only calls get this many times connection_retries envelope re-sends (see RetryPolicy).
+READ_ONLY_RETRY_FACTOR = 3
 # Queue batches gather result lines between Receives for about two calls' time, at most this long, so each
 # round trip brings several lines (controller CPU) while the journal stays at most a second behind.
 MAX_RECEIVE_PAUSE = 1.0
@@ -39,10 +41,15 @@ CMDLETS_WITH_CREDENTIAL = frozenset(name.lower() for name in (
 
 
 class RetryPolicy:
-    """Exponential backoff with full jitter, bounded by ``cap`` seconds, at most ``retries`` re-sends."""
+    """Exponential backoff with full jitter, bounded by ``cap`` seconds, at most ``retries`` re-sends. After a
+    transport fault a read-only call may be re-sent up to ``read_only_retries`` times (default
+    READ_ONLY_RETRY_FACTOR x ``retries``): repeating a read is harmless, and an envelope of many requests
+    fails as a whole far more often than one request does."""
 
-    def __init__(self, retries=3, base=0.5, cap=8.0, rng=None, sleep=None):
+    def __init__(self, retries=3, base=0.5, cap=8.0, rng=None, sleep=None, read_only_retries=None):
         self.retries = retries
+        self.read_only_retries = READ_ONLY_RETRY_FACTOR * retries if read_only_retries is None \
+            else read_only_retries
         self.base = base
         self.cap = cap
         self._rng = rng or random.random
@@ -52,6 +59,9 @@ class RetryPolicy:
     def max_attempts(self):
         return self.retries + 1
 
+    def attempts_allowed(self, read_only=False):
+        return (self.read_only_retries if read_only else self.retries) + 1
+
     def delay(self, attempt):
         """Seconds to wait after failed attempt number ``attempt`` (1-based): in [0, min(cap, base*2^(n-1))]."""
         ceiling = min(self.cap, self.base * (2 ** (attempt - 1)))
@@ -60,8 +70,8 @@ class RetryPolicy:
     def wait(self, attempt):
         self._sleep(self.delay(attempt))
 
-    def may_retry_transport(self, fault, attempt):
-        return fault.transient and attempt < self.max_attempts
+    def may_retry_transport(self, fault, attempt, read_only=False):
+        return fault.transient and attempt < self.attempts_allowed(read_only)
 
     def may_retry_result(self, call, error, attempt):
         """A cmdlet error is re-sent automatically only when the server marked it transient and the call is
@@ -237,6 +247,9 @@ class _Worker:
 
     def close(self):
         self.drop_shell()
+        close = getattr(self.session, "close", None)
+        if close is not None:
+            close()
 
 
 class LyncClient:
@@ -493,7 +506,7 @@ class LyncClient:
                 continue
             call = calls[i]
             unknown = fault.sent and not call.read_only
-            if not unknown and self.policy.may_retry_transport(fault, attempt):
+            if not unknown and self.policy.may_retry_transport(fault, attempt, read_only=call.read_only):
                 continue  # re-sent on the next attempt
             final[i] = CallResult(call, False, error=error_from_fault(fault, outcome_unknown=unknown),
                                   attempts=attempts[i])

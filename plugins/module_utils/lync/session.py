@@ -6,7 +6,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import threading
 import time
+import xml.etree.ElementTree as ET
 
 from .envelope import (
     CmdletError,
@@ -21,6 +23,30 @@ STDIN_CHUNK_BYTES = 200 * 1024
 UTF8_CODEPAGE = 65001
 # ERROR_WSMAN_QUOTA_MAX_SHELLS (0x803381A5) and the other per-user quota faults.
 QUOTA_FAULT_CODES = frozenset([2150859173, 2150859174, 2150859180, 2150859181])
+MAX_SHELLS_FAULT_CODE = 2150859173
+# The shell or command a Delete/Signal names is gone already: for those two requests that is success.
+SHELL_NOT_FOUND_FAULT_CODES = frozenset([2150858843, 2150858810])
+
+# Re-sends of one WinRM request that is safe to repeat (a Create the server refused, a Receive re-poll, Send,
+# Signal, Delete, and a Command of a read-only envelope) after a transient fault. Fixed and small; the
+# connection_retries option counts whole envelopes on top of this.
+REQUEST_RETRIES = 4
+REQUEST_RETRY_BASE = 0.1
+REQUEST_RETRY_CAP = 2.0
+# A shell of ours that has been idle this long (WS-Man ShellInactivity) while no thread of this process uses it
+# is an orphan (its Delete was lost, or the process that opened it was killed): MaxShellsPerUser recovery
+# deletes it. Commands in use are polled at least every operation_timeout, so live shells never get near it.
+STALE_SHELL_MIN_SECONDS = 60
+
+CMD_RESOURCE_URI = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
+ENUMERATION_NS = "http://schemas.xmlsoap.org/ws/2004/09/enumeration"
+WSMAN_NS = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
+SHELL_NS = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+ACTION_ENUMERATE = ENUMERATION_NS + "/Enumerate"
+ACTION_PULL = ENUMERATION_NS + "/Pull"
+# Bounds one enumeration (pages of MAX_ENUMERATION_ELEMENTS); a user has at most MaxShellsPerUser shells.
+MAX_ENUMERATION_ELEMENTS = 100
+MAX_ENUMERATION_PULLS = 20
 
 CONNECTION_OPTION_NAMES = (
     "server", "port", "scheme", "username", "password", "transport", "server_cert_validation", "ca_trust_path",
@@ -136,15 +162,19 @@ def _winrm():
 
 class TransportFault(Exception):
     """A WinRM/HTTP failure. ``transient``: worth retrying. ``sent``: the command may have started.
-    ``quota``: a per-user shell or operation quota was hit (close shells, then retry)."""
+    ``quota``: a per-user shell or operation quota was hit (close shells, then retry). ``reconnect``: the
+    connection broke, so its authentication (NTLM, Kerberos, CredSSP bind to the connection) must be redone.
+    ``wsman_code``: the WSManFault code when the server sent one."""
 
-    def __init__(self, message, transient, sent=False, quota=False, phase=""):
+    def __init__(self, message, transient, sent=False, quota=False, phase="", reconnect=False, wsman_code=None):
         super(TransportFault, self).__init__(message)
         self.message = message
         self.transient = transient
         self.sent = sent
         self.quota = quota
         self.phase = phase
+        self.reconnect = reconnect
+        self.wsman_code = wsman_code
 
 
 def classify_transport_error(exc, phase):
@@ -163,7 +193,7 @@ def classify_transport_error(exc, phase):
         # InternalError is the service failing the request ("Retry the request."), as busy servers do.
         internal = (exc.fault_subcode or "").endswith("InternalError")
         return TransportFault("WinRM fault during %s: %s" % (phase, exc.reason), transient=quota or internal,
-                              sent=sent, quota=quota, phase=phase)
+                              sent=sent, quota=quota, phase=phase, wsman_code=exc.wsman_fault_code)
     if isinstance(exc, wx.WinRMTransportError):
         code = exc.code
         if code == 401:
@@ -181,16 +211,78 @@ def classify_transport_error(exc, phase):
         refused = "refused" in text.lower()
         transient = not (refused and phase == "create")
         return TransportFault("connection to the WinRM service failed during %s: %s" % (phase, text),
-                              transient=transient, sent=sent, phase=phase)
+                              transient=transient, sent=sent, phase=phase, reconnect=True)
     if isinstance(exc, wx.WinRMError):
         return TransportFault("WinRM error during %s: %s" % (phase, exc), transient=False, sent=sent, phase=phase)
     return None
 
 
-class WinRMSession:
-    """One pywinrm Protocol plus the shells it opened. Thread safety: one shell per thread at a time."""
+class ShellRegistry:
+    """The shells this process holds per (endpoint, user): ``live`` ones some thread uses, and ``orphans`` whose
+    Delete failed. MaxShellsPerUser recovery deletes orphans first and never touches a live shell. Thread-safe."""
 
-    def __init__(self, options, protocol_factory=None, sleep=None):
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._live = {}
+        self._orphans = {}
+
+    def opened(self, key, shell_id):
+        with self._lock:
+            self._live.setdefault(key, set()).add(shell_id)
+
+    def closed(self, key, shell_id):
+        with self._lock:
+            self._live.get(key, set()).discard(shell_id)
+            self._orphans.get(key, set()).discard(shell_id)
+
+    def orphaned(self, key, shell_id):
+        with self._lock:
+            self._live.get(key, set()).discard(shell_id)
+            self._orphans.setdefault(key, set()).add(shell_id)
+
+    def live(self, key):
+        with self._lock:
+            return set(self._live.get(key, ()))
+
+    def orphans(self, key):
+        with self._lock:
+            return set(self._orphans.get(key, ()))
+
+
+SHELLS = ShellRegistry()
+
+
+def _same_account(owner, username):
+    """Whether a shell's Owner (``DOMAIN\\user`` as Windows shows it) is the account ``username`` names
+    (``DOMAIN\\user``, ``user@domain`` or ``user``)."""
+    def bare(name):
+        name = (name or "").strip().lower()
+        return name.split("\\")[-1].split("@")[0]
+    return bool(owner) and bool(username) and bare(owner) == bare(username)
+
+
+def _duration_seconds(text):
+    """xs:duration (PT12.000S, P0DT0H1M5S) in seconds; None when absent or unreadable."""
+    import re
+
+    m = re.match(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$", (text or "").strip())
+    if not m or not (text or "").strip():
+        return None
+    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in m.groups())
+    return days * 86400 + hours * 3600 + minutes * 60 + seconds
+
+
+class WinRMSession:
+    """One pywinrm Protocol plus the shells it opened. Thread safety: one shell per thread at a time.
+
+    Requests that are safe to repeat are re-sent here, at most REQUEST_RETRIES times each, after a transient
+    fault: a Receive is polled again on the same command, Send/Signal/Delete are idempotent (a Delete or Signal
+    of a shell or command the server no longer has is success), a Create refused by the server is sent again,
+    and a Command is re-sent for read-only envelopes. A Command of a write envelope whose answer was lost is
+    not re-sent here: the caller decides, knowing which calls are changes. After a broken connection the
+    transport session is rebuilt, since NTLM/Kerberos/CredSSP authenticate the connection."""
+
+    def __init__(self, options, protocol_factory=None, sleep=None, rng=None, registry=None):
         self.options = options
         self._protocol_factory = protocol_factory
         self._protocol = None
@@ -199,6 +291,13 @@ class WinRMSession:
         # NTLM sealing and XML). The caller sets it from how fast lines arrive; 0 polls at once.
         self.receive_pause = 0.0
         self._sleep = sleep or time.sleep
+        import random
+
+        self._rng = rng or random.random
+        self.registry = registry or SHELLS
+        # Request-level re-sends and shells reclaimed, for the caller's report.
+        self.request_retries = 0
+        self.shells_reclaimed = 0
 
     @property
     def protocol(self):
@@ -208,6 +307,10 @@ class WinRMSession:
             else:
                 self._protocol = self._make_protocol()
         return self._protocol
+
+    @property
+    def _registry_key(self):
+        return (self.options.endpoint, (self.options.username or "").lower())
 
     def _make_protocol(self):
         Protocol = _winrm()[0]
@@ -230,25 +333,164 @@ class WinRMSession:
             kwargs["ca_trust_path"] = o.ca_trust_path
         return Protocol(**kwargs)
 
+    def _reconnect(self):
+        """Drop the HTTP session so the next request opens a connection and authenticates it again."""
+        transport = getattr(self.protocol, "transport", None)
+        close = getattr(transport, "close_session", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:
+                pass
+
+    def _backoff(self, attempt):
+        self._sleep(min(REQUEST_RETRY_CAP, REQUEST_RETRY_BASE * (2 ** (attempt - 1))) * self._rng())
+
     def _step(self, phase, func, *args, **kwargs):
+        """One request, not repeated: a failure is mapped to TransportFault (the connection reset if broken)."""
         try:
             return func(*args, **kwargs)
         except Exception as exc:  # mapped to TransportFault when it is a transport problem
             fault = classify_transport_error(exc, phase)
             if fault is None:
                 raise
+            if fault.reconnect:
+                self._reconnect()
             raise fault
 
+    def _request(self, phase, func, *args, **kwargs):
+        """One request that is safe to repeat: re-sent after transient faults (not quota faults, which need
+        shells closed first), at most REQUEST_RETRIES times, with jittered exponential backoff."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._step(phase, func, *args, **kwargs)
+            except TransportFault as fault:
+                if not fault.transient or fault.quota or attempt > REQUEST_RETRIES:
+                    raise
+                self.request_retries += 1
+                self._backoff(attempt)
+
+    # -- shells -------------------------------------------------------------------------------------------
     def open_shell(self):
-        return self._step("create", self.protocol.open_shell, codepage=UTF8_CODEPAGE, noprofile=True)
+        """Create a shell. On MaxShellsPerUser, reclaim this account's orphaned shells and try again."""
+        for orphan in self.registry.orphans(self._registry_key):
+            self.close_shell(orphan)   # a Delete that failed earlier: try it again before taking a slot
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                shell_id = self._request("create", self.protocol.open_shell, codepage=UTF8_CODEPAGE, noprofile=True)
+            except TransportFault as fault:
+                if not fault.quota or attempt > REQUEST_RETRIES:
+                    raise
+                if fault.wsman_code in (None, MAX_SHELLS_FAULT_CODE):
+                    self.reclaim_shells()
+                self.request_retries += 1
+                self._backoff(attempt)
+                continue
+            self.registry.opened(self._registry_key, shell_id)
+            return shell_id
 
     def close_shell(self, shell_id):
+        """Delete the shell (idempotent: a shell the server no longer has counts as closed). Returns True when
+        it is closed; when every try failed it is remembered as an orphan for reclaim_shells."""
         try:
-            self.protocol.close_shell(shell_id)
-        except Exception:
-            # The shell may already be gone (server restart, quota recycle); its idle timeout reclaims it.
-            pass
+            self._delete_shell(shell_id)
+        except TransportFault:
+            self.registry.orphaned(self._registry_key, shell_id)
+            return False
+        self.registry.closed(self._registry_key, shell_id)
+        return True
 
+    def _delete_shell(self, shell_id):
+        try:
+            # close_session=False keeps the authenticated connection for the next shell of this session.
+            self._request("close", self._close_request, shell_id)
+        except TransportFault as fault:
+            if fault.wsman_code not in SHELL_NOT_FOUND_FAULT_CODES:
+                raise
+
+    def _close_request(self, shell_id):
+        try:
+            return self.protocol.close_shell(shell_id, close_session=False)
+        except TypeError:  # a Protocol without the close_session argument
+            return self.protocol.close_shell(shell_id)
+
+    def close(self):
+        """Close the HTTP session (its connections); shells must have been closed before."""
+        if self._protocol is not None:
+            self._reconnect()
+
+    def list_shells(self):
+        """This account's shells on the server (WS-Man Enumerate on the cmd shell resource, as ``winrs`` and
+        Get-WSManInstance -Enumerate do): dicts with ShellId, Owner, ClientIP, ShellInactivity (seconds or
+        None). pywinrm has no enumerate call, so the messages are built with its header builder."""
+        import xmltodict
+
+        items, context = self._enumerate_page(xmltodict, None)
+        pulls = 0
+        while context is not None and pulls < MAX_ENUMERATION_PULLS:
+            pulls += 1
+            more, context = self._enumerate_page(xmltodict, context)
+            items.extend(more)
+        return items
+
+    def _enumerate_page(self, xmltodict, context):
+        action = ACTION_ENUMERATE if context is None else ACTION_PULL
+        envelope = self.protocol.build_wsman_header(action=action, resource_uri=CMD_RESOURCE_URI)
+        if context is None:
+            body = {"n:Enumerate": {"w:OptimizeEnumeration": None,
+                                    "w:MaxElements": str(MAX_ENUMERATION_ELEMENTS)}}
+        else:
+            body = {"n:Pull": {"n:EnumerationContext": context, "n:MaxElements": str(MAX_ENUMERATION_ELEMENTS)}}
+        envelope["env:Body"] = body
+        message = xmltodict.unparse({"env:Envelope": envelope})
+        root = ET.fromstring(self._request("enumerate", self.protocol.send_message, message))
+        items = []
+        for shell in root.iter("{%s}Shell" % SHELL_NS):
+            def text(name, shell=shell):
+                node = shell.find("{%s}%s" % (SHELL_NS, name))
+                return (node.text or "").strip() if node is not None else ""
+            items.append({"ShellId": text("ShellId"), "Owner": text("Owner"), "ClientIP": text("ClientIP"),
+                          "ShellInactivity": _duration_seconds(text("ShellInactivity"))})
+        end = any(True for _ in root.iter("{%s}EndOfSequence" % ENUMERATION_NS)) or \
+            any(True for _ in root.iter("{%s}EndOfSequence" % WSMAN_NS))
+        next_context = None
+        if not end:
+            node = next(root.iter("{%s}EnumerationContext" % ENUMERATION_NS), None)
+            next_context = (node.text or "").strip() if node is not None else None
+        return items, next_context or None
+
+    def reclaim_shells(self):
+        """Free room under MaxShellsPerUser: delete the shells whose Delete failed earlier in this process,
+        then, from the server's list of this account's shells, those no thread here uses that have been
+        idle at least STALE_SHELL_MIN_SECONDS (and twice the read timeout). Returns how many were deleted."""
+        key = self._registry_key
+        reclaimed = 0
+        for shell_id in self.registry.orphans(key):
+            if self.close_shell(shell_id):
+                reclaimed += 1
+        try:
+            listed = self.list_shells()
+        except TransportFault:
+            listed = []  # a server that does not enumerate shells: the orphans we knew of are all we can do
+        stale_after = max(STALE_SHELL_MIN_SECONDS, 2 * self.options.read_timeout)
+        live = self.registry.live(key)
+        for shell in listed:
+            idle = shell["ShellInactivity"]
+            if (shell["ShellId"] and shell["ShellId"] not in live and idle is not None and idle >= stale_after
+                    and (not shell["Owner"] or _same_account(shell["Owner"], self.options.username))):
+                try:
+                    self._delete_shell(shell["ShellId"])
+                except TransportFault:
+                    continue
+                reclaimed += 1
+        self.shells_reclaimed += reclaimed
+        return reclaimed
+
+    # -- one envelope -------------------------------------------------------------------------------------
     def run_envelope(self, shell_id, calls, stdin_bytes, on_result=None):
         """Run the envelope once on ``shell_id`` with the encoded request; returns the ResponseParser.
 
@@ -257,14 +499,20 @@ class WinRMSession:
         """
         exe, args = command_line()
         parser = ResponseParser(calls)
-        command_id = self._step("command", self.protocol.run_command, shell_id, exe, args,
-                                console_mode_stdin=False, skip_cmd_shell=False)
+        # The request travels on stdin, so a command started twice runs nothing twice until its Send; still,
+        # a lost Command answer of a write envelope goes back to the caller (phase "command").
+        read_only = bool(calls) and all(getattr(c, "read_only", False) for c in calls)
+        start = self._request if read_only else self._step
+        command_id = start("command", self.protocol.run_command, shell_id, exe, args,
+                           console_mode_stdin=False, skip_cmd_shell=False)
         try:
             try:
-                for start in range(0, len(stdin_bytes), STDIN_CHUNK_BYTES):
-                    chunk = stdin_bytes[start:start + STDIN_CHUNK_BYTES]
-                    last = start + STDIN_CHUNK_BYTES >= len(stdin_bytes)
-                    self._step("send", self.protocol.send_command_input, shell_id, command_id, chunk, end=last)
+                for offset in range(0, len(stdin_bytes), STDIN_CHUNK_BYTES):
+                    chunk = stdin_bytes[offset:offset + STDIN_CHUNK_BYTES]
+                    last = offset + STDIN_CHUNK_BYTES >= len(stdin_bytes)
+                    # A Send refused before handling is safe to repeat; a duplicated chunk would only make the
+                    # request unreadable, and the envelope reads the whole request before running any call.
+                    self._request("send", self.protocol.send_command_input, shell_id, command_id, chunk, end=last)
                 stderr, exit_code = self._receive(shell_id, command_id, parser, on_result)
             except TransportFault as fault:
                 fault.parser = parser
@@ -278,14 +526,20 @@ class WinRMSession:
                 raise EnvelopeProtocolError("the envelope stopped before finishing: %s" % detail, parser)
             return parser
         finally:
-            try:
-                self.protocol.cleanup_command(shell_id, command_id)
-            except Exception:
-                pass
+            self._signal_terminate(shell_id, command_id)
+
+    def _signal_terminate(self, shell_id, command_id):
+        try:
+            self._request("signal", self.protocol.cleanup_command, shell_id, command_id)
+        except TransportFault:
+            pass  # deleting the shell ends the command too
+        except Exception:
+            pass
 
     def _receive(self, shell_id, command_id, parser, on_result):
         wx = _winrm()[1]
         stderr = b""
+        failures = 0
         while True:
             try:
                 stdout, err, exit_code, done = self.protocol.get_command_output_raw(shell_id, command_id)
@@ -295,7 +549,17 @@ class WinRMSession:
                 fault = classify_transport_error(exc, "receive")
                 if fault is None:
                     raise
-                raise fault
+                if fault.reconnect:
+                    self._reconnect()
+                failures += 1
+                # Re-poll the same command: a Receive the server refused (HTTP 500, reset before it was handled)
+                # took no output. On Windows the Receive's SequenceId lets the service resend a lost answer.
+                if not fault.transient or fault.quota or failures > REQUEST_RETRIES:
+                    raise fault
+                self.request_retries += 1
+                self._backoff(failures)
+                continue
+            failures = 0
             stderr += err
             for kind, payload in parser.feed(stdout):
                 if kind == "result" and on_result:
