@@ -1,55 +1,30 @@
 """Integration tests: the playbooks against a running lab, checked through plain pywinrm and the report files.
 
-Each test module gets a lab of its own (contoso-small at the module's LAB_STAGE, default 6) on free ports:
-extensions/molecule/shared/lab_instance.py picks them and writes an inventory overlay that moves
-inventories/lab's hosts there, so modules run side by side (pytest -n 2 --dist loadfile).
+Each test module gets a lab of its own (contoso-small at the module's LAB_STAGE, default 6) on free ports
+(lync_lab.instance.LabInstance), with an inventory overlay that moves inventories/lab's hosts there, so modules run
+side by side (pytest -n 2 --dist loadfile).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from lync_lab.instance import LabInstance
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 LAB_PASSWORD = "Lab-Passw0rd!"
 LAB_USER = "CONTOSO\\lyncadmin"
-LAB_INSTANCE = REPO / "extensions" / "molecule" / "shared" / "lab_instance.py"
 
 
-class RunningLab:
-    def __init__(self, state_dir: Path, proc: subprocess.Popen, log: Path, instance: dict, overlay: Path) -> None:
-        self.state_dir = state_dir
-        self.proc = proc
-        self.log = log
-        self.instance = instance
-        self.overlay = overlay  # inventory file moving inventories/lab's hosts to this lab's ports
-
-    @property
-    def admin_url(self) -> str:
-        return "http://127.0.0.1:%d/wsman" % self.instance["http"]
-
-    @property
-    def audit_path(self) -> Path:
-        return self.state_dir / "audit.jsonl"
-
-    def audit(self) -> list[dict]:
-        if not self.audit_path.exists():
-            return []
-        entries = []
-        for line in self.audit_path.read_text(encoding="utf-8").splitlines():
-            try:
-                entries.append(json.loads(line))
-            except ValueError:
-                continue  # a line being written right now
-        return entries
+class RunningLab(LabInstance):
+    overlay: Path   # inventory file moving inventories/lab's hosts to this lab's ports (-i after inventories/lab)
 
     def move_calls(self, since: int = 0) -> list[dict]:
         return [e for e in self.audit()[since:] if str(e.get("cmdlet", "")).startswith("Move-")]
@@ -57,39 +32,19 @@ class RunningLab:
 
 @pytest.fixture(scope="module")
 def lab(request, tmp_path_factory) -> RunningLab:
-    """lync-lab serve on the inventory's ports for one test module, stopped after it.
+    """lync-lab serve on ports of its own for one test module, stopped after it.
 
-    contoso-small at the stage the module names in ``LAB_STAGE`` (default 6: just before Phase 6).
+    contoso-small at the stage the module names in ``LAB_STAGE`` (default 6: just before Phase 6), with its DNS
+    server; the guided steps' lab actions and the reports use the module's own directories.
     """
-    stage = getattr(request.module, "LAB_STAGE", 6)
     ephemeral = tmp_path_factory.mktemp("lab-instance")
-    instance = json.loads(subprocess.run(
-        [sys.executable, str(LAB_INSTANCE), "--stage", str(stage), "--ephemeral", str(ephemeral), "--project", str(REPO)],
-        check=True, capture_output=True, text=True).stdout)
-    state_dir = Path(instance["state_dir"])
-    log = state_dir / "lab.log"
-    lync_lab = VENV_BIN / "lync-lab"
-    cmd = [str(lync_lab) if lync_lab.exists() else "lync-lab", "serve", "--scenario", "contoso-small",
-           "--stage", str(stage), "--state-dir", str(state_dir), "--http-port", str(instance["http"]),
-           "--https-port", str(instance["https"]), "--port-offset", str(instance["offset"]),
-           "--dns-port", str(instance["dns"])]
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while "listening on" not in log.read_text():
-        if proc.poll() is not None:
-            pytest.fail("lync-lab did not start:\n" + log.read_text())
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("lync-lab did not listen within 60 s:\n" + log.read_text())
-        time.sleep(0.1)
-    yield RunningLab(state_dir, proc, log, instance, ephemeral / "inventory" / "zz_lab_instance.yml")
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    running = RunningLab(ephemeral / "lab", stage=getattr(request.module, "LAB_STAGE", 6), dns=True)
+    running.start(timeout=60)
+    running.overlay = running.write_inventory_overlay(
+        REPO / "inventories" / "lab" / "hosts.yml", ephemeral / "inventory" / "zz_lab_instance.yml",
+        {"lync_migration_report_dir": str(ephemeral / "reports")})
+    yield running
+    running.stop(timeout=15)
 
 
 @pytest.fixture(scope="session")

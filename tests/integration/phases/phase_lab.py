@@ -1,4 +1,4 @@
-"""A lab of its own for a phase test: lync-lab serve on free ports with a distinct --port-offset, a copy of
+"""A lab of its own for a phase test: lync-lab serve on free ports (lync_lab.instance.LabInstance), a copy of
 inventories/lab pointing at it (ports and lync_migration_lab_state_dir), and ansible-playbook runs against it.
 """
 
@@ -6,111 +6,81 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import yaml
+from lync_lab.instance import LabInstance
 
 REPO = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent
 ADMIN = "lync-fe01.contoso.net"
 
 
-def _free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_ports(scenario_ports: list[int]) -> tuple[int, int, int]:
-    """(http, https, offset): an admin port pair and an offset under which every scenario port is free."""
-    base = 20000 + (os.getpid() % 500) * 60
-    for attempt in range(200):
-        offset = base + attempt * 37 - 55985
-        http, https = 55985 + offset, 55986 + offset
-        if all(_free(p) for p in [http, https] + [p + offset for p in scenario_ports]):
-            return http, https, offset
-    raise RuntimeError("no free port range for a lab")
+def collections_tree(root: Path) -> Path:
+    """``root``/collections: an ansible_collections tree in which lync.migration is this working tree."""
+    link = root / "collections" / "ansible_collections" / "lync" / "migration"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(REPO, target_is_directory=True)
+    return root / "collections"
 
 
 class PhaseLab:
-    """lync-lab serve at a stage, its inventory, and playbook runs (see the fixture in each test module)."""
+    """lync-lab serve at a stage, its inventory, and playbook runs (see the fixture in each test module).
 
-    SCENARIO_PORTS = [55989, 55990, 55991, 55992, 55993, 55994, 55995, 55996, 55997, 55998]
+    ``dns`` also serves the lab's DNS zone and points the inventory's resolver at it (Phases 1-2, 10).
+    """
 
-    def __init__(self, root: Path, stage: int, collections_path: Path) -> None:
+    def __init__(self, root: Path, stage: int, collections_path: Path, dns: bool = False) -> None:
         self.root = root
         self.stage = stage
         self.state_dir = root / "lab"
         self.reports = root / "reports"
         self.collections_path = collections_path
-        self.http, self.https, self.offset = free_ports(self.SCENARIO_PORTS)
-        self.proc: subprocess.Popen | None = None
+        self.instance = LabInstance(self.state_dir, stage=stage, dns=dns, log=root / "lab.log")
+        self.dns_port = self.instance.dns_port
         self.inventory = self._inventory()
 
+    # The ports (chosen free by LabInstance; start() may move them if another process took one meanwhile).
+    @property
+    def http(self) -> int:
+        return self.instance.http_port
+
+    @property
+    def https(self) -> int:
+        return self.instance.https_port
+
+    @property
+    def offset(self) -> int:
+        return self.instance.port_offset
+
+    @property
+    def proc(self) -> subprocess.Popen | None:
+        return self.instance.process
+
+    @proc.setter
+    def proc(self, process: subprocess.Popen | None) -> None:
+        # late_phases_lab.LatePhaseLab still starts lync-lab itself; stop() then stops that process.
+        self.instance.process = process
+
     def _inventory(self) -> Path:
-        inv = self.root / "inventory"
-        shutil.copytree(REPO / "inventories" / "lab", inv)
-        hosts = yaml.safe_load((inv / "hosts.yml").read_text())
-
-        def shift(node):
-            if isinstance(node, dict):
-                for key, value in node.items():
-                    if key == "ansible_port":
-                        node[key] = self.http if value == 55985 else value + self.offset
-                    elif key == "lab_https_port":
-                        node[key] = self.https if value == 55986 else value + self.offset
-                    else:
-                        shift(value)
-
-        shift(hosts)
-        (inv / "hosts.yml").write_text(yaml.safe_dump(hosts))
         extra = {"lync_migration_lab_state_dir": str(self.state_dir), "lync_migration_report_dir": str(self.reports),
                  "lync_migration_lab_command": str(VENV_BIN / "lync-lab")}
-        (inv / "group_vars" / "all" / "zz_test_lab.yml").write_text(yaml.safe_dump(extra))
-        return inv
+        return self.instance.write_inventory(REPO / "inventories" / "lab", self.root / "inventory", extra,
+                                             vars_file="zz_test_lab.yml")
 
     def start(self) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        log = self.root / "lab.log"
-        cmd = [str(VENV_BIN / "lync-lab"), "serve", "--scenario", "contoso-small", "--stage", str(self.stage),
-               "--state-dir", str(self.state_dir), "--http-port", str(self.http), "--https-port", str(self.https),
-               "--port-offset", str(self.offset)]
-        with open(log, "w") as out:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while "listening on" not in log.read_text():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("lync-lab did not start:\n" + log.read_text())
-            time.sleep(0.1)
+        offset = self.offset
+        self.instance.start()
+        if self.offset != offset:   # moved to other free ports: point the inventory there
+            self.dns_port = self.instance.dns_port
+            self.inventory = self._inventory()
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        self.instance.stop()
 
     def audit(self) -> list[dict]:
-        path = self.state_dir / "audit.jsonl"
-        out = []
-        for line in (path.read_text(encoding="utf-8").splitlines() if path.exists() else []):
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                continue
-        return out
+        return self.instance.audit()
 
     def playbook(self, name: str, *args: str, extra: dict | None = None) -> subprocess.CompletedProcess:
         cmd = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.inventory), f"playbooks/{name}", *args]
@@ -121,14 +91,7 @@ class PhaseLab:
         return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
 
     def dump(self) -> dict:
-        from lync_lab.model.stages import dump_state
-        from lync_lab.model.store import Store
-
-        store = Store(self.state_dir / "state.sqlite")
-        try:
-            return dump_state(store)
-        finally:
-            store.close()
+        return self.instance.dump_state()
 
     def latest_report(self, label: str) -> dict:
         runs = sorted((p for p in self.reports.glob(f"*-{label}*") if p.is_dir()), key=lambda p: p.stat().st_mtime_ns)
