@@ -245,7 +245,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--time-scale", type=float, default=0.2)
     parser.add_argument("--sizes", default="1000,10000")
-    parser.add_argument("--baseline-sample", type=int, default=40)
+    parser.add_argument("--baseline-sample", type=int, default=40, help="users in the (a) sample; 0 skips (a)")
+    parser.add_argument("--variants", default="b,c", help="which of the (b) defaults and (c) tuned runs to time")
     parser.add_argument("--plan-sizes", default="20000,50000", help="check-mode plans (zero latency); '' skips")
     parser.add_argument("--demo", action="store_true", help="also time `make demo`")
     parser.add_argument("--json", default=None, help="write the results here")
@@ -262,19 +263,21 @@ def main() -> int:
     print("time scale %.3g: t_move %.3f s, capacity %d concurrent moves on %s" % (args.time_scale, t_move,
                                                                                    capacity, TARGET), flush=True)
 
-    lab = Lab(workdir, "realistic", args.time_scale)
-    try:
-        sample = lab.legacy_sips()[:args.baseline_sample]
-        base = baseline(lab, sample)
-        assert lab.moved_count() == len(sample) - base["failures"]
-    finally:
-        lab.stop()
-    print("(a) per-user loop: %d users in %.1f s = %.3f s/user (%d failed)" % (len(sample), base["wall"],
-                                                                              base["per_user"], base["failures"]),
-          flush=True)
-    results["baseline"] = dict(base, sample=len(sample))
+    base = None
+    if args.baseline_sample > 0:
+        lab = Lab(workdir, "realistic", args.time_scale)
+        try:
+            sample = lab.legacy_sips()[:args.baseline_sample]
+            base = baseline(lab, sample)
+            assert lab.moved_count() == len(sample) - base["failures"]
+        finally:
+            lab.stop()
+        print("(a) per-user loop: %d users in %.1f s = %.3f s/user (%d failed)" % (
+            len(sample), base["wall"], base["per_user"], base["failures"]), flush=True)
+        results["baseline"] = dict(base, sample=len(sample))
 
-    variants = [("b", "defaults", {}), ("c", "tuned", {"parallelism": "25"})]
+    wanted = set(v.strip() for v in args.variants.split(",") if v.strip())
+    variants = [v for v in [("b", "defaults", {}), ("c", "tuned", {"parallelism": "25"})] if v[0] in wanted]
     for n in sizes:
         ideal = n * t_move / capacity
         for key, label, extra in variants:
@@ -286,15 +289,17 @@ def main() -> int:
                 moved = lab.moved_count()
             finally:
                 lab.stop()
-            a_wall = base["per_user"] * n
+            a_wall = base["per_user"] * n if base else None
             row = {"run": key, "label": label, "n": n, "moved": moved, "wall": run["wall"], "ideal": ideal,
-                   "ratio": run["wall"] / ideal, "speedup_vs_a": a_wall / run["wall"], "a_wall_extrapolated": a_wall,
+                   "ratio": run["wall"] / ideal, "speedup_vs_a": a_wall / run["wall"] if base else None,
+                   "a_wall_extrapolated": a_wall,
                    "cpu_ms_per_user": run["cpu"] / n * 1000, "peak_rss_mb": run["peak_rss_mb"],
                    "peak_pss_mb": run["peak_pss_mb"], "detail": run["detail"]}
             results["runs"].append(row)
-            print("(%s) %-8s N=%-6d moved %-6d wall %7.1f s  ideal %6.1f s  ratio %.3f  speed-up vs (a) %5.1fx  "
+            print("(%s) %-8s N=%-6d moved %-6d wall %7.1f s  ideal %6.1f s  ratio %.3f  speed-up vs (a) %s  "
                   "CPU %.2f ms/user  peak RSS %.0f MB (PSS %.0f MB)" % (
-                      key, label, n, moved, run["wall"], ideal, row["ratio"], row["speedup_vs_a"],
+                      key, label, n, moved, run["wall"], ideal, row["ratio"],
+                      "%5.1fx" % row["speedup_vs_a"] if base else "n/a",
                       row["cpu_ms_per_user"], row["peak_rss_mb"], row["peak_pss_mb"]), flush=True)
             print("    move phase %s s, peak shells %s, limit changes %s" % (
                 run["detail"].get("performance", {}).get("seconds"),

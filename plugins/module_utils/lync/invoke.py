@@ -221,6 +221,21 @@ def guided_batch_size(remaining, workers, batch_size, min_batch=25):
     return max(1, min(batch_size, remaining, max(min(min_batch, batch_size), share)))
 
 
+def staggered_batch_size(size, index, workers, min_batch=25):
+    """The first round's batches (``index`` < ``workers``) cut to between half and all of ``size``, spread
+    evenly (van der Corput sequence): equal first batches end together, so every shell would start PowerShell
+    again at the same moment, every round, leaving the pool idle meanwhile; staggered ends keep it busy."""
+    if index >= workers or workers <= 1 or size <= min_batch:
+        return size
+    fraction, digit, rest = 0.0, 0.5, index
+    while rest:
+        if rest & 1:
+            fraction += digit
+        rest >>= 1
+        digit /= 2.0
+    return max(min_batch, int(math.ceil(size * (0.5 + 0.5 * fraction))))
+
+
 def is_busy_error(error):
     """The server said it could not serve the call now (its SQL back end, a quota, a 5xx)."""
     return bool(error is not None and error.transient)
@@ -319,7 +334,8 @@ class LyncClient:
 
         ``parallelism`` is a number of shells, or ``"auto"``: an ``AdaptiveConcurrency`` (``controller``, or a
         new one) decides, growing while throughput grows and backing off when the server queues or is busy.
-        Batch sizes follow ``guided_batch_size`` (at most ``batch_size``). ``on_result(call, result)`` fires as
+        Batch sizes follow ``guided_batch_size`` (at most ``batch_size``), the first round's staggered
+        (``staggered_batch_size``). ``on_result(call, result)`` fires as
         each final result is known; ``on_batch(stats)`` after each batch with a dict: done, remaining, shells,
         limit, batch, seconds. Returns the results in call order.
         """
@@ -332,7 +348,7 @@ class LyncClient:
             controller = controller or AdaptiveConcurrency(ceiling=MAX_PARALLEL_SHELLS)
         else:
             parallelism = max(1, min(int(parallelism), MAX_PARALLEL_SHELLS))
-        state = {"next": 0, "done": 0, "active": 0, "failure": None, "peak": 0}
+        state = {"next": 0, "taken": 0, "done": 0, "active": 0, "failure": None, "peak": 0}
         cond = threading.Condition()
 
         def limit():
@@ -345,7 +361,10 @@ class LyncClient:
                     state["active"] -= 1   # retire: the controller wants fewer shells, or nothing is left
                     cond.notify_all()
                     return None
-                size = guided_batch_size(remaining, worker_count(), batch_size, min_batch)
+                workers = worker_count()
+                size = staggered_batch_size(guided_batch_size(remaining, workers, batch_size, min_batch),
+                                            state["taken"], workers, min_batch)
+                state["taken"] += 1
                 start = state["next"]
                 state["next"] += size
                 return start, start + size
