@@ -15,60 +15,32 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import yaml
+from lync_lab.instance import LabInstance, LabStartError
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 LAB_DIR = ROOT / ".lab"
-HTTP_PORT, HTTPS_PORT, DNS_PORT = 55985, 55986, 55953   # what inventories/lab names
 
 
 def say(text: str) -> None:
     print(text, flush=True)
 
 
-def start_lab(scenario: str) -> subprocess.Popen:
-    LAB_DIR.mkdir(exist_ok=True)
-    log = LAB_DIR / "lab.log"
-    cmd = [str(BIN / "lync-lab"), "serve", "--scenario", scenario, "--stage", "1", "--state-dir", str(LAB_DIR),
-           "--http-port", str(HTTP_PORT), "--https-port", str(HTTPS_PORT), "--dns-port", str(DNS_PORT)]
-    say("+ " + " ".join(cmd))
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 300
-    while "listening on" not in log.read_text():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            stop_lab(proc)
-            raise SystemExit("lync-lab did not start:\n" + log.read_text())
-        time.sleep(0.2)
-    return proc
-
-
-def stop_lab(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def dump() -> dict:
-    from lync_lab.model.stages import dump_state
-    from lync_lab.model.store import Store
-
-    store = Store(LAB_DIR / "state.sqlite")
+def start_lab(scenario: str) -> LabInstance:
+    """The lab at stage 1 on the lab inventory's own ports (offset 0), with its DNS server."""
+    lab = LabInstance(LAB_DIR, scenario=scenario, stage=1, dns=True, port_offset=0)
+    say("+ " + " ".join(lab.command_line()))
     try:
-        return dump_state(store)
-    finally:
-        store.close()
+        # contoso-large seeds 20,000 users before it listens
+        return lab.start(timeout=300)
+    except LabStartError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def extra_vars(scenario: str) -> dict:
@@ -168,7 +140,7 @@ def main() -> int:
     from lync_lab.model.scenario import load_scenario
 
     legacy = {p["fqdn"].lower() for p in (load_scenario(scenario).raw.get("topology") or {}).get("legacy_pools", [])}
-    before = dump()
+    before = lab.dump_state()
     started = time.monotonic()
     extra = LAB_DIR / "demo-extra-vars.json"
     extra.write_text(json.dumps(extra_vars(scenario)))
@@ -177,9 +149,9 @@ def main() -> int:
         say("+ " + " ".join(cmd))
         rc = subprocess.call(cmd, cwd=ROOT, env=env)
         elapsed = time.monotonic() - started
-        after = dump()
+        after = lab.dump_state()
     finally:
-        stop_lab(lab)
+        lab.stop(timeout=30)
     start_view, end_view = describe(before, legacy), describe(after, _legacy_pools(after, legacy))
     summary = {"scenario": scenario, "playbook": "playbooks/site.yml", "exit_code": rc,
                "seconds": round(elapsed, 1), "users": len(after.get("user", {})),

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +23,7 @@ LAB_PASSWORD = "Lab-Passw0rd!"
 
 sys.path.insert(0, str(HERE))
 import install_awx_collection  # noqa: E402
+from lync_lab.instance import LabInstance  # noqa: E402
 
 
 def _unsafe(loader, node):
@@ -111,76 +109,23 @@ def render(ansible_env, tmp_path_factory):
     return run
 
 
-SCENARIO_PORTS = (55989, 55990, 55991, 55992, 55993, 55994, 55995, 55996, 55997, 55998)
+class Lab(LabInstance):
+    """A lab of a test module's own; ``http`` is the Lync admin host (lync-fe01), ``port_of`` maps an inventory
+    port to this lab's."""
 
-
-def _tcp_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_lab_ports(first: int) -> tuple[int, int, int]:
-    """(http, https, offset) from ``first`` on: the admin host's pair and an offset under which every other
-    server of the scenario has a free port, so this lab never waits for another one (make lab, other suites)."""
-    for http in range(first, first + 2000, 15):
-        offset = http - 55985
-        if all(_tcp_free(p) for p in [http, http + 1] + [p + offset for p in SCENARIO_PORTS]):
-            return http, http + 1, offset
-    raise RuntimeError("no free port range for a lab from %d" % first)
-
-
-class Lab:
-    def __init__(self, state_dir: Path, proc: subprocess.Popen, http: int, offset: int) -> None:
-        self.state_dir = state_dir
-        self.proc = proc
-        self.http = http          # the Lync admin host (lync-fe01)
-        self.offset = offset      # added to every other server's inventory port
-
-    def port_of(self, inventory_port: int) -> int:
-        return self.http + (inventory_port - 55985) if inventory_port in (55985, 55986) else inventory_port + self.offset
-
-    def audit(self) -> list[dict]:
-        path = self.state_dir / "audit.jsonl"
-        entries = []
-        for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
-            try:
-                entries.append(json.loads(line))
-            except ValueError:
-                continue  # a line being written right now
-        return entries
+    @property
+    def http(self) -> int:
+        return self.http_port
 
     def move_calls(self, since: int = 0) -> list[dict]:
         return [e for e in self.audit()[since:] if str(e.get("cmdlet", "")).startswith("Move-")]
 
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
 
 def start_lab(state_dir: Path, stage: int, first_port: int) -> Lab:
-    """lync-lab serve --scenario contoso-small --stage N on ports of its own (see free_lab_ports)."""
-    http, https, offset = free_lab_ports(first_port)
-    log = state_dir / "lab.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([str(VENV_BIN / "lync-lab"), "serve", "--scenario", "contoso-small", "--stage",
-                                 str(stage), "--state-dir", str(state_dir), "--http-port", str(http), "--https-port",
-                                 str(https), "--port-offset", str(offset)], stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    deadline = time.monotonic() + 60
-    while "listening on" not in log.read_text():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("lync-lab did not start:\n" + log.read_text())
-        time.sleep(0.1)
-    return Lab(state_dir, proc, http, offset)
+    """lync-lab serve --scenario contoso-small --stage N on free ports, the first free block from ``first_port``
+    on, so this lab never waits for another one (make lab, other suites)."""
+    return Lab(state_dir, stage=stage, port_range=(first_port, first_port + 2000), randomize_ports=False).start(
+        timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -188,4 +133,4 @@ def lab(tmp_path_factory):
     """contoso-small at stage 6 (just before Phase 6), stopped with SIGTERM after the module."""
     lab = start_lab(tmp_path_factory.mktemp("lab-state"), 6, 36000 + (os.getpid() % 100) * 30)
     yield lab
-    lab.stop()
+    lab.stop(timeout=15)

@@ -1,10 +1,11 @@
 """Ports and inventory of one scenario's rehearsal lab (called by create.yml; verify reads what it writes).
 
-Each scenario's lab listens on ports of its own, so several scenarios (and the integration tests, which do the
-same) run side by side without waiting for one another: the Lync admin host on --http-port/--https-port, every
-other server on its scenario port + --port-offset, the lab's DNS server on --dns-port.
+Each scenario's lab listens on ports of its own, so several scenarios (and the integration tests) run side by side
+without waiting for one another: every port of the lab (the Lync admin host's --http-port/--https-port, every
+other server's scenario port, the DNS server's --dns-port) is its default plus one offset, chosen by
+lync_lab.instance so that all of them are free.
 
-    lab_instance.py --stage N --ephemeral DIR --project DIR
+    lab_instance.py --stage N --ephemeral DIR --project DIR [--scenario NAME]
 
 writes
   DIR/lab/instance.json              {"http", "https", "offset", "dns", "hosts": {name: port}, "state_dir", ...}
@@ -17,62 +18,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import sys
 from pathlib import Path
 
 import yaml
-
-ADMIN_HTTP = 55985   # inventories/lab's Lync admin host (lync-fe01); --http-port/--https-port move it
-ADMIN_HTTPS = 55986
-
-
-def _tcp_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _udp_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+from lync_lab.instance import LabInstance, inventory_host_ports
 
 
 def inventory_ports(hosts_yml: Path) -> dict[str, dict]:
     """{host: {ansible_port, lab_https_port}} for every host of inventories/lab that names its ports."""
-    found: dict[str, dict] = {}
-
-    def walk(group: dict) -> None:
-        for name, body in (group.get("hosts") or {}).items():
-            if body and "ansible_port" in body:
-                found[name] = {"ansible_port": body["ansible_port"], "lab_https_port": body["lab_https_port"]}
-        for child in (group.get("children") or {}).values():
-            walk(child or {})
-
-    walk(yaml.safe_load(hosts_yml.read_text(encoding="utf-8"))["all"])
-    return found
-
-
-def choose_ports(stage: int, other_ports: list[int]) -> tuple[int, int, int, int]:
-    """(http, https, offset, dns) all free. Each stage starts in its own range (30000 + 400 * stage), so
-    scenarios created at the same moment do not pick the same ports before either has bound them."""
-    span = max(other_ports) - ADMIN_HTTP + 2
-    for attempt in range(400 // span):
-        http = 30000 + 400 * stage + attempt * span
-        offset = http - ADMIN_HTTP
-        dns = http + span - 1
-        tcp = [http, http + 1] + [p + offset for p in other_ports] + [dns]
-        if all(_tcp_free(p) for p in tcp) and _udp_free(dns):
-            return http, http + 1, offset, dns
-    raise SystemExit("no free port range for the stage %d lab between %d and %d" % (stage, 30000 + 400 * stage,
-                                                                                     30400 + 400 * stage))
+    return inventory_host_ports(yaml.safe_load(hosts_yml.read_text(encoding="utf-8")))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,36 +35,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", type=int, required=True)
     parser.add_argument("--ephemeral", type=Path, required=True)
     parser.add_argument("--project", type=Path, required=True)
+    parser.add_argument("--scenario", default="contoso-small")
     args = parser.parse_args(argv)
 
-    hosts = inventory_ports(args.project / "inventories" / "lab" / "hosts.yml")
-    others = sorted({p for h in hosts.values() for p in h.values()} - {ADMIN_HTTP, ADMIN_HTTPS})
-    http, https, offset, dns = choose_ports(args.stage, others)
-    lab_dir = args.ephemeral / "lab"
-    shifted = {}
-    for name, ports in hosts.items():
-        if ports["ansible_port"] == ADMIN_HTTP:
-            shifted[name] = {"ansible_port": http, "lab_https_port": https}
-        else:
-            shifted[name] = {k: v + offset for k, v in ports.items()}
-    lab_vars = {
-        # guided steps' lab actions (lync-lab perform) act on this lab's state
-        "lync_migration_lab_state_dir": str(lab_dir),
-        "lync_migration_report_dir": str(args.ephemeral / "reports"),
-        "lync_migration_dns_resolver": "127.0.0.1",
-        "lync_migration_dns_resolver_port": dns,
-    }
-    overlay = {"all": {"hosts": {name: dict(ports, **lab_vars) for name, ports in shifted.items()}}}
-    inventory_dir = args.ephemeral / "inventory"
-    inventory_dir.mkdir(parents=True, exist_ok=True)
-    (inventory_dir / "zz_lab_instance.yml").write_text(
-        "# Written by extensions/molecule/shared/lab_instance.py for this scenario's lab.\n"
-        + yaml.safe_dump(overlay, sort_keys=True), encoding="utf-8")
-    instance = {"stage": args.stage, "http": http, "https": https, "offset": offset, "dns": dns,
-                "hosts": {name: p["ansible_port"] for name, p in shifted.items()}, "state_dir": str(lab_dir),
-                "reports": lab_vars["lync_migration_report_dir"]}
-    lab_dir.mkdir(parents=True, exist_ok=True)
-    (lab_dir / "instance.json").write_text(json.dumps(instance, indent=1), encoding="utf-8")
+    hosts_yml = args.project / "inventories" / "lab" / "hosts.yml"
+    # Each stage has a range of its own (30000 + 400 * stage), taken from its start: scenarios created at the same
+    # moment then never try the same ports before either lab has bound them.
+    low = 30000 + 400 * args.stage
+    lab = LabInstance(args.ephemeral / "lab", scenario=args.scenario, stage=args.stage, dns=True,
+                      port_range=(low, low + 400), randomize_ports=False)
+    reports = args.ephemeral / "reports"
+    overlay = lab.write_inventory_overlay(hosts_yml, args.ephemeral / "inventory" / "zz_lab_instance.yml",
+                                          {"lync_migration_report_dir": str(reports)})
+    instance = {"stage": args.stage, "http": lab.http_port, "https": lab.https_port, "offset": lab.port_offset,
+                "dns": lab.dns_port, "state_dir": str(lab.state_dir), "reports": str(reports),
+                "hosts": {name: ports["ansible_port"] for name, ports in inventory_ports(overlay).items()}}
+    lab.state_dir.mkdir(parents=True, exist_ok=True)
+    (lab.state_dir / "instance.json").write_text(json.dumps(instance, indent=1), encoding="utf-8")
     json.dump(instance, sys.stdout)
     print()
     return 0
