@@ -38,6 +38,8 @@ MAX_CONCURRENT_OPERATIONS_PER_USER = 1500
 SHELL_IDLE_TIMEOUT = 7200.0
 # Exit code a console process gets when ended by Ctrl+C (STATUS_CONTROL_C_EXIT), as WinRS reports it.
 CTRL_C_EXIT = 0xC000013A
+# winrm/config/service EnumerationTimeoutms (60000): an enumeration context nobody pulled for a minute is dropped.
+ENUMERATION_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,8 @@ class Shell:
         self.output_streams = output_streams or "stdout stderr"
         self.client_ip = client_ip
         self.commands: dict[str, Command] = {}
-        self.last_used = time.monotonic()
+        self.created = time.monotonic()
+        self.last_used = self.created
         self.session = SessionInfo(user=identity.user, auth=identity.auth, can_delegate=identity.can_delegate,
                                    codepage=codepage, shell_id=self.id, client=client_ip)
 
@@ -183,6 +186,8 @@ class ShellManager:
         self.idle_timeout = SHELL_IDLE_TIMEOUT
         self._lock = threading.Lock()
         self._shells: dict[str, Shell] = {}
+        # Open WS-Enumeration contexts: id -> (user, remaining items, expiry).
+        self._enumerations: dict[str, tuple[str, list[wsman.ShellItem], float]] = {}
 
     # -- bookkeeping --------------------------------------------------------------------------------------
     def shells_of(self, user: str) -> int:
@@ -237,6 +242,12 @@ class ShellManager:
     def handle(self, req: wsman.WSManRequest, identity: Identity, client_ip: str, address: str) -> str:
         if req.resource_uri and req.resource_uri.lower() != wsman.CMD_RESOURCE_URI:
             raise wsman.action_not_supported(req.action)
+        if req.action == wsman.ACTION_ENUMERATE:
+            return self.enumerate(req, identity)
+        if req.action == wsman.ACTION_PULL:
+            return self.pull(req, identity)
+        if req.action == wsman.ACTION_RELEASE:
+            return self.release(req, identity)
         if req.action == wsman.ACTION_CREATE:
             return self.create(req, identity, client_ip, address)
         if req.action == wsman.ACTION_COMMAND:
@@ -275,6 +286,56 @@ class ShellManager:
                  codepage, self.server.fqdn)
         return wsman.create_response(req, shell.id, address, identity.user, client_ip, shell.input_streams,
                                      shell.output_streams)
+
+    # -- WS-Enumeration of shells (MS-WSMV 3.1.4.8.2): a user sees only the shells they created ----------------
+    def _items_of(self, identity: Identity) -> list[wsman.ShellItem]:
+        now = time.monotonic()
+        with self._lock:
+            shells = [s for s in self._shells.values() if s.identity.user.lower() == identity.user.lower()]
+        shells.sort(key=lambda s: s.created)
+        return [wsman.ShellItem(shell_id=s.id, owner=s.identity.user, client_ip=s.client_ip,
+                                input_streams=s.input_streams, output_streams=s.output_streams,
+                                run_seconds=now - s.created, idle_seconds=now - s.last_used) for s in shells]
+
+    def _new_context(self, identity: Identity, rest: list[wsman.ShellItem]) -> str:
+        context = f"uuid:{str(uuid.uuid4()).upper()}"
+        now = time.monotonic()
+        with self._lock:
+            for key in [k for k, v in self._enumerations.items() if v[2] < now]:
+                del self._enumerations[key]   # EnumerationTimeoutms passed: the context is gone
+            self._enumerations[context] = (identity.user.lower(), rest, now + ENUMERATION_TIMEOUT)
+        return context
+
+    def _take_context(self, context: str, identity: Identity) -> list[wsman.ShellItem]:
+        with self._lock:
+            entry = self._enumerations.pop(context, None)
+        if entry is None or entry[0] != identity.user.lower() or entry[2] < time.monotonic():
+            raise wsman.invalid_enumeration_context()
+        return entry[1]
+
+    def enumerate(self, req: wsman.WSManRequest, identity: Identity) -> str:
+        ask = wsman.parse_enumerate(req)
+        if ask.filtered:
+            raise wsman.filtering_not_supported()
+        self._reap_idle()
+        items = self._items_of(identity)
+        if not ask.optimize:
+            # Unoptimized: the items come with the Pulls that follow.
+            return wsman.enumerate_response(req, self._new_context(identity, items), None)
+        first, rest = items[:ask.max_elements], items[ask.max_elements:]
+        context = self._new_context(identity, rest) if rest else None
+        return wsman.enumerate_response(req, context, first)
+
+    def pull(self, req: wsman.WSManRequest, identity: Identity) -> str:
+        context, max_elements = wsman.parse_pull(req)
+        items = self._take_context(context, identity)
+        first, rest = items[:max_elements], items[max_elements:]
+        # Each response carries a new context; the one just used is spent (DSP0226 8.4).
+        return wsman.pull_response(req, self._new_context(identity, rest) if rest else None, first)
+
+    def release(self, req: wsman.WSManRequest, identity: Identity) -> str:
+        self._take_context(wsman.parse_release(req), identity)
+        return wsman.release_response(req)
 
     def delete(self, req: wsman.WSManRequest, identity: Identity) -> str:
         shell = self._shell(req, identity)

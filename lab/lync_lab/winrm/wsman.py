@@ -22,6 +22,7 @@ NS = {
     "p": "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd",
     "rsp": "http://schemas.microsoft.com/wbem/wsman/1/windows/shell",
     "f": "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault",
+    "n": "http://schemas.xmlsoap.org/ws/2004/09/enumeration",
 }
 
 SHELL_URI = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
@@ -33,6 +34,11 @@ ACTION_SEND = SHELL_URI + "/Send"
 ACTION_RECEIVE = SHELL_URI + "/Receive"
 ACTION_SIGNAL = SHELL_URI + "/Signal"
 ACTION_FAULT = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
+# WS-Enumeration (DSP0226 section 8): the active shells of the caller (MS-WSMV 3.1.4.8.2, 3.1.4.9.2).
+ENUMERATION_URI = "http://schemas.xmlsoap.org/ws/2004/09/enumeration"
+ACTION_ENUMERATE = ENUMERATION_URI + "/Enumerate"
+ACTION_PULL = ENUMERATION_URI + "/Pull"
+ACTION_RELEASE = ENUMERATION_URI + "/Release"
 ANONYMOUS = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
 STATE_RUNNING = SHELL_URI + "/CommandState/Running"
 STATE_DONE = SHELL_URI + "/CommandState/Done"
@@ -121,6 +127,21 @@ def invalid_xml() -> WSManFault:
                       "The WS-Management service cannot process the request because the XML is invalid. ")
 
 
+def invalid_enumeration_context() -> WSManFault:
+    # ERROR_WSMAN_ENUMERATE_INVALID_ENUMERATION_CONTEXT 0x8033801B (wsen, code=Receiver).
+    return WSManFault("s:Receiver", "n:InvalidEnumerationContext", 2150858779,
+                      "The WS-Enumeration context in the enumeration is not valid. Enumeration may have been completed "
+                      "or canceled. You cannot use this enumeration context anymore. Start a new enumeration. ")
+
+
+def filtering_not_supported() -> WSManFault:
+    # ERROR_WSMAN_ENUMERATE_FILTERING_NOT_SUPPORTED 0x80338018; MS-WSMV 3.1.4.8.2: a wsman:Filter on the cmd shell
+    # resource MUST get this fault.
+    return WSManFault("s:Sender", "n:FilteringNotSupported", 2150858776,
+                      "The data source does not support filtering. Remove the filter from the request and try the "
+                      "request again. ")
+
+
 def internal_error() -> WSManFault:
     # wsman:InternalError; Windows wraps the failing HRESULT, here E_FAIL (0x80004005).
     return WSManFault("s:Receiver", "w:InternalError", 2147500037,
@@ -202,7 +223,7 @@ def parse_request(data: bytes) -> WSManRequest:
 
 _ENVELOPE_OPEN = (
     '<s:Envelope xml:lang="en-US" xmlns:s="{s}" xmlns:a="{a}" xmlns:x="{x}" xmlns:w="{w}" xmlns:rsp="{rsp}" '
-    'xmlns:p="{p}">'.format(**NS)
+    'xmlns:p="{p}" xmlns:n="{n}">'.format(**NS)
 )
 
 
@@ -275,3 +296,108 @@ def receive_response(req: WSManRequest, command_id: str, chunks: list[tuple[str,
         parts.append(f'<rsp:CommandState CommandId="{command_id}" State="{STATE_RUNNING}"></rsp:CommandState>')
     parts.append("</rsp:ReceiveResponse>")
     return _envelope(SHELL_URI + "/ReceiveResponse", req.message_id, "".join(parts))
+
+
+def _duration(seconds: float) -> str:
+    """xs:duration the way Windows writes ShellRunTime/ShellInactivity: P0DT0H1M5S."""
+    total = max(0, int(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"P{days}DT{hours}H{minutes}M{secs}S"
+
+
+@dataclass
+class ShellItem:
+    """One rsp:Shell of an enumeration (the Shell data type of MS-WSMV 2.2.4.37)."""
+
+    shell_id: str
+    owner: str
+    client_ip: str
+    input_streams: str
+    output_streams: str
+    run_seconds: float
+    idle_seconds: float
+    state: str = "Connected"
+
+
+def shell_item_xml(item: ShellItem) -> str:
+    return (
+        f"<rsp:Shell><rsp:ShellId>{escape(item.shell_id)}</rsp:ShellId>"
+        f"<rsp:ResourceUri>{CMD_RESOURCE_URI}</rsp:ResourceUri><rsp:Owner>{escape(item.owner)}</rsp:Owner>"
+        f"<rsp:ClientIP>{escape(item.client_ip)}</rsp:ClientIP><rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut>"
+        f"<rsp:InputStreams>{escape(item.input_streams)}</rsp:InputStreams>"
+        f"<rsp:OutputStreams>{escape(item.output_streams)}</rsp:OutputStreams>"
+        f"<rsp:ShellRunTime>{_duration(item.run_seconds)}</rsp:ShellRunTime>"
+        f"<rsp:ShellInactivity>{_duration(item.idle_seconds)}</rsp:ShellInactivity>"
+        f"<rsp:State>{item.state}</rsp:State></rsp:Shell>"
+    )
+
+
+@dataclass
+class EnumerateRequest:
+    """What an Enumerate body asks: optimized (first items in the response) and how many items at most."""
+
+    optimize: bool
+    max_elements: int
+    filtered: bool
+
+
+def parse_enumerate(req: WSManRequest) -> EnumerateRequest:
+    body = req.body.find("n:Enumerate", NS) if req.body is not None else None
+    if body is None:
+        raise invalid_xml()
+    optimize = body.find("w:OptimizeEnumeration", NS) is not None
+    try:
+        max_elements = int(_text(body.find("w:MaxElements", NS)) or 1)
+    except ValueError:
+        raise invalid_xml() from None
+    filtered = body.find("w:Filter", NS) is not None or body.find("n:Filter", NS) is not None
+    return EnumerateRequest(optimize=optimize, max_elements=max(1, max_elements), filtered=filtered)
+
+
+def parse_pull(req: WSManRequest) -> tuple[str, int]:
+    """(EnumerationContext, MaxElements) of a Pull; MaxElements defaults to 1 (DSP0226 8.4)."""
+    body = req.body.find("n:Pull", NS) if req.body is not None else None
+    if body is None:
+        raise invalid_xml()
+    try:
+        max_elements = int(_text(body.find("n:MaxElements", NS)) or 1)
+    except ValueError:
+        raise invalid_xml() from None
+    return _text(body.find("n:EnumerationContext", NS)), max(1, max_elements)
+
+
+def parse_release(req: WSManRequest) -> str:
+    body = req.body.find("n:Release", NS) if req.body is not None else None
+    if body is None:
+        raise invalid_xml()
+    return _text(body.find("n:EnumerationContext", NS))
+
+
+def enumerate_response(req: WSManRequest, context: str | None, items: list[ShellItem] | None) -> str:
+    """EnumerateResponse: the context (absent once the sequence ended) and, when optimized, the first items."""
+    parts = ["<n:EnumerateResponse>"]
+    if context is not None:
+        parts.append(f"<n:EnumerationContext>{escape(context)}</n:EnumerationContext>")
+    if items is not None:
+        parts.append("<w:Items>" + "".join(shell_item_xml(i) for i in items) + "</w:Items>")
+        if context is None:
+            parts.append("<w:EndOfSequence/>")
+    parts.append("</n:EnumerateResponse>")
+    return _envelope(ENUMERATION_URI + "/EnumerateResponse", req.message_id, "".join(parts))
+
+
+def pull_response(req: WSManRequest, context: str | None, items: list[ShellItem]) -> str:
+    parts = ["<n:PullResponse>"]
+    if context is not None:
+        parts.append(f"<n:EnumerationContext>{escape(context)}</n:EnumerationContext>")
+    parts.append("<n:Items>" + "".join(shell_item_xml(i) for i in items) + "</n:Items>")
+    if context is None:
+        parts.append("<n:EndOfSequence/>")
+    parts.append("</n:PullResponse>")
+    return _envelope(ENUMERATION_URI + "/PullResponse", req.message_id, "".join(parts))
+
+
+def release_response(req: WSManRequest) -> str:
+    return _envelope(ENUMERATION_URI + "/ReleaseResponse", req.message_id, "")
