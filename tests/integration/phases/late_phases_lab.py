@@ -161,3 +161,59 @@ def full_run_marker():
 
     return pytest.mark.skipif(os.environ.get("LYNC_LATE_PHASE_RUNS") != "1",
                               reason="full phase runs: make phases-late (LYNC_LATE_PHASE_RUNS=1)")
+
+
+def phase_lab(name: str, stage: int, prepare=None):
+    """A module-scoped pytest fixture: a started lab at ``stage`` for one test module, stopped after it."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def lab(tmp_path_factory):
+        started = make_lab(tmp_path_factory, name, stage, prepare=prepare)
+        yield started
+        started.stop()
+
+    return lab
+
+
+def assert_check_mode_changes_nothing(lab, playbook: str, extra: dict | None = None):
+    """--check succeeds and makes only Get-/Test- calls; returns the completed process."""
+    proc, audit = run(lab, playbook, "--check", extra=extra)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert changing_calls(audit) == []
+    return proc
+
+
+def assert_run_succeeds(lab, playbook: str, extra: dict | None = None):
+    """A real run succeeds; returns (completed process, the changing calls it made, in order)."""
+    proc, audit = run(lab, playbook, extra=extra)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    return proc, changing_calls(audit)
+
+
+def assert_rerun_changes_nothing(lab, playbook: str, extra: dict | None = None):
+    """A second run reports changed=0 and makes only Get-/Test- calls."""
+    from phase_lab import recap
+
+    proc, audit = run(lab, playbook, extra=extra)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert recap(proc.stdout)["changed"] == 0
+    assert changing_calls(audit) == []
+    return proc
+
+
+def assert_gate_refuses(tmp_path_factory, name: str, stage: int, playbook: str, prepare=None,
+                        extra: dict | None = None):
+    """A lab at ``stage`` (changed by ``prepare``) refuses the playbook and changes nothing: neither a changing
+    call in the audit nor a difference in the lab's state. Returns the completed process for the message checks."""
+    early = make_lab(tmp_path_factory, name, stage, prepare=prepare)
+    try:
+        before = early.dump()
+        proc, audit = run(early, playbook, extra=extra)
+        after = early.dump()
+    finally:
+        early.stop()
+    assert proc.returncode != 0, proc.stdout[-4000:]
+    assert changing_calls(audit) == []
+    assert state_differences(after, before) == []
+    return proc
