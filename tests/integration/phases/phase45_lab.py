@@ -24,14 +24,6 @@ class Lab:
         self.instance = LabInstance(self.state, stage=stage, log=tmp / "lab.log")
         self.inventory: Path | None = None
 
-    @property
-    def http(self) -> int:
-        return self.instance.http_port
-
-    @property
-    def offset(self) -> int:
-        return self.instance.port_offset
-
     def start(self) -> "Lab":
         self.instance.start(timeout=60)
         self.inventory = self._inventory()
