@@ -111,14 +111,23 @@ def invoke(ctx, cmdlet: str, params: dict, audit_params: dict | None = None) -> 
             raise sql_unavailable(ctx)
         pool = params.get("Target") if impl.move else ctx.server.pool
         ctx.lab.latency.cmdlet(name, pool, move=impl.move)
+        audit = ctx.lab.audit
+        audit.prepare(ctx.lab.store)
+        entry = audit.entry(_now(), ctx.session.user, ctx.server.fqdn, name, audit_params, "ok", None)
         with ctx.lab.store.transaction() as tx:
             result = impl.fn(ctx, params, tx)
             if params.get("WhatIf"):
                 tx.discard()
+            else:
+                # The audit line commits with the change, so a kill between commit and append loses no line.
+                audit.stage(tx, entry)
     except PSError as e:
         record_rejected(ctx, name, audit_params, e)
         raise
-    ctx.lab.audit.record(_now(), ctx.session.user, ctx.server.fqdn, name, audit_params, "ok", None)
+    if params.get("WhatIf"):
+        audit.record(entry["time"], ctx.session.user, ctx.server.fqdn, name, audit_params, "ok", None)
+    else:
+        audit.confirm(ctx.lab.store, entry)
     return result if result is not None else []
 
 

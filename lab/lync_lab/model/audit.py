@@ -1,10 +1,19 @@
-"""The audit log: one JSON line per cmdlet call, durable as soon as the call returns."""
+"""The audit log: one JSON line per cmdlet call, durable as soon as the call returns.
+
+Crash safety: a call that changed the store has its line written into the store (table ``audit_pending``) in
+the same transaction as the change (``stage``), then appended to audit.jsonl and fsynced, then removed from the
+table (``confirm``). A lab killed between the commit and the append finds the line still pending when it
+serves again (``recover``, on the first call after start) and appends it then, unless the file already has a
+line with that ``id``: every committed change has exactly one line, and a call whose transaction rolled back
+is logged only after the rollback, with its error.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -29,24 +38,85 @@ def redact(value: Any, name: str = "") -> Any:
     return str(value)
 
 
+PENDING_TABLE = "audit_pending"
+
+
+def _sql(tx):
+    """The SQLite connection of an open store Transaction (the pending table lives beside the documents)."""
+    return tx._conn
+
+
 class AuditLog:
     def __init__(self, path: str | Path, truncate: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._f = open(self.path, "w" if truncate else "a", encoding="utf-8")
+        # A truncated log starts a new history: lines pending from an earlier one belong to the old file.
+        self._truncated = truncate
+        self._ready: set[int] = set()
+
+    @staticmethod
+    def entry(time: str, user: str, server: str, cmdlet: str, params: dict, outcome: str,
+              error: dict | None = None) -> dict:
+        return {"time": time, "user": user, "server": server, "cmdlet": cmdlet, "params": redact(params),
+                "outcome": outcome, "error": error, "id": uuid.uuid4().hex}
 
     def record(self, time: str, user: str, server: str, cmdlet: str, params: dict, outcome: str,
                error: dict | None = None) -> None:
-        line = json.dumps(
-            {"time": time, "user": user, "server": server, "cmdlet": cmdlet, "params": redact(params),
-             "outcome": outcome, "error": error},
-            ensure_ascii=False,
-        )
+        self._append(self.entry(time, user, server, cmdlet, params, outcome, error))
+
+    def _append(self, entry: dict) -> None:
+        line = json.dumps(entry, ensure_ascii=False)
         with self._lock:
             self._f.write(line + "\n")
             self._f.flush()
             os.fsync(self._f.fileno())
+
+    # -- the line of a change, committed with it ------------------------------------------------------------
+    def prepare(self, store) -> None:
+        """Create the pending table and append what a killed lab left pending (once per store)."""
+        if id(store) in self._ready:
+            return
+        with self._lock:
+            if id(store) in self._ready:
+                return
+            with store.transaction() as tx:
+                _sql(tx).execute(f"CREATE TABLE IF NOT EXISTS {PENDING_TABLE} (id TEXT PRIMARY KEY, line TEXT NOT NULL)")
+                rows = _sql(tx).execute(f"SELECT id, line FROM {PENDING_TABLE} ORDER BY rowid").fetchall()
+                if rows and not self._truncated:
+                    written = {e.get("id") for e in self._read_tolerant()}
+                    missing = [line for line_id, line in rows if line_id not in written]
+                    if missing:
+                        self._f.write("".join(line + "\n" for line in missing))
+                        self._f.flush()
+                        os.fsync(self._f.fileno())
+                _sql(tx).execute(f"DELETE FROM {PENDING_TABLE}")
+            self._ready.add(id(store))
+
+    def stage(self, tx, entry: dict) -> None:
+        """Inside the call's transaction: the line commits (or rolls back) with the change."""
+        _sql(tx).execute(f"INSERT INTO {PENDING_TABLE}(id, line) VALUES (?, ?)",
+                         (entry["id"], json.dumps(entry, ensure_ascii=False)))
+
+    def confirm(self, store, entry: dict) -> None:
+        """After the commit: append the line durably, then drop it from the pending table."""
+        self._append(entry)
+        with store.transaction() as tx:
+            _sql(tx).execute(f"DELETE FROM {PENDING_TABLE} WHERE id = ?", (entry["id"],))
+
+    def _read_tolerant(self) -> list[dict]:
+        """The lines so far, skipping a last line cut short by a kill."""
+        out = []
+        if not self.path.exists():
+            return out
+        with open(self.path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    continue
+        return out
 
     def read(self) -> list[dict]:
         with open(self.path, encoding="utf-8") as f:
