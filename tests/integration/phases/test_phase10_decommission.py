@@ -1,39 +1,36 @@
 """Phase 10 (playbooks/phase10-decommission-legacy.yml): conference directories, SRV check, decommissioning,
-BackCompatSite; rerun; the hard gate with one Exchange UM contact left on the legacy pool."""
+BackCompatSite; rerun; the hard gate with one Exchange UM contact, or one conference directory, left on a legacy
+pool."""
 
 from __future__ import annotations
 
-import pytest
-
-from late_phases_lab import changing_calls, full_run_marker, make_lab, run, state_differences
-from phase_lab import recap, seed_state
+from late_phases_lab import (
+    assert_check_mode_changes_nothing,
+    assert_gate_refuses,
+    assert_rerun_changes_nothing,
+    assert_run_succeeds,
+    full_run_marker,
+    phase_lab,
+    state_differences,
+)
+from phase_lab import seed_state
 
 PLAYBOOK = "phase10-decommission-legacy.yml"
 
 full_run = full_run_marker()
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    lab = make_lab(tmp_path_factory, "phase10", 10)
-    yield lab
-    lab.stop()
+lab = phase_lab("phase10", 10)
 
 
 @full_run
 def test_check_mode_changes_nothing(lab):
-    proc, audit = run(lab, PLAYBOOK, "--check")
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    assert changing_calls(audit) == []
+    assert_check_mode_changes_nothing(lab, PLAYBOOK)
     report = lab.latest_report("phase10")
     assert [(o["kind"], o["name"]) for o in report["on_legacy_pools_at_entry"]] == [("conference directory", "3")]
 
 
 @full_run
 def test_run_decommissions_and_matches_stage_11(lab, tmp_path):
-    proc, audit = run(lab, PLAYBOOK)
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    calls = changing_calls(audit)
+    _proc, calls = assert_run_succeeds(lab, PLAYBOOK)
     assert calls.index("Export-CsUserData") < calls.index("Move-CsConferenceDirectory") < calls.index("Merge-CsLegacyTopology")
     report = lab.latest_report("phase10")
     srv = [r for r in report["sip_internal_srv"] if r["type"] == "SRV"]
@@ -44,10 +41,7 @@ def test_run_decommissions_and_matches_stage_11(lab, tmp_path):
 
 @full_run
 def test_second_run_changes_nothing(lab):
-    proc, audit = run(lab, PLAYBOOK)
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    assert recap(proc.stdout)["changed"] == 0
-    assert changing_calls(audit) == []
+    assert_rerun_changes_nothing(lab, PLAYBOOK)
 
 
 def _one_um_contact_back_on_the_legacy_pool(tx):
@@ -55,17 +49,30 @@ def _one_um_contact_back_on_the_legacy_pool(tx):
     tx.put("exum_contact", key, dict(doc, RegistrarPool="pool01.contoso.net"))
 
 
+def _gate_messages(output: str) -> str:
+    return output.split("preflight failed")[-1].split("PLAY RECAP")[0]
+
+
 def test_a_um_contact_left_on_the_legacy_pool_is_named_and_nothing_changes(tmp_path_factory):
-    left = make_lab(tmp_path_factory, "phase10-gate", 10, prepare=_one_um_contact_back_on_the_legacy_pool)
-    try:
-        before = left.dump()
-        proc, audit = run(left, PLAYBOOK)
-        after = left.dump()
-    finally:
-        left.stop()
-    assert proc.returncode != 0
+    proc = assert_gate_refuses(tmp_path_factory, "phase10-gate", 10, PLAYBOOK,
+                               prepare=_one_um_contact_back_on_the_legacy_pool)
     assert ("Exchange UM contact sip:subscriberaccess@contoso.net is still homed on the legacy pool pool01.contoso.net"
             in proc.stdout)
-    assert "sip:autoattendant" not in proc.stdout.split("preflight failed")[-1].split("PLAY RECAP")[0]
-    assert changing_calls(audit) == []
-    assert state_differences(after, before) == []
+    assert "sip:autoattendant" not in _gate_messages(proc.stdout)
+
+
+def _confdir_3_on_the_legacy_pool(tx):
+    # Stage 10 seeds it there already (Phase 10's P10.1 moves it); made explicit so the test does not depend on it.
+    key, doc = next((k, d) for k, d in tx.query("confdir") if str(d.get("Identity")) == "3")
+    tx.put("confdir", key, dict(doc, ServiceId="UserServer:pool01.contoso.net", pool="pool01.contoso.net"))
+
+
+def test_a_conference_directory_on_a_legacy_pool_phase_10_does_not_move_is_named_and_nothing_changes(tmp_path_factory):
+    # P10.1 moves the conference directories of the pools lync_migration_legacy_pools names. A legacy pool the
+    # inventory leaves out (here: the list is empty, pool01 is only known as a BackCompatSite pool) keeps its
+    # conference directory, and the hard gate must refuse before anything changes, naming it.
+    proc = assert_gate_refuses(tmp_path_factory, "phase10-confdir-gate", 10, PLAYBOOK,
+                               prepare=_confdir_3_on_the_legacy_pool, extra={"lync_migration_legacy_pools": []})
+    assert ("conference directory 3 is still homed on the legacy pool pool01.contoso.net: P10.1 of this phase moves "
+            "conference directories only from lync_migration_legacy_pools; add the pool there") in proc.stdout
+    assert "Exchange UM contact" not in _gate_messages(proc.stdout)

@@ -3,28 +3,26 @@ move_users role (with the AD name fix), rerun, and the gate."""
 
 from __future__ import annotations
 
-import pytest
-
-from late_phases_lab import changing_calls, full_run_marker, make_lab, run, state_differences
-from phase_lab import recap, seed_state
+from late_phases_lab import (
+    assert_check_mode_changes_nothing,
+    assert_gate_refuses,
+    assert_rerun_changes_nothing,
+    assert_run_succeeds,
+    full_run_marker,
+    phase_lab,
+    state_differences,
+)
+from phase_lab import seed_state
 
 PLAYBOOK = "phase8-pilot-to-production.yml"
 
 full_run = full_run_marker()
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    lab = make_lab(tmp_path_factory, "phase8", 8)
-    yield lab
-    lab.stop()
+lab = phase_lab("phase8", 8)
 
 
 @full_run
 def test_check_mode_changes_nothing_and_names_the_account_to_fix(lab):
-    proc, audit = run(lab, PLAYBOOK, "--check")
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    assert changing_calls(audit) == []
+    assert_check_mode_changes_nothing(lab, PLAYBOOK)
     report = lab.latest_report("phase8")
     assert [a["display_name"] for a in report["accounts_with_name_problems"]] == ["Ken Myer "]
     assert any(s["id"] == "P8.0-maintenance-window" for s in report["guided_steps"])
@@ -32,9 +30,7 @@ def test_check_mode_changes_nothing_and_names_the_account_to_fix(lab):
 
 @full_run
 def test_run_cuts_over_moves_everyone_and_matches_stage_9(lab, tmp_path):
-    proc, audit = run(lab, PLAYBOOK)
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    calls = changing_calls(audit)
+    _proc, calls = assert_run_succeeds(lab, PLAYBOOK)
     # the guide's order: route removed (a), merge (b), publishes (e/f), Access Edge (h), legacy Access Edge (i), users
     assert calls.index("Merge-CsLegacyTopology") < calls.index("Set-CsAccessEdgeConfiguration") < calls.index("Stop-Service")
     assert calls.index("Stop-Service") < calls.index("Move-CsLegacyUser")
@@ -47,18 +43,9 @@ def test_run_cuts_over_moves_everyone_and_matches_stage_9(lab, tmp_path):
 
 @full_run
 def test_second_run_changes_nothing(lab):
-    proc, audit = run(lab, PLAYBOOK)
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    assert recap(proc.stdout)["changed"] == 0
-    assert changing_calls(audit) == []
+    assert_rerun_changes_nothing(lab, PLAYBOOK)
 
 
 def test_before_phase_7_the_gate_refuses_and_changes_nothing(tmp_path_factory):
-    early = make_lab(tmp_path_factory, "phase8-gate", 7)
-    try:
-        proc, audit = run(early, PLAYBOOK)
-    finally:
-        early.stop()
-    assert proc.returncode != 0
+    proc = assert_gate_refuses(tmp_path_factory, "phase8-gate", 7, PLAYBOOK)
     assert "edgepool02.contoso.net is not in the topology: run Phase 7 (phase7-add-edge.yml) first" in proc.stdout
-    assert changing_calls(audit) == []
