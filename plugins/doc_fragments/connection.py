@@ -96,9 +96,22 @@ options:
     default: false
   connection_retries:
     description:
-      - How many times a transient failure (connection reset, HTTP 5xx, WinRM operation timeout, busy SQL
-        back end) is retried, with exponential backoff and jitter. Errors that mean the request itself is
-        wrong are never retried.
+      - How many times a batch of cmdlet calls is sent again after a transient failure (connection reset,
+        HTTP 5xx, WinRM operation timeout, shell quota, busy SQL back end), with exponential backoff and
+        jitter. Errors that mean the request itself is wrong are never retried.
+      - A change (C(Move-), C(Set-), ...) whose answer was lost is not sent again blindly; the module re-reads
+        the state first. Each user's O(connection_retries)+1 sends at most show as C(attempts) in the results.
+      - After a transport failure, read-only calls (C(Get-), C(Test-)) may be sent again up to
+        3 x O(connection_retries) times, since repeating a read is harmless. O(connection_retries=0) turns
+        both off.
+      - Below this, each single WinRM request that is safe to repeat is re-sent up to 4 times (fixed) before
+        the batch counts as failed. These are a Receive polled again on the same command, a Send, Signal or
+        Delete, a shell Create the server refused, and the Command of a read-only batch. After a broken
+        connection it is authenticated again.
+      - When the server reports MaxShellsPerUser, shells whose Delete failed earlier are closed first. Then
+        the account's shells that no thread of this run uses and that have been idle for at least 60 seconds
+        (and twice O(read_timeout)) are deleted, found with WS-Man Enumerate. Only C(cmd) shells (WinRS) are
+        listed, never PowerShell remoting sessions.
     type: int
     default: 3
 notes:
