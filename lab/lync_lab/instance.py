@@ -77,6 +77,10 @@ def port_free(port: int, udp: bool = False) -> bool:
     """True when nothing on this machine holds 127.0.0.1:port (TCP, or UDP with ``udp``)."""
     kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
     with socket.socket(socket.AF_INET, kind) as s:
+        if not udp:
+            # As the lab's listeners bind (allow_reuse_address): a port whose last connection is in TIME_WAIT is
+            # free for them. Not for UDP, where SO_REUSEADDR would share a port another lab's DNS server holds.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
