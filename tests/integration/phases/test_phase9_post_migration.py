@@ -8,22 +8,13 @@ import xml.etree.ElementTree as ET
 
 import yaml
 
-from late_phases_lab import (
-    REPO,
-    assert_check_mode_changes_nothing,
-    assert_gate_refuses,
-    assert_rerun_changes_nothing,
-    assert_run_succeeds,
-    full_run_marker,
-    phase_lab,
-    state_differences,
-)
+import late_phases_lab as late
 from phase_lab import seed_state
 
 PLAYBOOK = "phase9-post-migration.yml"
 
-full_run = full_run_marker()
-lab = phase_lab("phase9", 9)
+full_run = late.full_run_marker()
+lab = late.phase_lab("phase9", 9)
 
 # The lab inventory's features (which keep these three off) with the three switched on, in every shape the
 # inventory accepts: OWA not collocated with UM (pool + application), an RCC gateway over TCP, and P9.8 pools as
@@ -37,7 +28,7 @@ NEW_POOLS = {"cas01.contoso.net", "rcc-gw01.contoso.net", "ucma01.contoso.net", 
 
 
 def _features() -> dict:
-    inventory = yaml.safe_load((REPO / "inventories" / "lab" / "group_vars" / "all" / "migration.yml").read_text())
+    inventory = yaml.safe_load((late.REPO / "inventories" / "lab" / "group_vars" / "all" / "migration.yml").read_text())
     features = dict(inventory["lync_migration_features"])
     assert features["exchange_owa"] is None and features["remote_call_control"] is None   # the lab keeps them off
     features.update(exchange_owa=OWA, remote_call_control=RCC, trusted_application_pools=POOLS)
@@ -102,7 +93,7 @@ def _without_feature_objects(state: dict) -> dict:
 
 @full_run
 def test_check_mode_changes_nothing_and_plans_the_trusted_applications(lab):
-    assert_check_mode_changes_nothing(lab, PLAYBOOK, extra=FEATURES)
+    late.assert_check_mode_changes_nothing(lab, PLAYBOOK, extra=FEATURES)
     steps = {s["step"]: s for s in lab.latest_report("phase9")["steps"]}
     assert "New-CsTrustedApplicationPool cas01.contoso.net" in steps["P9.3 Exchange OWA IM integration"]["detail"]
     assert "New-CsStaticRoute pbx.contoso.net" in steps["P9.5 remote call control"]["detail"]
@@ -111,7 +102,7 @@ def test_check_mode_changes_nothing_and_plans_the_trusted_applications(lab):
 
 @full_run
 def test_run_moves_the_pool_objects_creates_the_trusted_applications_and_matches_stage_10(lab, tmp_path):
-    proc, calls = assert_run_succeeds(lab, PLAYBOOK, extra=FEATURES)
+    proc, calls = late.assert_run_succeeds(lab, PLAYBOOK, extra=FEATURES)
     # the safety copy right after the move (the guide), then per-object moves
     assert calls.index("Move-CsRgsConfiguration") < calls.index("Export-CsRgsConfiguration")
     assert calls.count("Move-CsApplicationEndpoint") == 2 and calls.count("Move-CsExUmContact") == 2
@@ -144,14 +135,14 @@ def test_run_moves_the_pool_objects_creates_the_trusted_applications_and_matches
     }
     seed = seed_state(10, tmp_path)
     assert _feature_objects(seed) == {"pools": [], "replication": {}, "applications": [], "routes": []}
-    assert state_differences(_without_feature_objects(state), _without_feature_objects(seed)) == []
+    assert late.state_differences(_without_feature_objects(state), _without_feature_objects(seed)) == []
 
 
 @full_run
 def test_second_run_changes_nothing(lab):
-    assert_rerun_changes_nothing(lab, PLAYBOOK, extra=FEATURES)
+    late.assert_rerun_changes_nothing(lab, PLAYBOOK, extra=FEATURES)
 
 
 def test_before_phase_8_the_gate_refuses_and_changes_nothing(tmp_path_factory):
-    proc = assert_gate_refuses(tmp_path_factory, "phase9-gate", 8, PLAYBOOK)
+    proc = late.assert_gate_refuses(tmp_path_factory, "phase9-gate", 8, PLAYBOOK)
     assert "users are still homed on OCS 2007 R2" in proc.stdout and "run Phase 8" in proc.stdout
