@@ -74,6 +74,23 @@ options:
     description: Pass C(-MoveConferenceData) to C(Move-CsUser) (Lync to Lync moves).
     type: bool
     default: false
+  results:
+    description:
+      - Which users the task result lists in RV(results). C(all) lists every user. C(failed) lists only users that
+        failed or were skipped, and C(none) lists nobody; RV(summary) still counts every user.
+      - For waves of many thousands of users, use C(failed) with O(results_file): the task result then stays
+        small (Ansible copies it several times: no_log masking, the worker, ansible-playbook), while the
+        file has every user. The echo of the module's arguments (C(invocation), shown with C(-vvv)) then gives
+        the number of identities instead of the list.
+    type: str
+    choices: [all, failed, none]
+    default: all
+  results_file:
+    description:
+      - Path of a JSON-lines file on the controller that gets every user's entry (the fields of RV(results)), in
+        input order, when the task ends (in check mode too: the plan). Replaced on each run; the O(journal),
+        not this file, records users as they move.
+    type: path
   on_invalid:
     description:
       - C(fail) fails the task before any move when an identity is not found, ambiguous, malformed or cannot
@@ -114,7 +131,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 results:
-  description: One entry per identity, in input order.
+  description: One entry per identity, in input order (only failed and skipped users with O(results=failed),
+    none with O(results=none)).
   returned: always
   type: list
   elements: dict
@@ -161,7 +179,8 @@ from ansible_collections.lync.migration.plugins.module_utils.lync.module import 
 from ansible_collections.lync.migration.plugins.module_utils.lync.users import (
     classify_lookup,
     find_pool,
-    read_pools,
+    pool_facts,
+    pools_call,
     user_facts,
     user_lookup_call,
 )
@@ -270,12 +289,11 @@ def plan_user(identity, obj, pools, target):
 
 def plan_moves(module, params):
     """(entries in input order, invalid entries, target pool). Fails the task on a bad target pool."""
-    pools = read_pools(module)
+    good, malformed = split_identities(params["identities"])
+    pools, (found, not_found, ambiguous, errors) = read_pools_and_users(module, good, params)
     target, problem = check_target(pools, params["target_pool"])
     if problem:
         module.fail_json(msg=problem)
-    good, malformed = split_identities(params["identities"])
-    found, not_found, ambiguous, errors = read_users(module, good, params)
     by_identity = {}
     for item in malformed:
         by_identity[item["identity"]] = error_dict("malformed identity: %s" % item["reason"], "InvalidArgument")
@@ -287,12 +305,16 @@ def plan_moves(module, params):
     for identity, error in errors:
         by_identity[identity] = error_from_cmdlet(error)
     entries, seen = [], set()
+    pool_names = {}   # one string per pool name, not one per user (50,000 entries share a few pools)
     for identity in params["identities"]:
         if identity in seen:
             continue
         seen.add(identity)
-        if identity in found:
-            entries.append(plan_user(identity, found[identity], pools, target))
+        obj = found.pop(identity, None)   # each user's Lync object is freed once its entry exists
+        if obj is not None:
+            entry = plan_user(identity, obj, pools, target)
+            entry["from"] = pool_names.setdefault(entry["from"], entry["from"])
+            entries.append(entry)
         elif identity in by_identity:
             entries.append({"identity": identity, "sip_address": None, "from": None, "to": target["fqdn"],
                             "cmdlet": None, "outcome": None, "error": by_identity[identity], "attempts": 0})
@@ -301,15 +323,33 @@ def plan_moves(module, params):
     return entries, invalid, target
 
 
-def read_users(module, identities, params):
+def read_pools_and_users(module, identities, params):
+    """(pools, read_users(...)): Get-CsPool travels in the first read request, so the plan pays one PowerShell
+    start fewer. Fails the task when Get-CsPool fails."""
+    pools_result = []
+    users = read_users(module, identities, params, pools_result=pools_result)
+    result = pools_result[0]
+    if not result.ok:
+        module.fail_json_from_error(result.error, cmdlet="Get-CsPool")
+    return [pool_facts(o) for o in result.objects], users
+
+
+def read_users(module, identities, params, pools_result=None):
     """Each identity's user, as lookup_users returns them: (found, not_found, ambiguous, errors). Many SIP
     addresses are matched against one bulk Get-CsUser; the rest are looked up one by one (Get-CsUser
-    -Identity) in batches cut from one queue over several shells."""
+    -Identity) in batches cut from one queue over several shells. With ``pools_result`` (a list), Get-CsPool
+    runs in the first request and its CallResult is appended to it."""
     found, not_found, ambiguous, errors = {}, [], [], []
     rest = list(identities)
+    first = [pools_call()] if pools_result is not None else []
     if len(identities) >= BULK_READ_THRESHOLD:
         wanted = set(i.lower() for i in identities if i.lower().startswith("sip:"))
-        result = module.run_calls([Call("Get-CsUser", {}, select=BULK_PROPERTIES)])[0]
+        outputs = module.run_calls(first + [Call("Get-CsUser", {}, select=BULK_PROPERTIES)])
+        if first:
+            pools_result.append(outputs[0])
+            first = []
+        result = outputs[-1]
+        del outputs
         if result.ok:
             by_sip = {}
             for obj in result.objects:
@@ -325,9 +365,12 @@ def read_users(module, identities, params):
                 else:
                     rest.append(identity)
         # else: the bulk read failed (e.g. busy); the lookups below read everyone one by one
-    calls = [user_lookup_call(identity) for identity in rest]
+    calls = first + [user_lookup_call(identity) for identity in rest]
     results = module.client.run_queue(calls, batch_size=params["batch_size"], parallelism=read_parallelism(params),
                                       min_batch=READ_MIN_BATCH) if calls else []
+    if first:
+        pools_result.append(results[0])
+        results = results[1:]
     for identity, result in zip(rest, results):
         kind, detail = classify_lookup(result)
         if kind == "found":
@@ -494,12 +537,51 @@ def reread_before_retry(module, params, entries, record):
     return still
 
 
+def listed_results(entries, which):
+    """The entries the task result lists: every one (``all``), those needing attention (``failed``), none."""
+    if which == "all":
+        return entries
+    if which == "failed":
+        return [e for e in entries if e["outcome"] in ("failed", "skipped")]
+    return []
+
+
+def write_results_file(path, entries):
+    """Every entry as one JSON line, in input order; written aside and renamed, so a reader never sees half."""
+    import json
+    import os
+
+    partial = "%s.partial-%d" % (path, os.getpid())
+    with open(partial, "w") as handle:
+        for entry in entries:
+            handle.write(json.dumps(entry) + "\n")
+    os.replace(partial, path)
+
+
 def summarize(entries):
     summary = dict((name, 0) for name in OUTCOMES)
     for entry in entries:
         summary[entry["outcome"]] += 1
     summary["total"] = len(entries)
     return summary
+
+
+def lean_invocation(module, result):
+    """With a lean result, the echo of the module's arguments (shown at -vvv) gives the number of identities,
+    not the identities: a copy of a 50,000-name list would cost more than the rest of the result."""
+    if module.params["results"] != "all":
+        args = dict(module.params)
+        args["identities"] = "(%d identities)" % len(module.params["identities"])
+        result["invocation"] = {"module_args": args}
+
+
+def save_results(module, entries):
+    if module.params["results_file"]:
+        try:
+            write_results_file(module.params["results_file"], entries)
+        except (IOError, OSError) as exc:
+            module.fail_json(msg="option results_file: cannot write %s: %s" % (module.params["results_file"], exc),
+                             summary=summarize(entries))
 
 
 def user_move(module):
@@ -514,10 +596,11 @@ def user_move(module):
         for entry in entries:
             entry["outcome"] = "failed" if entry["error"] else "unchanged" if entry["outcome"] == "unchanged" \
                 else "would_move"
+        save_results(module, entries)
         module.fail_json(msg="%d of %d users cannot be moved to %s; nothing was moved (fix them, or set "
                              "on_invalid=skip to move the others): %s"
                              % (len(invalid), len(entries), target["fqdn"], "; ".join(lines)),
-                         results=entries, summary=summarize(entries))
+                         results=listed_results(entries, params["results"]), summary=summarize(entries))
     for entry in invalid:
         entry["outcome"] = "skipped"
     journal = None
@@ -549,10 +632,13 @@ def user_move(module):
     finally:
         if journal is not None:
             journal.close()
+    save_results(module, entries)
     summary = summarize(entries)
-    result = dict(changed=bool(summary["moved"] or summary["would_move"]), results=entries, summary=summary)
+    result = dict(changed=bool(summary["moved"] or summary["would_move"]),
+                  results=listed_results(entries, params["results"]), summary=summary)
     if performance is not None:
         result["performance"] = performance
+    lean_invocation(module, result)
     if module._diff:
         result["diff"] = {
             "before": dict((e["identity"], e["from"]) for e in entries),
@@ -560,7 +646,8 @@ def user_move(module):
                            else e["from"]) for e in entries),
         }
     if summary["failed"]:
-        module.fail_json(msg="%d of %d users failed to move to %s; see results for each user's error"
+        module.fail_json(msg="%d of %d users failed to move to %s; see results (or results_file) for "
+                             "each user's error"
                              % (summary["failed"], summary["total"], target["fqdn"]), **result)
     return result
 
@@ -576,6 +663,8 @@ def main():
             journal=dict(type="path"),
             move_conference_data=dict(type="bool", default=False),
             on_invalid=dict(type="str", choices=["fail", "skip"], default="fail"),
+            results=dict(type="str", choices=["all", "failed", "none"], default="all"),
+            results_file=dict(type="path"),
         ),
         supports_check_mode=True,
     )

@@ -57,6 +57,8 @@ PLAYBOOK = """
         target_pool: "{{ move_args.target_pool }}"
         parallelism: "{{ move_args.parallelism | default(omit) }}"
         batch_size: "{{ move_args.batch_size | default(omit) }}"
+        results: "{{ move_args.results | default(omit) }}"
+        results_file: "{{ move_args.results_file | default(omit) }}"
       # One task only: its result (summary, performance) is read from the json stdout callback.
 """
 
@@ -248,6 +250,9 @@ def main() -> int:
     parser.add_argument("--baseline-sample", type=int, default=40, help="users in the (a) sample; 0 skips (a)")
     parser.add_argument("--variants", default="b,c", help="which of the (b) defaults and (c) tuned runs to time")
     parser.add_argument("--plan-sizes", default="20000,50000", help="check-mode plans (zero latency); '' skips")
+    parser.add_argument("--plan-results", default="all,failed",
+                        help="cs_user_move's results option for each plan size: all (the default) and/or failed "
+                             "(with results_file, as the move_users role and big waves use it)")
     parser.add_argument("--demo", action="store_true", help="also time `make demo`")
     parser.add_argument("--json", default=None, help="write the results here")
     args = parser.parse_args()
@@ -309,7 +314,8 @@ def main() -> int:
                 print("    only %d of %d users moved: %s" % (moved, n, run["detail"]), flush=True)
 
     results["plans"] = []
-    for n in [int(x) for x in args.plan_sizes.split(",") if x]:
+    plan_modes = [m.strip() for m in args.plan_results.split(",") if m.strip()]
+    for n, mode in [(int(x), m) for x in args.plan_sizes.split(",") if x for m in plan_modes]:
         scenario = "contoso-large"
         if n > 20000:
             source = Path(__import__("lync_lab").__file__).parent / "scenarios" / "contoso-large.yml"
@@ -319,14 +325,21 @@ def main() -> int:
         lab = Lab(workdir, "none", 1.0, scenario=scenario)
         try:
             sips = lab.legacy_sips()[:n]
-            run = run_playbook(workdir, lab, {"identities": sips, "target_pool": TARGET}, check=True)
+            plan_args = {"identities": sips, "target_pool": TARGET, "results": mode}
+            if mode != "all":
+                plan_args["results_file"] = str(workdir / "plan-results.jsonl")
+            run = run_playbook(workdir, lab, plan_args, check=True)
+            if mode != "all":
+                listed = sum(1 for _ in open(plan_args["results_file"], encoding="utf-8"))
+                if listed != len(sips):
+                    raise SystemExit("results_file lists %d of %d users" % (listed, len(sips)))
         finally:
             lab.stop()
-        row = {"n": len(sips), "wall": run["wall"], "cpu": run["cpu"], "peak_rss_mb": run["peak_rss_mb"],
+        row = {"n": len(sips), "results": mode, "wall": run["wall"], "cpu": run["cpu"], "peak_rss_mb": run["peak_rss_mb"],
                "peak_pss_mb": run["peak_pss_mb"], "summary": run["detail"].get("summary")}
         results["plans"].append(row)
-        print("check-mode plan of %d users: %.1f s, CPU %.1f s, peak RSS %.0f MB (PSS %.0f MB), %s" % (
-            len(sips), run["wall"], run["cpu"], run["peak_rss_mb"], run["peak_pss_mb"], row["summary"]), flush=True)
+        print("check-mode plan of %d users (results: %s): %.1f s, CPU %.1f s, peak RSS %.0f MB (PSS %.0f MB), %s" % (
+            len(sips), mode, run["wall"], run["cpu"], run["peak_rss_mb"], run["peak_pss_mb"], row["summary"]), flush=True)
 
     if args.demo:
         started = time.monotonic()
