@@ -19,8 +19,8 @@ description:
     module refuses a pool of BackCompatSite.
   - The site and the computer of an existing pool cannot change (C(Set-CsTrustedApplicationPool) has no such
     parameter); the module then fails and says to remove the pool and create it again. An application's
-    transport (I(enable_tcp)) cannot change either (C(Set-CsTrustedApplication) sets only the port): the module
-    removes the application and creates it again.
+    transport (I(enable_tcp)) cannot change either (C(Set-CsTrustedApplication) sets only the port), so the
+    module removes the application and creates it again.
 version_added: 0.1.0
 author:
   - lync.migration maintainers (@lync-migration)
@@ -123,12 +123,24 @@ pool:
   returned: always
   type: dict
   contains:
-    fqdn: {description: Pool FQDN., type: str}
-    registrar: {description: The next hop Registrar pool FQDN., type: str}
-    site: {description: The site identity, e.g. Site:Redmond., type: str}
-    throttle_as_server: {description: ThrottleAsServer., type: bool}
-    treat_as_authenticated: {description: TreatAsAuthenticated., type: bool}
-    requires_replication: {description: RequiresReplication., type: bool}
+    fqdn:
+      description: Pool FQDN.
+      type: str
+    registrar:
+      description: The next hop Registrar pool FQDN.
+      type: str
+    site:
+      description: "The site identity (C(Site:Redmond))."
+      type: str
+    throttle_as_server:
+      description: ThrottleAsServer.
+      type: bool
+    treat_as_authenticated:
+      description: TreatAsAuthenticated.
+      type: bool
+    requires_replication:
+      description: RequiresReplication.
+      type: bool
 applications:
   description: The pool's applications after the task (application_id, port, protocol, identity).
   returned: always
