@@ -146,6 +146,13 @@ def new_cs_static_route(ctx, params, tx):
     # TLS routes name the certificate they present: the server's default one (UseDefaultCertificate) or the
     # one given by TLSCertIssuer and TLSCertSerialNumber.
     tls = not params.get("TCPRoute")
+    if tls and not params.get("UseDefaultCertificate") and not (params.get("TLSCertIssuer")
+                                                                and params.get("TLSCertSerialNumber")):
+        # The reference: with -UseDefaultCertificate $false, -TLSCertIssuer and -TLSCertSerialNumber are required.
+        raise PSError("A TLS route needs a certificate: set -UseDefaultCertificate $true, or give both "
+                      "-TLSCertIssuer and -TLSCertSerialNumber.",
+                      f"InvalidArgument,{cmdlet_class('New-CsStaticRoute')}", category="InvalidArgument",
+                      target=str(params.get("Destination")))
     transport = {"TransportType": "TLS" if tls else "TCP", "Fqdn": params["Destination"], "Port": int(params["Port"])}
     if tls:
         transport["UseDefaultCertificate"] = bool(params.get("UseDefaultCertificate", False))

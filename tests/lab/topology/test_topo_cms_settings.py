@@ -121,7 +121,7 @@ def test_trusted_application_pool_for_exchange_owa(fe):
 def test_static_routes(fe):
     sh = fe(9)
     route = sh("New-CsStaticRoute", TLSRoute=True, Destination="ocs-med01.contoso.net", Port=5061,
-               MatchUri="contoso.net")[0]
+               MatchUri="contoso.net", UseDefaultCertificate=True)[0]
     sh("Set-CsStaticRoutingConfiguration", Route={"Add": route})
     assert [r["MatchUri"] for r in sh("Get-CsStaticRoutingConfiguration")[0]["Route"]] == ["contoso.net"]
     assert "already exists" in sh.fails("Set-CsStaticRoutingConfiguration", Route={"Add": route}).message

@@ -113,3 +113,9 @@ def test_trusted_application_pool_and_application_changes(send):
     assert pool["ThrottleAsServer"] is True
     gone = send(collection.Call("Remove-CsTrustedApplication", {"Identity": "cas01.contoso.net/urn:application:owa"}))
     assert gone[0]["ok"] is False and gone[0]["error"]["category"] == "ObjectNotFound"
+
+
+def test_a_tls_route_without_a_certificate_is_refused(send):
+    result = send(collection.Call("New-CsStaticRoute", {"TLSRoute": True, "Destination": "gw.contoso.net",
+                                                        "Port": 5061, "MatchUri": "pbx.contoso.net"}))[0]
+    assert result["ok"] is False and "-UseDefaultCertificate $true" in result["error"]["message"]
