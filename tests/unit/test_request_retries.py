@@ -223,3 +223,18 @@ def test_a_write_whose_answer_was_lost_is_not_resent_but_a_read_is_within_a_larg
     assert read.attempts == len(LostAnswers.envelopes) == 1 + 3 * 3   # READ_ONLY_RETRY_FACTOR x retries
     assert RetryPolicy(retries=3).attempts_allowed(read_only=False) == 4
     assert RetryPolicy(retries=0).attempts_allowed(read_only=True) == 1   # no retries asked, none given
+
+
+def test_the_client_sums_request_level_resends_of_the_shells_it_closed():
+    proto = ScriptedProtocol([ANSWER, ANSWER], faults={"receive": [internal_error(), reset()]})
+
+    def factory(options):
+        return S.WinRMSession(options, protocol_factory=lambda o: proto, sleep=lambda s: None,
+                              registry=S.ShellRegistry())
+
+    client = LyncClient(S.ConnectionOptions(**OPTIONS), session_factory=factory,
+                        policy=RetryPolicy(retries=3, sleep=lambda s: None))
+    [result] = client.run_calls([Call("Get-CsUser", {"Identity": "u"})])
+    assert result.ok and result.attempts == 1          # re-polls are not new attempts of the call
+    client.close()
+    assert client.request_retries == 2 and client.shells_reclaimed == 0

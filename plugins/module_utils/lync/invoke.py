@@ -245,6 +245,7 @@ class _Worker:
     """One thread's session and shell; the shell is reused across batches and closed at the end."""
 
     def __init__(self, client):
+        self.client = client
         self.session = client.session_factory(client.options)
         self.shell_id = None
         self.controller = None   # the AdaptiveConcurrency of run_queue(parallelism="auto"), told of quota faults
@@ -265,6 +266,7 @@ class _Worker:
         close = getattr(self.session, "close", None)
         if close is not None:
             close()
+        self.client.count_session(self.session)
 
 
 class LyncClient:
@@ -279,11 +281,20 @@ class LyncClient:
         self._callback_lock = threading.RLock()
         self._local = None
         self.last_peak_shells = 0
+        # WinRM requests re-sent inside the session (retries below connection_retries) and orphaned shells
+        # deleted at MaxShellsPerUser, summed over the shells this client closed: for the module's report.
+        self.request_retries = 0
+        self.shells_reclaimed = 0
 
     def close(self):
         if self._local is not None:
             self._local.close()
             self._local = None
+
+    def count_session(self, session):
+        with self._callback_lock:
+            self.request_retries += getattr(session, "request_retries", 0)
+            self.shells_reclaimed += getattr(session, "shells_reclaimed", 0)
 
     def run_calls(self, calls, on_result=None, modules=None):
         if not calls:
