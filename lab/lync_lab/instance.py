@@ -26,7 +26,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -377,6 +377,22 @@ class LabInstance:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def seed(self, change: Callable[[Any], None] | None = None) -> None:
+        """Seed the state directory with the scenario at the stage now, and let ``change(tx)`` alter it (one store
+        transaction, the cmdlets' ``Transaction``): a later ``start(keep=True)`` serves that state. For rehearsing
+        from a deployment that differs from the stage seed (an object an admin left behind)."""
+        from .model.scenario import load_scenario
+        from .model.store import Store
+
+        store = Store(self.state_dir / "state.sqlite")
+        try:
+            store.seed(load_scenario(self.scenario), self.stage)
+            if change is not None:
+                with store.transaction() as tx:
+                    change(tx)
+        finally:
+            store.close()
 
     # -- what the lab did ------------------------------------------------------------------------------------
     def audit(self) -> list[dict]:

@@ -31,13 +31,14 @@ class PhaseLab:
     ``dns`` also serves the lab's DNS zone and points the inventory's resolver at it (Phases 1-2, 10).
     """
 
-    def __init__(self, root: Path, stage: int, collections_path: Path, dns: bool = False) -> None:
+    def __init__(self, root: Path, stage: int, collections_path: Path, dns: bool = False,
+                 scenario: str = "contoso-small") -> None:
         self.root = root
         self.stage = stage
         self.state_dir = root / "lab"
         self.reports = root / "reports"
         self.collections_path = collections_path
-        self.instance = LabInstance(self.state_dir, stage=stage, dns=dns, log=root / "lab.log")
+        self.instance = LabInstance(self.state_dir, scenario=scenario, stage=stage, dns=dns, log=root / "lab.log")
         self.dns_port = self.instance.dns_port
         self.inventory = self._inventory()
 
@@ -69,9 +70,14 @@ class PhaseLab:
         return self.instance.write_inventory(REPO / "inventories" / "lab", self.root / "inventory", extra,
                                              vars_file="zz_test_lab.yml")
 
-    def start(self) -> None:
+    def start(self, prepare=None) -> None:
+        """Start the lab; ``prepare(tx)`` first changes the seeded state (the lab then serves it with --keep)."""
         offset = self.offset
-        self.instance.start()
+        if prepare is None:
+            self.instance.start()
+        else:
+            self.instance.seed(prepare)
+            self.instance.start(keep=True)
         if self.offset != offset:   # moved to other free ports: point the inventory there
             self.dns_port = self.instance.dns_port
             self.inventory = self._inventory()
