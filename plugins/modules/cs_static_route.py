@@ -18,7 +18,8 @@ description:
   - A route that differs is removed (C(@{Remove=$old}), with C($old) rebuilt by C(New-CsStaticRoute) from the
     route as read) and added again with the wanted values.
   - TLS routes use the server's default certificate (C(-UseDefaultCertificate $true)), as the guide's RCC
-    example does.
+    example does. A route found with a named certificate (TLSCertIssuer) is left alone and the task fails, since
+    the route this module rebuilds for C(@{Remove=...}) would not equal it.
 version_added: 0.1.0
 author:
   - lync.migration maintainers (@lync-migration)
@@ -164,14 +165,21 @@ def plan(params, current):
     return batches
 
 
+def certificate_issuer(obj):
+    """The TLSCertIssuer of a route as read (None for the default certificate or TCP)."""
+    return obj.get("TLSCertIssuer") or None
+
+
 def read(module):
     result = module.run_calls([Call("Get-CsStaticRoutingConfiguration", {"Identity": module.params["identity"]},
                                     expand="Route")])[0]
     if not result.ok:
         module.fail_json_from_error(result.error, cmdlet="Get-CsStaticRoutingConfiguration")
     wanted = module.params["match_uri"].lower()
-    found = [route_state(r) for r in result.objects if isinstance(r, dict) and str(r.get("MatchUri")).lower() == wanted]
-    return found[0] if found else None
+    found = [r for r in result.objects if isinstance(r, dict) and str(r.get("MatchUri")).lower() == wanted]
+    if not found:
+        return None, None
+    return route_state(found[0]), certificate_issuer(found[0])
 
 
 def main():
@@ -193,8 +201,15 @@ def main():
     port = module.params["destination_port"]
     if port is not None and not 1 <= port <= 65535:
         module.fail_json(msg="destination_port: %d is not a port number (1-65535)" % port, field="destination_port")
-    before = read(module)
+    before, issuer = read(module)
     batches = plan(module.params, before)
+    if batches and before is not None and issuer:
+        # Removing a route takes an equal route object; this module rebuilds it with the default certificate,
+        # so a route bound to a named certificate would not match.
+        module.fail_json(msg="match_uri: the route %s uses the certificate of %s (TLSCertIssuer); this module only "
+                         "changes routes that use the default certificate: change or remove it with "
+                         "Set-CsStaticRoutingConfiguration by hand" % (module.params["match_uri"], issuer),
+                         field="match_uri", route=before)
     planned = [{"cmdlet": c.cmdlet, "params": c.params} for batch in batches for c in batch]
     predicted = None if module.params["state"] == "absent" else wanted_state(module.params)
     if not batches or module.check_mode:
@@ -206,7 +221,7 @@ def main():
                 module.fail_json_from_error(result.error, cmdlet=result.call.cmdlet, calls=planned,
                                             msg="%s failed for the route %s: %s" % (
                                                 result.call.cmdlet, module.params["match_uri"], result.error.message))
-    after = read(module)
+    after, _issuer = read(module)
     module.exit_json(changed=True, route=after, calls=planned, diff={"before": before or {}, "after": after or {}})
 
 

@@ -187,3 +187,26 @@ def test_static_route_check_create_rerun_change_remove(run):
 def test_static_route_refuses_a_port_out_of_range(run):
     out, changing = run(cs_static_route, dict(RCC_ROUTE, destination_port=70000))
     assert out["failed"] and out["field"] == "destination_port" and changing == []
+
+
+def test_a_route_bound_to_a_named_certificate_is_left_alone(lab, run):
+    from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call, result_of
+    from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import LyncClient
+    from ansible_collections.lync.migration.plugins.module_utils.lync.module import CONNECTION_ARGUMENT_SPEC
+    from ansible_collections.lync.migration.plugins.module_utils.lync.session import ConnectionOptions
+
+    params = dict((k, v.get("default")) for k, v in CONNECTION_ARGUMENT_SPEC.items())
+    params.update(server="127.0.0.1", port=lab["port"], scheme="http", username="CONTOSO\\lyncadmin", password=PASSWORD)
+    client = LyncClient(ConnectionOptions.from_params(params))
+    try:
+        results = client.run_calls([
+            Call("New-CsStaticRoute", {"TLSRoute": True, "Destination": "gw2.contoso.net", "Port": 5061,
+                                       "MatchUri": "certs.contoso.net", "TLSCertIssuer": "CN=Contoso CA",
+                                       "TLSCertSerialNumber": [1, 2, 3]}, name="r"),
+            Call("Set-CsStaticRoutingConfiguration", {"Route": {"Add": result_of("r")}})])
+    finally:
+        client.close()
+    assert all(r.ok for r in results), results
+    out, changing = run(cs_static_route, {"match_uri": "certs.contoso.net", "destination": "gw3.contoso.net",
+                                          "destination_port": 5061})
+    assert out["failed"] and out["field"] == "match_uri" and "CN=Contoso CA" in out["msg"] and changing == []
