@@ -37,7 +37,7 @@ def inventory_hostvars(*sources: Path) -> dict:
     for src in sources:
         args += ["-i", str(src)]
     out = subprocess.run(args, capture_output=True, text=True, check=True, cwd=REPO,
-                         env={"PATH": f"{VENV_BIN}:/usr/bin:/bin", "ANSIBLE_VAULT_PASSWORD_FILE": "",
+                         env={"PATH": f"{VENV_BIN}:/usr/bin:/bin",
                               "HOME": str(Path.home())}).stdout
     return json.loads(out)["_meta"]["hostvars"]
 
