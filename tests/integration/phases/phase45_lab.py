@@ -17,8 +17,7 @@ VENV_BIN = Path(sys.executable).parent
 
 
 class Lab:
-    def __init__(self, tmp: Path, stage: int, offset: int | None = None) -> None:
-        """``offset`` is not used: the ports are chosen free (test_phase4/5 still pass a distinct number each)."""
+    def __init__(self, tmp: Path, stage: int) -> None:
         self.tmp, self.stage = tmp, stage
         self.state = tmp / "state"
         self.instance = LabInstance(self.state, stage=stage, log=tmp / "lab.log")

@@ -16,7 +16,7 @@ READ_ONLY = ("Get-", "Test-")
 
 @pytest.fixture
 def lab4(tmp_path):
-    lab = Lab(tmp_path, 4, 211).start()
+    lab = Lab(tmp_path, 4).start()
     yield lab
     lab.stop()
 
@@ -38,7 +38,7 @@ def test_phase4_check_run_and_rerun(lab4, tmp_path):
 
 
 def test_phase4_gate_names_phase3(tmp_path):
-    lab = Lab(tmp_path, 3, 223).start()
+    lab = Lab(tmp_path, 3).start()
     try:
         run = lab.playbook("phase4-merge-topologies.yml")
         assert run.returncode != 0

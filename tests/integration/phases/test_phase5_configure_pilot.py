@@ -28,7 +28,7 @@ def latest_report(lab: Lab) -> dict:
 
 @pytest.fixture
 def lab5(tmp_path):
-    lab = Lab(tmp_path, 5, 241).start()
+    lab = Lab(tmp_path, 5).start()
     yield lab
     lab.stop()
 
@@ -68,7 +68,7 @@ def test_phase5_check_run_and_rerun(lab5, tmp_path):
 
 
 def test_phase5_gate_names_phase4(tmp_path):
-    lab = Lab(tmp_path, 4, 251).start()
+    lab = Lab(tmp_path, 4).start()
     try:
         run = lab.playbook(PLAYBOOK)
         assert run.returncode != 0
