@@ -13,32 +13,14 @@ from module_runner import run_module
 
 lync_lab = pytest.importorskip("lync_lab")
 
-SCENARIO_PORTS = [55989, 55990, 55991, 55992, 55993, 55994, 55995, 55996, 55997, 55998]
-
-
-def _free(port, kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     from lync_lab.config import LabConfig
+    from lync_lab.instance import choose_port_offset, scenario_ports
     from lync_lab.lab import Lab
 
-    import os
-    base = 21000 + (os.getpid() % 400) * 53
-    for attempt in range(200):
-        offset = base + attempt * 41 - 55985
-        ports = [55985 + offset, 55986 + offset, 55953 + offset] + [p + offset for p in SCENARIO_PORTS]
-        if all(_free(p) for p in ports) and _free(55953 + offset, socket.SOCK_DGRAM):
-            break
-    else:
-        pytest.fail("no free ports for a lab")
+    offset = choose_port_offset(scenario_ports("contoso-small"), udp_ports=[55953])
     config = LabConfig(stage=2, state_dir=tmp_path_factory.mktemp("lab"), http_port=55985 + offset,
                        https_port=55986 + offset, port_offset=offset, dns_port=55953 + offset)
     lab = Lab(config)
