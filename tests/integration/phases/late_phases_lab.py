@@ -54,72 +54,6 @@ def changing_calls(entries: list[dict]) -> list[str]:
     return [e["cmdlet"] for e in entries if e.get("cmdlet") and e["cmdlet"].split("-")[0] not in ("Get", "Test")]
 
 
-def _free_udp_and_tcp_port() -> int:
-    """A port free for both UDP and TCP (the lab's DNS server listens on both)."""
-    import socket
-
-    for _ in range(200):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = udp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-        return port
-    raise RuntimeError("no port free for both UDP and TCP")
-
-
-def lab_class():
-    """PhaseLab with the lab's DNS server on a free port, named in the inventory (P10.2 checks SRV records)."""
-    import subprocess
-    import time
-
-    import yaml
-    from phase_lab import VENV_BIN, PhaseLab
-
-    class LatePhaseLab(PhaseLab):
-        def __init__(self, root, stage, collections_path, scenario="contoso-small", prepare=None):
-            self.scenario = scenario
-            self.prepare = prepare   # prepare(tx): change the seeded state before the lab starts (served with --keep)
-            super().__init__(root, stage, collections_path)
-            self.dns_port = _free_udp_and_tcp_port()
-            extra = self.inventory / "group_vars" / "all" / "zz_test_lab.yml"
-            data = yaml.safe_load(extra.read_text())
-            data.update(lync_migration_dns_resolver="127.0.0.1", lync_migration_dns_resolver_port=self.dns_port)
-            extra.write_text(yaml.safe_dump(data))
-
-        def start(self):
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-            log = self.root / "lab.log"
-            cmd = [str(VENV_BIN / "lync-lab"), "serve", "--scenario", self.scenario, "--stage", str(self.stage),
-                   "--state-dir", str(self.state_dir), "--http-port", str(self.http), "--https-port", str(self.https),
-                   "--port-offset", str(self.offset), "--dns-port", str(self.dns_port)]
-            if self.prepare is not None:
-                from lync_lab.model.scenario import load_scenario
-                from lync_lab.model.store import Store
-
-                store = Store(self.state_dir / "state.sqlite")
-                try:
-                    store.seed(load_scenario(self.scenario), self.stage)
-                    with store.transaction() as tx:
-                        self.prepare(tx)
-                finally:
-                    store.close()
-                cmd.append("--keep")
-            with open(log, "w") as out:
-                self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-            deadline = time.monotonic() + 120
-            while "listening on" not in log.read_text():
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError("lync-lab did not start:\n" + log.read_text())
-                time.sleep(0.1)
-
-    return LatePhaseLab
-
-
 def lab_extra_vars() -> dict:
     """tools/demo-lab-vars.yml with the lab inventory's confirmations added (an extra variable replaces the
     inventory's list, so both are passed)."""
@@ -133,13 +67,16 @@ def lab_extra_vars() -> dict:
 
 
 def make_lab(tmp_path_factory, name: str, stage: int, prepare=None):
-    """A started LatePhaseLab in a fresh directory with this working tree as lync.migration."""
+    """A started PhaseLab in a fresh directory with this working tree as lync.migration, serving the lab's DNS
+    zone (P10.2 checks SRV records); ``prepare(tx)`` changes the seeded state before the lab starts."""
+    from phase_lab import PhaseLab
+
     root = tmp_path_factory.mktemp(name)
     coll = root / "collections" / "ansible_collections" / "lync"
     coll.mkdir(parents=True)
     (coll / "migration").symlink_to(REPO, target_is_directory=True)
-    lab = lab_class()(root, stage, root / "collections", prepare=prepare)
-    lab.start()
+    lab = PhaseLab(root, stage, root / "collections", dns=True)
+    lab.start(prepare=prepare)
     return lab
 
 
