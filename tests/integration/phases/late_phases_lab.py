@@ -69,13 +69,10 @@ def lab_extra_vars() -> dict:
 def make_lab(tmp_path_factory, name: str, stage: int, prepare=None):
     """A started PhaseLab in a fresh directory with this working tree as lync.migration, serving the lab's DNS
     zone (P10.2 checks SRV records); ``prepare(tx)`` changes the seeded state before the lab starts."""
-    from phase_lab import PhaseLab
+    from phase_lab import PhaseLab, collections_tree
 
     root = tmp_path_factory.mktemp(name)
-    coll = root / "collections" / "ansible_collections" / "lync"
-    coll.mkdir(parents=True)
-    (coll / "migration").symlink_to(REPO, target_is_directory=True)
-    lab = PhaseLab(root, stage, root / "collections", dns=True)
+    lab = PhaseLab(root, stage, collections_tree(root), dns=True)
     lab.start(prepare=prepare)
     return lab
 

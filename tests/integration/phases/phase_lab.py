@@ -55,15 +55,6 @@ class PhaseLab:
     def offset(self) -> int:
         return self.instance.port_offset
 
-    @property
-    def proc(self) -> subprocess.Popen | None:
-        return self.instance.process
-
-    @proc.setter
-    def proc(self, process: subprocess.Popen | None) -> None:
-        # late_phases_lab.LatePhaseLab still starts lync-lab itself; stop() then stops that process.
-        self.instance.process = process
-
     def _inventory(self) -> Path:
         extra = {"lync_migration_lab_state_dir": str(self.state_dir), "lync_migration_report_dir": str(self.reports),
                  "lync_migration_lab_command": str(VENV_BIN / "lync-lab")}
