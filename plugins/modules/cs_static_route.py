@@ -137,10 +137,23 @@ def new_route_params(state):
     return params
 
 
-def route_calls(identity, state, operation, name):
-    """The documented pair: New-CsStaticRoute (kept under ``name``), then -Route @{<operation>=$name}."""
-    return [Call("New-CsStaticRoute", new_route_params(state), name=name),
-            Call("Set-CsStaticRoutingConfiguration", {"Identity": identity, "Route": {operation: result_of(name)}})]
+def plan(params, current):
+    """The calls (one request, so the named results reach the Set- call) that make the route as wanted: the
+    documented New-CsStaticRoute then Set-CsStaticRoutingConfiguration -Route @{...}. A changed route is swapped
+    with @{Remove=$old; Add=$new} in one call, so a failure never leaves the URI without a route."""
+    identity = params["identity"]
+    wanted = None if params["state"] == "absent" else wanted_state(params)
+    if current == wanted:
+        return []
+    calls, modifier = [], {}
+    if current is not None:
+        calls.append(Call("New-CsStaticRoute", new_route_params(current), name="old"))
+        modifier["Remove"] = result_of("old")
+    if wanted is not None:
+        calls.append(Call("New-CsStaticRoute", new_route_params(wanted), name="new"))
+        modifier["Add"] = result_of("new")
+    calls.append(Call("Set-CsStaticRoutingConfiguration", {"Identity": identity, "Route": modifier}))
+    return calls
 
 
 def wanted_state(params):
@@ -148,21 +161,6 @@ def wanted_state(params):
             "destination_port": params["destination_port"], "protocol": params["protocol"], "enabled": params["enabled"],
             "match_only_phone_uri": params["match_only_phone_uri"],
             "replace_host_in_request_uri": params["replace_host_in_request_uri"]}
-
-
-def plan(params, current):
-    """Batches of calls (each batch one request, so a named result reaches its Set- call) for the wanted state."""
-    identity = params["identity"]
-    if params["state"] == "absent":
-        return [route_calls(identity, current, "Remove", "old")] if current else []
-    wanted = wanted_state(params)
-    if current == wanted:
-        return []
-    batches = []
-    if current is not None:
-        batches.append(route_calls(identity, current, "Remove", "old"))
-    batches.append(route_calls(identity, wanted, "Add", "new"))
-    return batches
 
 
 def certificate_issuer(obj):
@@ -202,25 +200,24 @@ def main():
     if port is not None and not 1 <= port <= 65535:
         module.fail_json(msg="destination_port: %d is not a port number (1-65535)" % port, field="destination_port")
     before, issuer = read(module)
-    batches = plan(module.params, before)
-    if batches and before is not None and issuer:
+    calls = plan(module.params, before)
+    if calls and before is not None and issuer:
         # Removing a route takes an equal route object; this module rebuilds it with the default certificate,
         # so a route bound to a named certificate would not match.
         module.fail_json(msg="match_uri: the route %s uses the certificate of %s (TLSCertIssuer); this module only "
                          "changes routes that use the default certificate: change or remove it with "
                          "Set-CsStaticRoutingConfiguration by hand" % (module.params["match_uri"], issuer),
                          field="match_uri", route=before)
-    planned = [{"cmdlet": c.cmdlet, "params": c.params} for batch in batches for c in batch]
+    planned = [{"cmdlet": c.cmdlet, "params": c.params} for c in calls]
     predicted = None if module.params["state"] == "absent" else wanted_state(module.params)
-    if not batches or module.check_mode:
-        module.exit_json(changed=bool(batches), route=before, calls=planned,
-                         diff={"before": before or {}, "after": (predicted or {}) if batches else (before or {})})
-    for batch in batches:
-        for result in module.run_calls(batch):
-            if not result.ok:
-                module.fail_json_from_error(result.error, cmdlet=result.call.cmdlet, calls=planned,
-                                            msg="%s failed for the route %s: %s" % (
-                                                result.call.cmdlet, module.params["match_uri"], result.error.message))
+    if not calls or module.check_mode:
+        module.exit_json(changed=bool(calls), route=before, calls=planned,
+                         diff={"before": before or {}, "after": (predicted or {}) if calls else (before or {})})
+    for result in module.run_calls(calls):
+        if not result.ok:
+            module.fail_json_from_error(result.error, cmdlet=result.call.cmdlet, calls=planned,
+                                        msg="%s failed for the route %s: %s" % (
+                                            result.call.cmdlet, module.params["match_uri"], result.error.message))
     after, _issuer = read(module)
     module.exit_json(changed=True, route=after, calls=planned, diff={"before": before or {}, "after": after or {}})
 

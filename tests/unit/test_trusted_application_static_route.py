@@ -173,7 +173,10 @@ def test_static_route_check_create_rerun_change_remove(run):
 
     out, changing = run(cs_static_route, dict(RCC_ROUTE, protocol="tcp", destination="192.168.0.240",
                                               destination_port=5060))
-    assert changing == ["New-CsStaticRoute", "Set-CsStaticRoutingConfiguration"] * 2
+    # one swap: the old and the new route objects, then a single -Route @{Remove=...; Add=...}
+    assert changing == ["New-CsStaticRoute", "New-CsStaticRoute", "Set-CsStaticRoutingConfiguration"]
+    swap = out["calls"][-1]["params"]["Route"]
+    assert sorted(swap) == ["Add", "Remove"]
     assert (out["route"]["protocol"], out["route"]["destination"], out["route"]["destination_port"]) == (
         "tcp", "192.168.0.240", 5060)
     assert out["diff"]["before"]["protocol"] == "tls"

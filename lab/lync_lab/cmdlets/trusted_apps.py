@@ -192,15 +192,18 @@ def set_cs_static_routing_configuration(ctx, params, tx):
     mod = params.get("Route")
     if isinstance(mod, dict) and any(k.lower() in ("add", "remove", "replace") for k in mod):
         ops = {k.lower(): v for k, v in mod.items()}
+        # PowerShell's PSListModifier.ApplyTo: Replace alone when given, else every Remove, then every Add (so
+        # @{Remove=$old; Add=$new} swaps a route in one call).
         if "replace" in ops:
             routes = _as_routes(ops["replace"])
-        for r in _as_routes(ops.get("add", [])):
-            if any(x["MatchUri"].lower() == r["MatchUri"].lower() for x in routes):
-                raise invalid(name, f"A static route for MatchUri {r['MatchUri']} already exists.",
-                              target=r["MatchUri"], category="ResourceExists")
-            routes.append(r)
-        for r in _as_routes(ops.get("remove", [])):
-            routes = [x for x in routes if x["MatchUri"].lower() != r["MatchUri"].lower()]
+        else:
+            for r in _as_routes(ops.get("remove", [])):
+                routes = [x for x in routes if x["MatchUri"].lower() != r["MatchUri"].lower()]
+            for r in _as_routes(ops.get("add", [])):
+                if any(x["MatchUri"].lower() == r["MatchUri"].lower() for x in routes):
+                    raise invalid(name, f"A static route for MatchUri {r['MatchUri']} already exists.",
+                                  target=r["MatchUri"], category="ResourceExists")
+                routes.append(r)
     elif mod is not None:
         routes = _as_routes(mod)
     else:
