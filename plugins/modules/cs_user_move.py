@@ -78,8 +78,8 @@ options:
     description:
       - Which users the task result lists in RV(results). C(all) lists every user. C(failed) lists only users that
         failed or were skipped, and C(none) lists nobody; RV(summary) still counts every user.
-      - For waves of many thousands of users, use C(failed) with O(results_file): the task result then stays
-        small (Ansible copies it several times: no_log masking, the worker, ansible-playbook), while the
+      - For waves of many thousands of users, use C(failed) with O(results_file); the task result then stays
+        small (Ansible copies it several times, for no_log masking, in the worker and in ansible-playbook), while the
         file has every user. The echo of the module's arguments (C(invocation), shown with C(-vvv)) then gives
         the number of identities instead of the list.
     type: str
@@ -88,7 +88,7 @@ options:
   results_file:
     description:
       - Path of a JSON-lines file on the controller that gets every user's entry (the fields of RV(results)), in
-        input order, when the task ends (in check mode too: the plan). Replaced on each run; the O(journal),
+        input order, when the task ends (in check mode too, where it is the plan). Replaced on each run; the O(journal),
         not this file, records users as they move.
     type: path
   on_invalid:

@@ -52,7 +52,7 @@ def makespan(n, capacity, shells, batch_size, startup, t_move, stagger):
         take(0.0, shell)
     now = 0.0
     while events:
-        now, _, kind, shell = heapq.heappop(events)
+        now, _seq, kind, shell = heapq.heappop(events)
         if kind == "done":
             state["free"] += 1
             if waiting:
