@@ -15,8 +15,9 @@ description:
   - A missing route is created the way Microsoft documents it, C($r = New-CsStaticRoute ...;
     Set-CsStaticRoutingConfiguration -Route @{Add=$r}); the in-memory route travels from one call to the next as
     a named result of the envelope (docs/envelope.md), never as PowerShell text.
-  - A route that differs is removed (C(@{Remove=$old}), with C($old) rebuilt by C(New-CsStaticRoute) from the
-    route as read) and added again with the wanted values.
+  - A route that differs is swapped in one call, C(Set-CsStaticRoutingConfiguration -Route @{Remove=$old;
+    Add=$new}), with C($old) rebuilt by C(New-CsStaticRoute) from the route as read; PowerShell applies the
+    Remove before the Add, and a failed call changes nothing, so the URI is never left without a route.
   - TLS routes use the server's default certificate (C(-UseDefaultCertificate $true)), as the guide's RCC
     example does. A route found with a named certificate (TLSCertIssuer) is left alone and the task fails, since
     the route this module rebuilds for C(@{Remove=...}) would not equal it.
