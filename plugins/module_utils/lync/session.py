@@ -455,8 +455,8 @@ class WinRMSession:
                 return (node.text or "").strip() if node is not None else ""
             items.append({"ShellId": text("ShellId"), "Owner": text("Owner"), "ClientIP": text("ClientIP"),
                           "ShellInactivity": _duration_seconds(text("ShellInactivity"))})
-        end = any(True for _ in root.iter("{%s}EndOfSequence" % ENUMERATION_NS)) or \
-            any(True for _ in root.iter("{%s}EndOfSequence" % WSMAN_NS))
+        end = any(node is not None for ns in (ENUMERATION_NS, WSMAN_NS)
+                  for node in root.iter("{%s}EndOfSequence" % ns))
         next_context = None
         if not end:
             node = next(root.iter("{%s}EnumerationContext" % ENUMERATION_NS), None)
