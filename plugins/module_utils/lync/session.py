@@ -553,7 +553,8 @@ class WinRMSession:
                     self._reconnect()
                 failures += 1
                 # Re-poll the same command: a Receive the server refused (HTTP 500, reset before it was handled)
-                # took no output. On Windows the Receive's SequenceId lets the service resend a lost answer.
+                # took no output. If instead its answer was lost, the missing result lines make those calls
+                # "outcome unknown" (pywinrm sends no Receive SequenceId to detect it; see docs/reliability.md).
                 if not fault.transient or fault.quota or failures > REQUEST_RETRIES:
                     raise fault
                 self.request_retries += 1
