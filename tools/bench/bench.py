@@ -6,7 +6,9 @@ Runs, each against a freshly seeded lab (contoso-large, stage 6, `--latency real
       the sample's mean, and the report says so);
   (b) cs_user_move through ansible-playbook with its defaults (parallelism auto, batch_size 100);
   (c) cs_user_move tuned (parallelism 25, the WinRM ceiling);
-for each N, then a check-mode plan of 20,000 users (and of 50,000, for memory) against a zero-latency lab.
+for each N, then a check-mode plan of 20,000 users (and of 50,000, for memory) against a zero-latency lab, with
+cs_user_move's default result (results: all) and with the lean one big waves and the move_users role use
+(results: failed, every user in results_file).
 Prints a table and writes it as JSON (--json) for docs/performance.md.
 """
 
