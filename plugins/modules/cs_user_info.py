@@ -25,6 +25,8 @@ options:
     description:
       - Users to look up, as SIP address, user principal name, C(DOMAIN\logon), display name or distinguished
         name. Each is sent as data to C(Get-CsUser -Identity).
+      - The lookups run in batches over up to 16 WinRM shells at once. From 5,000 identities on, SIP addresses
+        are matched against one C(Get-CsUser) of every user instead, and only the other names are looked up.
     type: list
     elements: str
   ou:
@@ -119,12 +121,18 @@ count:
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.identity import same_fqdn, split_identities
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
+from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
 from ansible_collections.lync.migration.plugins.module_utils.lync.users import (
     USER_PROPERTIES,
-    lookup_users,
-    read_pools,
+    pools_call,
+    pools_from_result,
+    read_users_queued,
     user_facts,
 )
+
+# From this many identities on, SIP addresses are matched against one Get-CsUser of every user (see
+# users.BULK_READ_THRESHOLD; a module constant so tests can lower it).
+BULK_READ_THRESHOLD = 5000
 
 
 def wanted(facts, params):
@@ -137,11 +145,14 @@ def wanted(facts, params):
 
 def user_info(module):
     params = module.params
-    pools = read_pools(module)
     users, not_found, ambiguous, malformed = [], [], [], []
     if params["identities"] is not None:
         good, malformed = split_identities(params["identities"])
-        found, not_found, ambiguous, errors = lookup_users(module, good)
+        # Get-CsPool rides in the first request; the identities are read over several shells at once.
+        pools_result = []
+        found, not_found, ambiguous, errors = read_users_queued(module, good, bulk_threshold=BULK_READ_THRESHOLD,
+                                                                pools_result=pools_result)
+        pools = pools_from_result(module, pools_result[0])
         if errors:
             identity, error = errors[0]
             module.fail_json_from_error(error, cmdlet="Get-CsUser",
@@ -159,8 +170,12 @@ def user_info(module):
             call_params["Filter"] = params["filter"]
         if params["legacy_only"]:
             call_params["OnOfficeCommunicationServer"] = True
-        objects = module.call_or_fail("Get-CsUser", call_params, select=USER_PROPERTIES)
-        users = [f for f in (user_facts(o, pools) for o in objects) if wanted(f, params)]
+        # One PowerShell process for both reads.
+        pools_result, result = module.run_calls([pools_call(), Call("Get-CsUser", call_params, select=USER_PROPERTIES)])
+        pools = pools_from_result(module, pools_result)
+        if not result.ok:
+            module.fail_json_from_error(result.error, cmdlet="Get-CsUser")
+        users = [f for f in (user_facts(o, pools) for o in result.objects) if wanted(f, params)]
     return dict(changed=False, users=users, not_found=not_found, ambiguous=ambiguous, malformed=malformed,
                 count=len(users))
 

@@ -177,12 +177,11 @@ from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import 
 from ansible_collections.lync.migration.plugins.module_utils.lync.journal import MoveJournal
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
 from ansible_collections.lync.migration.plugins.module_utils.lync.users import (
-    classify_lookup,
+    READ_PARALLELISM,
     find_pool,
-    pool_facts,
-    pools_call,
+    pools_from_result,
+    read_users_queued,
     user_facts,
-    user_lookup_call,
 )
 
 EXCLUDE_SWITCHES = {
@@ -195,13 +194,9 @@ EXCLUDE_SWITCHES = {
 }
 OUTCOMES = ("moved", "unchanged", "failed", "would_move", "skipped")
 # With parallelism=auto, identity reads (Get-CsUser -Identity; no pool move slot) use this many shells.
-AUTO_READ_PARALLELISM = 16
-# Reads are fast next to PowerShell's start, so read batches are cut smaller than move batches.
-READ_MIN_BATCH = 10
-# From this many identities on, users are read with one Get-CsUser (every user) and SIP addresses matched
-# here: one paged directory query instead of thousands of lookups; other identity forms are still looked up
-# one by one, so Lync's own resolution decides them. Below it, reading the whole directory costs more than
-# the lookups (measured in docs/performance.md).
+AUTO_READ_PARALLELISM = READ_PARALLELISM
+# From this many identities on, SIP addresses are matched against one Get-CsUser of every user (see
+# users.BULK_READ_THRESHOLD; a module constant so tests can lower it).
 BULK_READ_THRESHOLD = 5000
 # What the plan needs of each user; the bulk read asks for no more (it returns every user).
 BULK_PROPERTIES = ["SipAddress", "DisplayName", "RegistrarPool"]
@@ -328,60 +323,15 @@ def read_pools_and_users(module, identities, params):
     start fewer. Fails the task when Get-CsPool fails."""
     pools_result = []
     users = read_users(module, identities, params, pools_result=pools_result)
-    result = pools_result[0]
-    if not result.ok:
-        module.fail_json_from_error(result.error, cmdlet="Get-CsPool")
-    return [pool_facts(o) for o in result.objects], users
+    return pools_from_result(module, pools_result[0]), users
 
 
 def read_users(module, identities, params, pools_result=None):
-    """Each identity's user, as lookup_users returns them: (found, not_found, ambiguous, errors). Many SIP
-    addresses are matched against one bulk Get-CsUser; the rest are looked up one by one (Get-CsUser
-    -Identity) in batches cut from one queue over several shells. With ``pools_result`` (a list), Get-CsPool
-    runs in the first request and its CallResult is appended to it."""
-    found, not_found, ambiguous, errors = {}, [], [], []
-    rest = list(identities)
-    first = [pools_call()] if pools_result is not None else []
-    if len(identities) >= BULK_READ_THRESHOLD:
-        wanted = set(i.lower() for i in identities if i.lower().startswith("sip:"))
-        outputs = module.run_calls(first + [Call("Get-CsUser", {}, select=BULK_PROPERTIES)])
-        if first:
-            pools_result.append(outputs[0])
-            first = []
-        result = outputs[-1]
-        del outputs
-        if result.ok:
-            by_sip = {}
-            for obj in result.objects:
-                sip = str(obj.get("SipAddress") or "").lower()
-                if sip in wanted:
-                    by_sip[sip] = obj
-            del result   # every user of the directory: free it before the moves
-            rest = []
-            for identity in identities:
-                obj = by_sip.get(identity.lower())
-                if obj is not None:
-                    found[identity] = obj
-                else:
-                    rest.append(identity)
-        # else: the bulk read failed (e.g. busy); the lookups below read everyone one by one
-    calls = first + [user_lookup_call(identity) for identity in rest]
-    results = module.client.run_queue(calls, batch_size=params["batch_size"], parallelism=read_parallelism(params),
-                                      min_batch=READ_MIN_BATCH) if calls else []
-    if first:
-        pools_result.append(results[0])
-        results = results[1:]
-    for identity, result in zip(rest, results):
-        kind, detail = classify_lookup(result)
-        if kind == "found":
-            found[identity] = detail
-        elif kind == "not_found":
-            not_found.append(identity)
-        elif kind == "ambiguous":
-            ambiguous.append({"identity": identity, "message": detail})
-        else:
-            errors.append((identity, detail))
-    return found, not_found, ambiguous, errors
+    """Each identity's user: (found, not_found, ambiguous, errors); see users.read_users_queued. Only what
+    the plan needs is asked of the bulk read (it returns every user)."""
+    return read_users_queued(module, identities, batch_size=params["batch_size"],
+                             parallelism=read_parallelism(params), bulk_threshold=BULK_READ_THRESHOLD,
+                             bulk_properties=BULK_PROPERTIES, pools_result=pools_result)
 
 
 class Progress:

@@ -126,6 +126,78 @@ def lookup_users(module, identities, batch_size=100, parallelism=1):
     return found, not_found, ambiguous, errors
 
 
+# Reads are fast next to PowerShell's start, so read batches are cut smaller than move batches.
+READ_MIN_BATCH = 10
+# Shells reading identities when the caller has no better number (reads take no pool move slot).
+READ_PARALLELISM = 16
+# From this many identities on, SIP addresses are matched against one Get-CsUser of every user: one paged
+# directory query instead of thousands of lookups; other identity forms are still looked up one by one, so
+# Lync's own resolution decides them. Below it, reading the whole directory costs more than the lookups on a
+# real server, whose bulk read grows with the directory (docs/performance.md).
+BULK_READ_THRESHOLD = 5000
+
+
+def read_users_queued(module, identities, batch_size=100, parallelism=READ_PARALLELISM, properties=None,
+                      bulk_threshold=BULK_READ_THRESHOLD, bulk_properties=None, pools_result=None):
+    """Each identity's user, as lookup_users returns them: (found, not_found, ambiguous, errors).
+
+    From ``bulk_threshold`` identities on, SIP addresses are matched against one bulk Get-CsUser (asking for
+    ``bulk_properties`` only); the rest are looked up one by one (Get-CsUser -Identity, ``properties``) in
+    batches cut from one queue over ``parallelism`` shells. With ``pools_result`` (a list), Get-CsPool runs in
+    the first request (one PowerShell start fewer) and its CallResult is appended to the list."""
+    properties = properties or USER_PROPERTIES
+    found, not_found, ambiguous, errors = {}, [], [], []
+    rest = list(identities)
+    first = [pools_call()] if pools_result is not None else []
+    if len(identities) >= bulk_threshold:
+        wanted = set(i.lower() for i in identities if i.lower().startswith("sip:"))
+        outputs = module.run_calls(first + [Call("Get-CsUser", {}, select=bulk_properties or properties)])
+        if first:
+            pools_result.append(outputs[0])
+            first = []
+        result = outputs[-1]
+        del outputs
+        if result.ok:
+            by_sip = {}
+            for obj in result.objects:
+                sip = str(obj.get("SipAddress") or "").lower()
+                if sip in wanted:
+                    by_sip[sip] = obj
+            del result   # every user of the directory: free it before going on
+            rest = []
+            for identity in identities:
+                obj = by_sip.get(identity.lower())
+                if obj is not None:
+                    found[identity] = obj
+                else:
+                    rest.append(identity)
+        # else: the bulk read failed (e.g. busy); the lookups below read everyone one by one
+    calls = first + [Call("Get-CsUser", {"Identity": identity}, select=properties) for identity in rest]
+    results = module.client.run_queue(calls, batch_size=batch_size, parallelism=parallelism,
+                                      min_batch=READ_MIN_BATCH) if calls else []
+    if first:
+        pools_result.append(results[0])
+        results = results[1:]
+    for identity, result in zip(rest, results):
+        kind, detail = classify_lookup(result)
+        if kind == "found":
+            found[identity] = detail
+        elif kind == "not_found":
+            not_found.append(identity)
+        elif kind == "ambiguous":
+            ambiguous.append({"identity": identity, "message": detail})
+        else:
+            errors.append((identity, detail))
+    return found, not_found, ambiguous, errors
+
+
+def pools_from_result(module, result):
+    """The pools of a Get-CsPool CallResult; fails the task with the server's error when it failed."""
+    if not result.ok:
+        module.fail_json_from_error(result.error, cmdlet="Get-CsPool")
+    return [pool_facts(o) for o in result.objects]
+
+
 def read_pools(module):
     result = module.run_calls([pools_call()])[0]
     if not result.ok:
