@@ -6,6 +6,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import random
+import re
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -263,8 +265,6 @@ def _same_account(owner, username):
 
 def _duration_seconds(text):
     """xs:duration (PT12.000S, P0DT0H1M5S) in seconds; None when absent or unreadable."""
-    import re
-
     m = re.match(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$", (text or "").strip())
     if not m or not (text or "").strip():
         return None
@@ -291,8 +291,6 @@ class WinRMSession:
         # NTLM sealing and XML). The caller sets it from how fast lines arrive; 0 polls at once.
         self.receive_pause = 0.0
         self._sleep = sleep or time.sleep
-        import random
-
         self._rng = rng or random.random
         self.registry = registry or SHELLS
         # Request-level re-sends and shells reclaimed, for the caller's report.
@@ -578,7 +576,6 @@ def _clixml_message(stderr):
         return ""
     if "<Objs" not in text:
         return text.strip()[:500]
-    import re
     parts = re.findall(r'<S S="Error">(.*?)</S>', text, re.S)
     message = "".join(parts).replace("_x000D__x000A_", "\n").strip()
     return message[:500] if message else text.strip()[:500]
