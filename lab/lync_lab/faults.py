@@ -8,6 +8,9 @@ seed and the same sequence of requests sees the same faults.
 Who rolls what:
   http500  the WinRM listener, before it handles a SOAP request (answers HTTP 500, nothing runs)
   reset    the WinRM listener, before it handles a SOAP request (closes the connection, nothing runs)
+           Both apply to every action (Create, Command, Send, Receive, Signal, Delete, Enumerate, Pull), so a
+           faulted request changed nothing: no shell made or deleted, no output taken. A client must still
+           authenticate its next connection again after a reset (NTLM, Kerberos, CredSSP bind to it).
   slow     the WinRM listener, on Receive (answers the operation-timeout fault late; no output is lost)
   quota    the WinRM listener, on shell Create (the MaxShellsPerUser quota fault)
   cmdlet   the engine, per cmdlet call (a transient PSError)
