@@ -162,6 +162,7 @@ diff:
   type: dict
 """
 
+import threading
 import time
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
@@ -173,15 +174,22 @@ from ansible_collections.lync.migration.plugins.module_utils.lync.identity impor
 from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import (
     MAX_PARALLEL_SHELLS,
     AdaptiveConcurrency,
+    CallFeed,
+    LyncClient,
 )
 from ansible_collections.lync.migration.plugins.module_utils.lync.journal import MoveJournal
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
 from ansible_collections.lync.migration.plugins.module_utils.lync.users import (
+    READ_MIN_BATCH,
     READ_PARALLELISM,
+    classify_lookup,
     find_pool,
+    pool_facts,
+    pools_call,
     pools_from_result,
     read_users_queued,
     user_facts,
+    user_lookup_call,
 )
 
 EXCLUDE_SWITCHES = {
@@ -200,6 +208,9 @@ AUTO_READ_PARALLELISM = READ_PARALLELISM
 BULK_READ_THRESHOLD = 5000
 # What the plan needs of each user; the bulk read asks for no more (it returns every user).
 BULK_PROPERTIES = ["SipAddress", "DisplayName", "RegistrarPool"]
+# Shells reading identities while the moves already run (plan and move in one pass); the moves keep the
+# rest of MAX_PARALLEL_SHELLS until the reads end. Four read faster than the pool moves.
+ONE_PASS_READ_SHELLS = 4
 
 
 def error_dict(message, category="NotSpecified", fqid="", target=None):
@@ -282,6 +293,25 @@ def plan_user(identity, obj, pools, target):
     return entry
 
 
+def refused_entry(identity, error, target_fqdn):
+    """The entry of a user that cannot be moved (not found, ambiguous, malformed, unreadable)."""
+    return {"identity": identity, "sip_address": None, "from": None, "to": target_fqdn, "cmdlet": None,
+            "outcome": None, "error": error, "attempts": 0}
+
+
+def lookup_error(identity, kind, detail):
+    """The error of an identity classify_lookup did not find: not_found, ambiguous, or the read's error."""
+    if kind == "not_found":
+        return error_dict("user %s not found" % identity, "ObjectNotFound")
+    if kind == "ambiguous":
+        return error_dict("identity %s is ambiguous: %s" % (identity, detail), "InvalidArgument")
+    return error_from_cmdlet(detail)
+
+
+def malformed_error(item):
+    return error_dict("malformed identity: %s" % item["reason"], "InvalidArgument")
+
+
 def plan_moves(module, params):
     """(entries in input order, invalid entries, target pool). Fails the task on a bad target pool."""
     good, malformed = split_identities(params["identities"])
@@ -291,14 +321,13 @@ def plan_moves(module, params):
         module.fail_json(msg=problem)
     by_identity = {}
     for item in malformed:
-        by_identity[item["identity"]] = error_dict("malformed identity: %s" % item["reason"], "InvalidArgument")
+        by_identity[item["identity"]] = malformed_error(item)
     for identity in not_found:
-        by_identity[identity] = error_dict("user %s not found" % identity, "ObjectNotFound")
+        by_identity[identity] = lookup_error(identity, "not_found", None)
     for item in ambiguous:
-        message = "identity %s is ambiguous: %s" % (item["identity"], item["message"])
-        by_identity[item["identity"]] = error_dict(message, "InvalidArgument")
+        by_identity[item["identity"]] = lookup_error(item["identity"], "ambiguous", item["message"])
     for identity, error in errors:
-        by_identity[identity] = error_from_cmdlet(error)
+        by_identity[identity] = lookup_error(identity, "error", error)
     entries, seen = [], set()
     pool_names = {}   # one string per pool name, not one per user (50,000 entries share a few pools)
     for identity in params["identities"]:
@@ -311,8 +340,7 @@ def plan_moves(module, params):
             entry["from"] = pool_names.setdefault(entry["from"], entry["from"])
             entries.append(entry)
         elif identity in by_identity:
-            entries.append({"identity": identity, "sip_address": None, "from": None, "to": target["fqdn"],
-                            "cmdlet": None, "outcome": None, "error": by_identity[identity], "attempts": 0})
+            entries.append(refused_entry(identity, by_identity[identity], target["fqdn"]))
         # else: a case-insensitive duplicate of an earlier identity, folded into it
     invalid = [e for e in entries if e["error"] is not None]
     return entries, invalid, target
@@ -408,8 +436,11 @@ def move_call(entry, params):
     return Call(entry["cmdlet"], args)
 
 
-def apply_moves(module, params, entries, journal=None, retries=None, wait=None, progress=None):
-    """Run the planned moves; sets outcome/error/attempts on each entry. Returns performance facts."""
+def apply_moves(module, params, entries, journal=None, retries=None, wait=None, progress=None, feed=None,
+                lock=None):
+    """Run the planned moves; sets outcome/error/attempts on each entry. Returns performance facts. With
+    ``feed`` (a CallFeed whose calls carry their entry as ``id``), the first round runs the moves as the plan
+    adds them; ``lock`` serialises the results with the plan's own records."""
     if retries is None:
         retries = module.connection.connection_retries
     wait = wait or module.client.policy.wait
@@ -423,19 +454,23 @@ def apply_moves(module, params, entries, journal=None, retries=None, wait=None, 
             journal.record(entry["identity"], entry["sip_address"], entry["from"], entry["to"], entry["cmdlet"],
                            entry["outcome"], entry["error"], entry["attempts"])
 
+    guard = lock or threading.RLock()
     pending = [e for e in entries if e["cmdlet"] and e["outcome"] is None]
     round_number = 0
-    while pending:
+    while pending or (round_number == 0 and feed is not None):
         round_number += 1
         retry = []
-        calls = []
+        calls = feed if round_number == 1 and feed is not None else []
         for entry in pending:
             call = move_call(entry, params)
             call.id = entry
             calls.append(call)
 
         def on_result(call, result):
-            entry = call.id
+            with guard:
+                settle_move(call.id, result)
+
+        def settle_move(entry, result):
             entry["attempts"] += result.attempts
             if result.ok:
                 entry["outcome"], entry["error"] = "moved", None
@@ -508,6 +543,128 @@ def write_results_file(path, entries):
     os.replace(partial, path)
 
 
+class PlanStopped(Exception):
+    """The plan cannot go on: Get-CsPool failed (``error``, a CmdletError) or the target is refused
+    (``message``). Raised before any move was queued."""
+
+    def __init__(self, message=None, error=None):
+        super(PlanStopped, self).__init__(message or (error.message if error is not None else ""))
+        self.message = message
+        self.error = error
+
+
+def one_pass_applies(on_invalid, check_mode, identity_count):
+    """Plan and move in one pass only when it cannot break the gate: with on_invalid=skip a refused identity
+    stops nobody else, so users may move while later identities are still read. With on_invalid=fail every
+    identity must be known good before the first move; check mode moves nobody; and from BULK_READ_THRESHOLD
+    on the identities are read by one bulk Get-CsUser, which answers for all of them at once anyway."""
+    return on_invalid == "skip" and not check_mode and identity_count < BULK_READ_THRESHOLD
+
+
+def plan_and_move(module, params, journal, started):
+    """Plan and move in one pass (see one_pass_applies): a few shells read Get-CsPool and each identity; each
+    user's move joins the move queue (a CallFeed) as soon as the user is read and planned, and the move shells
+    start on it at once. Users that will not move (unchanged, skipped) are journalled as soon as they are
+    known. Returns (entries in input order, target pool, performance). Fails the task, before any move, when
+    Get-CsPool fails or the target is not a Registrar pool."""
+    good, malformed = split_identities(params["identities"])
+    read_shells = min(read_parallelism(params), ONE_PASS_READ_SHELLS)
+    feed = CallFeed(expected=len(good), shells_elsewhere=read_shells)
+    lock = threading.RLock()   # the reads' and the moves' results arrive on different shells' threads
+    known = {}
+    plan = {"pools": None, "target": None, "early": [], "stop": None, "seconds": None}
+    progress = Progress(len(good), params["target_pool"])
+
+    def settle(entry, counted=True):
+        """A user that will not move, recorded now."""
+        known[entry["identity"]] = entry
+        if counted:
+            progress.total -= 1
+        if journal is not None:
+            journal.record(entry["identity"], entry["sip_address"], entry["from"], entry["to"], None,
+                           entry["outcome"], entry["error"], 0)
+
+    def plan_read(identity, result):
+        kind, detail = classify_lookup(result)
+        if kind == "found":
+            entry = plan_user(identity, detail, plan["pools"], plan["target"])
+        else:
+            entry = refused_entry(identity, lookup_error(identity, kind, detail), plan["target"]["fqdn"])
+        if entry["error"] is not None:
+            entry["outcome"] = "skipped"
+        if entry["outcome"] is not None:
+            settle(entry)
+            return
+        known[identity] = entry
+        call = move_call(entry, params)
+        call.id = entry
+        feed.add(call)
+
+    def on_read(call, result):
+        with lock:
+            if call.cmdlet == "Get-CsPool":
+                if not result.ok:
+                    raise PlanStopped(error=result.error)
+                pools = [pool_facts(o) for o in result.objects]
+                target, problem = check_target(pools, params["target_pool"])
+                if problem:
+                    raise PlanStopped(message=problem)
+                plan["pools"], plan["target"] = pools, target
+                for item in malformed:
+                    entry = refused_entry(item["identity"], malformed_error(item), target["fqdn"])
+                    entry["outcome"] = "skipped"
+                    settle(entry, counted=False)
+                for identity, early in plan["early"]:
+                    plan_read(identity, early)
+                plan["early"] = []
+            elif plan["pools"] is None:
+                plan["early"].append((call.params["Identity"], result))   # read before Get-CsPool answered
+            else:
+                plan_read(call.params["Identity"], result)
+
+    reads = [pools_call()] + [user_lookup_call(identity) for identity in good]
+    reader_client = LyncClient(module.connection, session_factory=type(module).session_factory)
+
+    def read_all():
+        try:
+            reader_client.run_queue(reads, batch_size=params["batch_size"], parallelism=read_shells,
+                                    min_batch=READ_MIN_BATCH, on_result=on_read)
+        except Exception as exc:  # pylint: disable=broad-except  # handed to the module's thread below
+            plan["stop"] = exc
+        finally:
+            plan["seconds"] = round(time.monotonic() - started, 1)
+            reader_client.close()
+            feed.close()
+
+    reader = threading.Thread(target=read_all, name="lync-plan")
+    reader.start()
+    try:
+        performance = apply_moves(module, params, [], journal, progress=progress, feed=feed, lock=lock)
+    finally:
+        reader.join()
+        progress.close()
+    stop = plan["stop"]
+    if isinstance(stop, PlanStopped) and stop.error is not None:
+        module.fail_json_from_error(stop.error, cmdlet="Get-CsPool")
+    if isinstance(stop, PlanStopped):
+        module.fail_json(msg=stop.message)
+    target_fqdn = plan["target"]["fqdn"] if plan["target"] else params["target_pool"]
+    for identity in good:
+        if identity not in known:   # the reads stopped early (e.g. the connection was lost for good)
+            entry = refused_entry(identity, error_dict("user %s was not read: %s" % (identity, stop)), target_fqdn)
+            entry["outcome"] = "failed"
+            known[identity] = entry
+    entries, seen = [], set()
+    for identity in params["identities"]:
+        if identity not in seen and identity in known:   # else a case-insensitive duplicate, folded
+            seen.add(identity)
+            entries.append(known[identity])
+    final = progress.line()
+    performance.update(seconds=final["seconds"], moved_per_second=final["per_second"], plan_seconds=plan["seconds"],
+                       one_pass=True)
+    return entries, plan["target"] or {"fqdn": target_fqdn}, performance
+
+
 def summarize(entries):
     summary = dict((name, 0) for name in OUTCOMES)
     for entry in entries:
@@ -540,6 +697,8 @@ def user_move(module):
     problem = check_options(params)
     if problem:
         module.fail_json(msg="option %s: %s" % problem)
+    if one_pass_applies(params["on_invalid"], module.check_mode, len(params["identities"])):
+        return finish(module, *moved_in_one_pass(module, params, started))
     entries, invalid, target = plan_moves(module, params)
     if invalid and params["on_invalid"] == "fail":
         lines = ["%s: %s" % (e["identity"], e["error"]["message"]) for e in invalid]
@@ -553,13 +712,8 @@ def user_move(module):
                          results=listed_results(entries, params["results"]), summary=summarize(entries))
     for entry in invalid:
         entry["outcome"] = "skipped"
-    journal = None
     performance = None
-    if params["journal"] and not module.check_mode:
-        try:
-            journal = MoveJournal(params["journal"])
-        except (IOError, OSError) as exc:
-            module.fail_json(msg="option journal: cannot open %s for appending: %s" % (params["journal"], exc))
+    journal = open_journal(module)
     try:
         if journal is not None:
             for entry in entries:
@@ -582,6 +736,30 @@ def user_move(module):
     finally:
         if journal is not None:
             journal.close()
+    return finish(module, entries, target, performance)
+
+
+def open_journal(module):
+    if not module.params["journal"] or module.check_mode:
+        return None
+    try:
+        return MoveJournal(module.params["journal"])
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="option journal: cannot open %s for appending: %s" % (module.params["journal"], exc))
+
+
+def moved_in_one_pass(module, params, started):
+    journal = open_journal(module)
+    try:
+        return plan_and_move(module, params, journal, started)
+    finally:
+        if journal is not None:
+            journal.close()
+
+
+def finish(module, entries, target, performance):
+    """The task's result (or failure) once every user has an outcome."""
+    params = module.params
     save_results(module, entries)
     summary = summarize(entries)
     result = dict(changed=bool(summary["moved"] or summary["would_move"]),

@@ -241,6 +241,35 @@ def is_busy_error(error):
     return bool(error is not None and error.transient)
 
 
+class CallFeed:
+    """Calls that arrive while ``run_queue`` runs them (cs_user_move plans each user's move as soon as the
+    user is read, so moves start while later users are still being read).
+
+    ``add`` appends a call, ``close`` says no more will come. Until then ``expected`` (how many calls may come
+    in all) sizes the batches, and shells wait for at least a minimum batch instead of starting PowerShell
+    for one call. ``shells_elsewhere`` counts shells the same account has open for other work (the reads),
+    which run_queue leaves out of its MAX_PARALLEL_SHELLS."""
+
+    def __init__(self, expected=0, shells_elsewhere=0):
+        self.calls = []
+        self.expected = expected
+        self.shells_elsewhere = shells_elsewhere
+        self.closed = False
+        self.cond = threading.Condition()
+
+    def add(self, call):
+        with self.cond:
+            self.calls.append(call)
+            self.cond.notify_all()
+
+    def close(self):
+        """No more calls; the shells the other work used are free again."""
+        with self.cond:
+            self.closed = True
+            self.shells_elsewhere = 0
+            self.cond.notify_all()
+
+
 class _Worker:
     """One thread's session and shell; the shell is reused across batches and closed at the end."""
 
@@ -349,10 +378,13 @@ class LyncClient:
         (``staggered_batch_size``). ``on_result(call, result)`` fires as
         each final result is known; ``on_batch(stats)`` after each batch with a dict: done, remaining, shells,
         limit, batch, seconds. Returns the results in call order.
+
+        ``calls`` may be a ``CallFeed``: calls added while the queue runs are run too, until it is closed.
         """
-        calls = list(calls)
+        feed = calls if isinstance(calls, CallFeed) else None
+        calls = feed.calls if feed is not None else list(calls)
         results = [None] * len(calls)
-        if not calls:
+        if not calls and feed is None:
             return results
         auto = parallelism == "auto"
         if auto:
@@ -360,24 +392,38 @@ class LyncClient:
         else:
             parallelism = max(1, min(int(parallelism), MAX_PARALLEL_SHELLS))
         state = {"next": 0, "taken": 0, "done": 0, "active": 0, "failure": None, "peak": 0}
-        cond = threading.Condition()
+        cond = feed.cond if feed is not None else threading.Condition()
+
+        def closed():
+            return feed is None or feed.closed
 
         def limit():
-            return controller.limit if auto else parallelism
+            shells = controller.limit if auto else parallelism
+            if feed is not None and feed.shells_elsewhere:
+                shells = min(shells, max(1, MAX_PARALLEL_SHELLS - feed.shells_elsewhere))
+            return shells
 
         def take(worker_count):
             with cond:
-                remaining = len(calls) - state["next"]
-                if state["failure"] is not None or remaining <= 0 or state["active"] > limit():
-                    state["active"] -= 1   # retire: the controller wants fewer shells, or nothing is left
-                    cond.notify_all()
-                    return None
+                while True:
+                    remaining = len(calls) - state["next"]
+                    if state["failure"] is not None or state["active"] > limit() or (remaining <= 0 and closed()):
+                        state["active"] -= 1   # retire: the controller wants fewer shells, or nothing is left
+                        cond.notify_all()
+                        return None
+                    if remaining > 0 and (closed() or remaining >= min(min_batch, batch_size)):
+                        break
+                    cond.wait(0.2)   # an open feed: wait for a batch worth starting PowerShell for
                 workers = worker_count()
-                size = staggered_batch_size(guided_batch_size(remaining, workers, batch_size, min_batch),
-                                            state["taken"], workers, min_batch)
+                # While a feed is open, size batches for what is expected in all, but take only what is there.
+                planned = remaining if closed() else max(remaining, feed.expected - state["next"])
+                size = min(remaining, staggered_batch_size(guided_batch_size(planned, workers, batch_size, min_batch),
+                                                           state["taken"], workers, min_batch))
                 state["taken"] += 1
                 start = state["next"]
                 state["next"] += size
+                if len(results) < state["next"]:
+                    results.extend([None] * (state["next"] - len(results)))
                 return start, start + size
 
         def work():
@@ -413,7 +459,7 @@ class LyncClient:
                 if state["failure"] is not None:
                     break
                 unassigned = len(calls) - state["next"]
-                if unassigned <= 0 and state["active"] == 0:
+                if unassigned <= 0 and state["active"] == 0 and closed():
                     break
                 wanted = min(limit(), state["active"] + unassigned)
                 while unassigned > 0 and state["active"] < wanted:
@@ -550,4 +596,4 @@ def single(client, cmdlet, params=None, select=None):
     return client.run_calls([Call(cmdlet, params, select)])[0]
 
 
-__all__ = ["LyncClient", "RetryPolicy", "AdaptiveConcurrency", "guided_batch_size", "MAX_PARALLEL_SHELLS", "CmdletError", "CallResult", "single"]
+__all__ = ["LyncClient", "RetryPolicy", "AdaptiveConcurrency", "CallFeed", "guided_batch_size", "MAX_PARALLEL_SHELLS", "CmdletError", "CallResult", "single"]

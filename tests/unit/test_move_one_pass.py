@@ -1,0 +1,131 @@
+"""Plan and move in one pass (on_invalid=skip): moves start while later identities are still being read."""
+
+import json
+import threading
+import time
+
+import pytest
+
+from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
+from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import (
+    CallFeed,
+    LyncClient,
+    RetryPolicy,
+)
+from ansible_collections.lync.migration.plugins.module_utils.lync.session import ConnectionOptions
+from ansible_collections.lync.migration.plugins.modules import cs_user_move
+from fake_lync import FakeCmdletError, FakeLync, FakeSession, pool, user
+from module_runner import run_module
+
+TARGET = "pool02.contoso.net"
+LEGACY = "pool01.contoso.net"
+
+
+def directory(count):
+    users = [user("User %d" % i, "sip:u%d@contoso.net" % i, TARGET if i % 10 == 0 else LEGACY) for i in range(count)]
+    return FakeLync([pool(LEGACY, site="Site:BackCompatSite", legacy=True), pool(TARGET)], users)
+
+
+@pytest.fixture
+def slow_server():
+    FakeSession.delay = 0.03   # per request, so reads and moves really overlap
+    yield
+    FakeSession.delay = 0.0
+
+
+def test_one_pass_only_where_a_refused_identity_stops_nobody_else():
+    assert cs_user_move.one_pass_applies("skip", False, 1000)
+    assert not cs_user_move.one_pass_applies("fail", False, 1000)      # the gate: all known good first
+    assert not cs_user_move.one_pass_applies("skip", True, 1000)       # check mode moves nobody
+    assert not cs_user_move.one_pass_applies("skip", False, cs_user_move.BULK_READ_THRESHOLD)   # one bulk read
+
+
+def test_moves_start_before_the_last_identity_is_read_and_every_user_ends_once(monkeypatch, tmp_path, slow_server):
+    lync = directory(200)
+    journal = tmp_path / "wave.jsonl"
+    identities = ["sip:u%d@contoso.net" % i for i in range(200)] + ["sip:nobody@contoso.net", " User 3"]
+    out = run_module(cs_user_move, {"identities": identities, "target_pool": TARGET, "on_invalid": "skip",
+                                    "batch_size": 20, "parallelism": "5", "journal": str(journal)},
+                     lync, monkeypatch=monkeypatch)
+    assert not out.get("failed"), out.get("msg")
+    cmdlets = [c for c, _ in lync.calls]
+    assert cmdlets.index("Move-CsLegacyUser") < len(cmdlets) - 1 - cmdlets[::-1].index("Get-CsUser")
+    moves = [p["Identity"] for c, p in lync.calls if c == "Move-CsLegacyUser"]
+    assert len(moves) == len(set(moves)) == 180
+    assert out["summary"] == {"total": 202, "moved": 180, "unchanged": 20, "skipped": 2, "failed": 0,
+                              "would_move": 0}
+    assert [e["identity"] for e in out["results"]] == identities            # input order
+    by_identity = dict((e["identity"], e) for e in out["results"])
+    assert by_identity["sip:u0@contoso.net"]["outcome"] == "unchanged"
+    assert by_identity["sip:nobody@contoso.net"]["error"]["category"] == "ObjectNotFound"
+    assert by_identity[" User 3"]["outcome"] == "skipped"
+    recorded = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert sorted(r["identity"] for r in recorded) == sorted(identities)     # every user, once
+    assert out["performance"]["one_pass"] is True
+    assert all(u["RegistrarPool"] == TARGET for u in lync.users)
+
+
+def test_a_refused_target_stops_the_pass_before_any_move(monkeypatch, tmp_path):
+    lync = directory(30)
+    journal = tmp_path / "wave.jsonl"
+    out = run_module(cs_user_move, {"identities": ["sip:u1@contoso.net", "bad name "], "target_pool": "nowhere.contoso.net",
+                                    "on_invalid": "skip", "journal": str(journal)}, lync, monkeypatch=monkeypatch)
+    assert out["failed"] and "target_pool nowhere.contoso.net is not a pool in the topology" in out["msg"]
+    assert not [c for c, _ in lync.calls if c.startswith("Move-")]
+    assert journal.read_text() == ""
+
+
+def test_a_failing_get_cspool_stops_the_pass_with_the_servers_message(monkeypatch):
+    lync = directory(5)
+    original = lync.run
+
+    def refuse_pools(cmdlet, params):
+        if cmdlet == "Get-CsPool":
+            raise FakeCmdletError("Access is denied", "PermissionDenied")
+        return original(cmdlet, params)
+
+    lync.run = refuse_pools
+    out = run_module(cs_user_move, {"identities": ["sip:u1@contoso.net"], "target_pool": TARGET,
+                                    "on_invalid": "skip"}, lync, monkeypatch=monkeypatch)
+    assert out["failed"] and "Get-CsPool failed: Access is denied" in out["msg"]
+    assert not [c for c, _ in lync.calls if c.startswith("Move-")]
+
+
+def test_transient_move_failures_in_one_pass_are_retried_after_a_reread(monkeypatch):
+    lync = directory(12)
+    lync.move_faults["sip:u3@contoso.net"] = ["lost_after"]
+    lync.move_faults["sip:u4@contoso.net"] = ["transient"]
+    out = run_module(cs_user_move, {"identities": ["sip:u%d@contoso.net" % i for i in range(12)],
+                                    "target_pool": TARGET, "on_invalid": "skip"}, lync, monkeypatch=monkeypatch)
+    assert not out.get("failed"), out.get("msg")
+    moves = [p["Identity"] for c, p in lync.calls if c == "Move-CsLegacyUser"]
+    assert moves.count("sip:u3@contoso.net") == 1          # moved, then re-read: not moved twice
+    assert moves.count("sip:u4@contoso.net") == 1          # refused busy (never ran), re-read, moved
+    attempts = dict((e["identity"], e["attempts"]) for e in out["results"])
+    assert attempts["sip:u4@contoso.net"] > 1 and out["summary"]["moved"] == 10   # its retries are counted
+
+
+def test_run_queue_runs_a_feed_as_it_grows_within_the_shells_left_to_it():
+    lync = directory(90)
+    FakeSession.server = lync
+    FakeSession.delay = 0.01
+    client = LyncClient(ConnectionOptions(server="fe01", username="u", password="p"), session_factory=FakeSession,
+                        policy=RetryPolicy(sleep=lambda s: None))
+    feed = CallFeed(expected=90, shells_elsewhere=22)
+    calls = [Call("Move-CsLegacyUser", {"Identity": "sip:u%d@contoso.net" % i, "Target": TARGET}) for i in range(90)]
+
+    def produce():
+        for call in calls:
+            feed.add(call)
+            time.sleep(0.001)
+        feed.close()
+
+    producer = threading.Thread(target=produce)
+    try:
+        producer.start()
+        results = client.run_queue(feed, batch_size=10, parallelism=25, min_batch=5)
+    finally:
+        producer.join()
+        FakeSession.delay = 0.0
+    assert [r.call for r in results] == calls and sum(r.ok for r in results) == 81   # 9 are on the target
+    assert client.last_peak_shells <= 25 - 22 + 1 and lync.shells_opened == lync.shells_closed
