@@ -95,6 +95,9 @@ options:
     description:
       - C(fail) fails the task before any move when an identity is not found, ambiguous, malformed or cannot
         be moved to O(target_pool). C(skip) reports those users with outcome C(skipped) and moves the rest.
+      - With C(skip), below 5,000 identities and not in check mode, users are planned and moved in one pass;
+        moves start as soon as the first users are read, while later identities are still being read (8
+        shells read, the moves use the other shells until the reads end).
     type: str
     choices: [fail, skip]
     default: fail
@@ -146,11 +149,13 @@ results:
     error: {description: "The error (message, fqid, category, target) or null", type: dict}
     attempts: {description: How many times the move was sent, type: int}
 performance:
-  description: How the moves ran (not in check mode).
+  description:
+    - How the moves ran (not in check mode). C(one_pass) tells whether the users were planned and moved in one
+      pass (O(on_invalid=skip)); then C(plan_seconds) is when the last identity was read, while moves ran.
   returned: when users were moved
   type: dict
   sample: {seconds: 512.3, moved_per_second: 19.5, plan_seconds: 6.1, peak_shells: 25, parallelism: auto,
-           limit_changes: [[3.2, 8, growing], [6.9, 16, growing]]}
+           limit_changes: [[3.2, 8, growing], [6.9, 16, growing]], one_pass: false}
 summary:
   description: Counts per outcome.
   returned: always
@@ -209,8 +214,9 @@ BULK_READ_THRESHOLD = 5000
 # What the plan needs of each user; the bulk read asks for no more (it returns every user).
 BULK_PROPERTIES = ["SipAddress", "DisplayName", "RegistrarPool"]
 # Shells reading identities while the moves already run (plan and move in one pass); the moves keep the
-# rest of MAX_PARALLEL_SHELLS until the reads end. Four read faster than the pool moves.
-ONE_PASS_READ_SHELLS = 4
+# rest of MAX_PARALLEL_SHELLS until the reads end. Measured at N = 1,000 (docs/performance.md): 4 read
+# shells starve the moves, 16 leave them too few shells, 8 and 10 were best.
+ONE_PASS_READ_SHELLS = 8
 
 
 def error_dict(message, category="NotSpecified", fqid="", target=None):
@@ -732,7 +738,7 @@ def user_move(module):
                 progress.close()
             final = progress.line()
             performance.update(seconds=final["seconds"], moved_per_second=final["per_second"],
-                               plan_seconds=round(progress.started - started, 1))
+                               plan_seconds=round(progress.started - started, 1), one_pass=False)
     finally:
         if journal is not None:
             journal.close()

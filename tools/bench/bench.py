@@ -6,6 +6,7 @@ Runs, each against a freshly seeded lab (contoso-large, stage 6, `--latency real
       the sample's mean, and the report says so);
   (b) cs_user_move through ansible-playbook with its defaults (parallelism auto, batch_size 100);
   (c) cs_user_move tuned (parallelism 25, the WinRM ceiling);
+  (d) only with --variants: (c) with on_invalid skip, which plans and moves in one pass below 5,000 identities;
 for each N, then a check-mode plan of 20,000 users (and of 50,000, for memory) against a zero-latency lab, with
 cs_user_move's default result (results: all) and with the lean one big waves and the move_users role use
 (results: failed, every user in results_file).
@@ -59,6 +60,7 @@ PLAYBOOK = """
         target_pool: "{{ move_args.target_pool }}"
         parallelism: "{{ move_args.parallelism | default(omit) }}"
         batch_size: "{{ move_args.batch_size | default(omit) }}"
+        on_invalid: "{{ move_args.on_invalid | default(omit) }}"
         results: "{{ move_args.results | default(omit) }}"
         results_file: "{{ move_args.results_file | default(omit) }}"
       # One task only: its result (summary, performance) is read from the json stdout callback.
@@ -250,7 +252,9 @@ def main() -> int:
     parser.add_argument("--time-scale", type=float, default=0.2)
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--baseline-sample", type=int, default=40, help="users in the (a) sample; 0 skips (a)")
-    parser.add_argument("--variants", default="b,c", help="which of the (b) defaults and (c) tuned runs to time")
+    parser.add_argument("--variants", default="b,c",
+                        help="which runs to time: b (defaults), c (parallelism 25), d (parallelism 25 and "
+                             "on_invalid skip: plan and move in one pass below 5,000 identities)")
     parser.add_argument("--plan-sizes", default="20000,50000", help="check-mode plans (zero latency); '' skips")
     parser.add_argument("--plan-results", default="all,failed",
                         help="cs_user_move's results option for each plan size: all (the default) and/or failed "
@@ -284,7 +288,8 @@ def main() -> int:
         results["baseline"] = dict(base, sample=len(sample))
 
     wanted = set(v.strip() for v in args.variants.split(",") if v.strip())
-    variants = [v for v in [("b", "defaults", {}), ("c", "tuned", {"parallelism": "25"})] if v[0] in wanted]
+    variants = [v for v in [("b", "defaults", {}), ("c", "tuned", {"parallelism": "25"}),
+                            ("d", "one pass", {"parallelism": "25", "on_invalid": "skip"})] if v[0] in wanted]
     for n in sizes:
         ideal = n * t_move / capacity
         for key, label, extra in variants:
