@@ -443,14 +443,17 @@ def move_call(entry, params):
 
 
 def apply_moves(module, params, entries, journal=None, retries=None, wait=None, progress=None, feed=None,
-                lock=None):
+                lock=None, controller=None):
     """Run the planned moves; sets outcome/error/attempts on each entry. Returns performance facts. With
     ``feed`` (a CallFeed whose calls carry their entry as ``id``), the first round runs the moves as the plan
     adds them; ``lock`` serialises the results with the plan's own records."""
     if retries is None:
         retries = module.connection.connection_retries
     wait = wait or module.client.policy.wait
-    controller = AdaptiveConcurrency(ceiling=MAX_PARALLEL_SHELLS) if params["parallelism"] == "auto" else None
+    if params["parallelism"] != "auto":
+        controller = None
+    elif controller is None:
+        controller = AdaptiveConcurrency(ceiling=MAX_PARALLEL_SHELLS)
     peak = [0]
 
     def record(entry):
@@ -630,6 +633,9 @@ def plan_and_move(module, params, journal, started):
 
     reads = [pools_call()] + [user_lookup_call(identity) for identity in good]
     reader_client = LyncClient(module.connection, session_factory=type(module).session_factory)
+    # With auto, the moves' controller grows within the shells the reads leave, and again once they end.
+    controller = AdaptiveConcurrency(ceiling=MAX_PARALLEL_SHELLS - read_shells) \
+        if params["parallelism"] == "auto" else None
 
     def read_all():
         try:
@@ -641,11 +647,14 @@ def plan_and_move(module, params, journal, started):
             plan["seconds"] = round(time.monotonic() - started, 1)
             reader_client.close()
             feed.close()
+            if controller is not None:
+                controller.raise_ceiling(MAX_PARALLEL_SHELLS)
 
     reader = threading.Thread(target=read_all, name="lync-plan")
     reader.start()
     try:
-        performance = apply_moves(module, params, [], journal, progress=progress, feed=feed, lock=lock)
+        performance = apply_moves(module, params, [], journal, progress=progress, feed=feed, lock=lock,
+                                  controller=controller)
     finally:
         reader.join()
         progress.close()

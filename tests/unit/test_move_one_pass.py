@@ -129,3 +129,22 @@ def test_run_queue_runs_a_feed_as_it_grows_within_the_shells_left_to_it():
         FakeSession.delay = 0.0
     assert [r.call for r in results] == calls and sum(r.ok for r in results) == 81   # 9 are on the target
     assert client.last_peak_shells <= 25 - 22 + 1 and lync.shells_opened == lync.shells_closed
+
+
+def test_a_raised_ceiling_lets_auto_grow_again_unless_the_pool_showed_queueing():
+    from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import AdaptiveConcurrency
+
+    capped = AdaptiveConcurrency(start=16, ceiling=17)
+    capped.growing = False                            # a plateau under a cap that hid the pool's capacity
+    capped.history.append((1.0, 16, "plateau"))
+    capped.raise_ceiling(25)
+    assert capped.ceiling == 25 and capped.growing
+
+    saturated = AdaptiveConcurrency(start=16, ceiling=17)
+    saturated.growing, saturated.limit = False, 12    # the pool itself said: no more
+    saturated.history.append((1.0, 12, "queued"))
+    saturated.raise_ceiling(25)
+    assert saturated.ceiling == 25 and not saturated.growing and saturated.limit == 12
+
+    saturated.raise_ceiling(10)                       # never lowered by this call
+    assert saturated.ceiling == 25

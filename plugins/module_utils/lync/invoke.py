@@ -135,6 +135,18 @@ class AdaptiveConcurrency:
         self._latency_count = 0
         self._busy = 0
 
+    def raise_ceiling(self, ceiling):
+        """More shells are allowed from now on (other work that shared the account's shells ended). Unless the
+        server has shown queueing or busy answers, grow again: a plateau seen under the lower ceiling says
+        nothing about the pool."""
+        with self._lock:
+            if ceiling <= self.ceiling:
+                return
+            self.ceiling = int(ceiling)
+            if not any(reason in ("queued", "busy") for _when, _limit, reason in self.history):
+                self.growing = True
+                self._last_throughput = None
+
     def record_startup(self, seconds):
         """A batch's first result came ``seconds`` after it was sent: PowerShell's start and module import."""
         with self._lock:
