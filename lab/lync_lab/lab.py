@@ -84,6 +84,9 @@ class Lab:
         if fresh:
             self.store.seed(self.scenario, config.stage)
         self.audit = AuditLog(self.state_dir / "audit.jsonl", truncate=fresh)
+        # A lab killed between a change's commit and its audit line left the line pending in the store: append it
+        # now, before anyone reads audit.jsonl, not at the first call after the restart.
+        self.audit.prepare(self.store)
         self.latency = LatencyModel.from_option(config.latency, config.time_scale)
         self.faults = FaultPlan.parse(config.faults)
         self._runtimes: dict[str, Any] = {}

@@ -51,6 +51,8 @@ def test_a_kill_between_commit_and_audit_line_loses_and_duplicates_no_line(tmp_p
 
     restarted = open_lab(tmp_path / "lab", keep=True)       # lync-lab serve --keep
     try:
+        # recovered as the lab starts, before any call: a reader of audit.jsonl never sees the move missing
+        assert len(moves_of(restarted, "Adam Barr")) == 1
         fe = Shell(restarted, FE)
         assert fe("Get-CsUser", Identity="Adam Barr")[0]["RegistrarPool"] == "pool02.contoso.net"
         [line] = moves_of(restarted, "Adam Barr")
