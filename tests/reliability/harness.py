@@ -1,5 +1,6 @@
-"""The reliability suite's tools: a lync-lab of its own per test (free ports), an inventory pointing at it,
-ansible-playbook runs that can be killed, and the witnesses (the lab's audit log, the journals, the reports).
+"""The reliability suite's tools: a lync-lab of its own per test (lync_lab.instance.LabInstance: free ports, an
+inventory pointing at it), table-driven case playbooks, ansible-playbook runs that can be killed, and the
+witnesses (the lab's audit log, the journals, the reports).
 
 Every helper here is used by tests under tests/reliability/ and tests/reliability/fast/.
 """
@@ -9,151 +10,25 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
+from lync_lab.instance import LabInstance, read_audit
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 LAB_PASSWORD = "Lab-Passw0rd!"
 LAB_USER = "CONTOSO\\lyncadmin"
 DATA = Path(__file__).resolve().parent / "data"
-# The inventory's ports (inventories/lab/hosts.yml); a lab with --port-offset N answers on these plus N.
-BASE_PORTS = (55985, 55986, 55989, 55990, 55991, 55992, 55993, 55994, 55995, 55996, 55997, 55998)
 SCOREBOARD_ENV = "LYNC_RELIABILITY_SCOREBOARD"
-
-
-def _ports_free(offset: int) -> bool:
-    for port in BASE_PORTS:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", port + offset))
-            except OSError:
-                return False
-    return True
-
-
-class PortTaken(RuntimeError):
-    pass
-
-
-def free_offset(skip: int | None = None) -> int:
-    """A port offset (multiple of 20, so labs never overlap) whose twelve ports are all free now."""
-    import random
-
-    # Random start: parallel pytest workers and other suites' labs rarely try the same range at once.
-    start = random.randrange(200) * 20
-    for i in range(200):
-        offset = 1000 + (start + i * 20) % 4000
-        if offset != skip and _ports_free(offset):
-            return offset
-    raise RuntimeError("no free port range for a lab between 56985 and 60998")
-
-
-class LabProcess:
-    """One `lync-lab serve` of the test's own, on ports shifted by ``offset``."""
-
-    def __init__(self, state_dir: Path, scenario: str | Path = "contoso-small", stage: int = 6,
-                 latency: str = "none", time_scale: float = 1.0, faults: str | None = None,
-                 double_hop: bool = False) -> None:
-        self.state_dir = Path(state_dir)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.scenario = str(scenario)
-        self.stage = stage
-        self.latency = latency
-        self.time_scale = time_scale
-        self.faults = faults
-        self.double_hop = double_hop
-        self.offset = free_offset()
-        self.proc: subprocess.Popen | None = None
-        self.log = self.state_dir / "lab.log"
-
-    @property
-    def http_port(self) -> int:
-        return 55985 + self.offset
-
-    @property
-    def https_port(self) -> int:
-        return 55986 + self.offset
-
-    @property
-    def ca_path(self) -> Path:
-        return self.state_dir / "tls" / "ca.pem"
-
-    def start(self, keep: bool = False, faults: str | None = None, timeout: float = 120) -> "LabProcess":
-        """Start the lab; a fresh lab whose ports were taken meanwhile (another suite's lab) moves to other ports."""
-        for attempt in range(5):
-            try:
-                return self._start(keep, faults, timeout)
-            except PortTaken:
-                if keep or attempt == 4:
-                    raise
-                self.offset = free_offset(skip=self.offset)
-        return self
-
-    def _start(self, keep: bool, faults: str | None, timeout: float) -> "LabProcess":
-        exe = VENV_BIN / "lync-lab"
-        cmd = [str(exe) if exe.exists() else "lync-lab", "serve", "--scenario", self.scenario,
-               "--stage", str(self.stage), "--state-dir", str(self.state_dir),
-               "--http-port", str(self.http_port), "--https-port", str(self.https_port),
-               "--port-offset", str(self.offset), "--latency", self.latency, "--time-scale", str(self.time_scale)]
-        faults = faults if faults is not None else self.faults
-        if faults:
-            cmd += ["--faults", faults]
-        if self.double_hop:
-            cmd.append("--double-hop")
-        if keep:
-            cmd.append("--keep")
-        with open(self.log, "a") as out:
-            out.write("\n--- %s\n" % " ".join(cmd))
-        mark = self.log.stat().st_size
-        with open(self.log, "a") as out:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while "listening on" not in self.log.read_text()[mark:]:
-            if self.proc.poll() is not None:
-                text = self.log.read_text()[mark:]
-                if "Address already in use" in text:
-                    raise PortTaken(text)
-                raise RuntimeError("lync-lab did not start:\n" + text)
-            if time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError("lync-lab did not listen within %d s:\n%s" % (timeout, self.log.read_text()))
-            time.sleep(0.1)
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL: the lab dies mid-whatever, as on a power cut."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    # -- the witness ---------------------------------------------------------------------------------
-    def audit(self) -> list[dict]:
-        path = self.state_dir / "audit.jsonl"
-        if not path.exists():
-            return []
-        entries = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                entries.append(json.loads(line))
-            except ValueError:
-                continue  # a torn last line (the lab was killed mid-write)
-        return entries
+# What every test's inventory is copied from (with its lab's ports: LabInstance.write_inventory).
+LAB_INVENTORY = REPO / "inventories" / "lab"
 
 
 def audit_ok(entry: dict) -> bool:
@@ -207,34 +82,6 @@ def write_wave_csv(path: Path, identities: list[str], encoding: str = "utf-8") -
         for identity in identities:
             writer.writerow([identity, "wave"])
     return path
-
-
-# -- the inventory -------------------------------------------------------------------------------------
-def lab_inventory(dest: Path, lab: LabProcess, group_vars: dict | None = None,
-                  host_vars: dict | None = None) -> Path:
-    """inventories/lab copied to ``dest`` with every port shifted to ``lab``'s; ``group_vars`` are added to
-    group_vars/all (e.g. the waves), ``host_vars`` to the Lync admin host."""
-    src = REPO / "inventories" / "lab"
-    if dest.exists():
-        shutil.rmtree(dest)
-    shutil.copytree(src, dest)
-    hosts = yaml.safe_load((src / "hosts.yml").read_text(encoding="utf-8"))
-
-    def shift(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("ansible_port", "lab_https_port") and isinstance(value, int):
-                    node[key] = value + lab.offset
-                else:
-                    shift(value)
-    shift(hosts)
-    (dest / "hosts.yml").write_text(yaml.safe_dump(hosts, sort_keys=False), encoding="utf-8")
-    if group_vars:
-        (dest / "group_vars" / "all" / "zz_test.yml").write_text(yaml.safe_dump(group_vars), encoding="utf-8")
-    if host_vars:
-        (dest / "host_vars").mkdir(exist_ok=True)
-        (dest / "host_vars" / "lync-fe01.contoso.net.yml").write_text(yaml.safe_dump(host_vars), encoding="utf-8")
-    return dest
 
 
 def collections_root(tmp: Path) -> Path:
@@ -301,17 +148,14 @@ def run_and_kill(cmd: list[str], env: dict, kill_when, log: Path, timeout: float
 
 
 def read_journals(journal_dir: Path) -> list[dict]:
+    """Every journal's entries, in file order; a line torn by a killed run is left out (as in the audit log)."""
     entries = []
     for path in sorted(Path(journal_dir).glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                entries.append(json.loads(line))
-            except ValueError:
-                continue  # torn last line of a killed run
+        entries += read_audit(path)
     return entries
 
 
-def registrar_pools(lab: LabProcess) -> dict[str, str]:
+def registrar_pools(lab: LabInstance) -> dict[str, str]:
     """Every user's RegistrarPool, read from the lab's store directly (a second witness, not the collection)."""
     import sqlite3
 
@@ -344,8 +188,8 @@ def score(scenario: str, runs: int, users: int, lost: int, duplicated: int, leak
 class AuditTail:
     """Counts the lab's successful moves as the audit log grows, reading only what is new (the kill trigger)."""
 
-    def __init__(self, lab: LabProcess) -> None:
-        self.path = lab.state_dir / "audit.jsonl"
+    def __init__(self, lab: LabInstance) -> None:
+        self.path = lab.audit_path
         self.pos = 0
         self.moves = 0
         self.lines = 0
@@ -370,7 +214,7 @@ class AuditTail:
 class MoveRun:
     """A 2,000-user (or any size) Phase 6 wave against one lab: the command users type, and its witnesses."""
 
-    def __init__(self, tmp: Path, lab: LabProcess, identities: list[str], batch_size: int = 100,
+    def __init__(self, tmp: Path, lab: LabInstance, identities: list[str], batch_size: int = 100,
                  parallelism: int = 4, extra_vars: dict | None = None, inventory_vars: dict | None = None) -> None:
         self.tmp = Path(tmp)
         self.lab = lab
@@ -382,7 +226,8 @@ class MoveRun:
                       "lync_migration_legacy_pools": ["pool01.contoso.net", "pool03.contoso.net",
                                                       "pool04.contoso.net"]}
         group_vars.update(inventory_vars or {})
-        self.inventory = lab_inventory(self.tmp / "inventory", lab, group_vars=group_vars)
+        self.inventory = lab.write_inventory(LAB_INVENTORY, self.tmp / "inventory", group_vars,
+                                             vars_file="zz_test.yml")
         self.env = playbook_env(collections_root(self.tmp / "collections"))
         extra = {"move_users_journal_dir": str(self.journal_dir), "move_users_report_dir": str(self.report_dir),
                  "move_users_batch_size": batch_size, "move_users_parallelism": parallelism}
@@ -394,6 +239,14 @@ class MoveRun:
         self.runs += 1
         return run_playbook(self.cmd, self.env, timeout=timeout)
 
+    def run_until_complete(self, runs: list[PlaybookRun] | None = None, max_runs: int = 4) -> list[PlaybookRun]:
+        """Run again (after ``runs``, those already made) until a run completes (rc 0) or ``max_runs`` runs were
+        made, as a user reruns the same command; returns every run."""
+        runs = list(runs or [])
+        while (not runs or runs[-1].rc != 0) and len(runs) < max_runs:
+            runs.append(self.run())
+        return runs
+
     def run_killed_after(self, moves: int, log_name: str, timeout: float = 900) -> bool:
         """Run and SIGKILL the playbook's process tree once the lab has done ``moves`` more successful moves."""
         tail = AuditTail(self.lab)
@@ -404,7 +257,8 @@ class MoveRun:
 
     def verdict(self, target: str = "pool02.contoso.net") -> dict:
         """lost: users not on the target pool; duplicated: users moved more than once (audit); journal_lies:
-        users the journal says moved that the lab did not move, or moved users the journal never mentions."""
+        users the journal says moved that the lab did not move, or moved users the journal never mentions;
+        runs: how many runs this MoveRun made; report: the newest run report."""
         pools = registrar_pools(self.lab)
         moves = successful_moves(self.lab.audit())
         journal = read_journals(self.journal_dir)
@@ -422,7 +276,8 @@ class MoveRun:
             [s for s in self.identities if journal_moved.get(s.lower(), 0) > moves.get(s.lower(), 0)]
             + [s for s in self.identities if moves.get(s.lower(), 0) and s.lower() not in journal_seen])
         return dict(lost=lost, duplicated=duplicated, never_moved=never_moved, journal_lies=journal_lies,
-                    journal_moved_twice=[k for k, n in journal_moved.items() if n > 1])
+                    journal_moved_twice=[k for k, n in journal_moved.items() if n > 1], runs=self.runs,
+                    report=last_report(self.report_dir))
 
 
 def last_report(report_dir: Path) -> dict:
@@ -511,6 +366,30 @@ def read_case_results(results_path: Path) -> dict:
     for part in sorted(Path(str(results_path) + ".d").glob("*.json")):
         results.update(json.loads(part.read_text(encoding="utf-8")))
     return results
+
+
+class CaseRun(NamedTuple):
+    """What one case playbook left: {case id: result}, the lab's audit entries written meanwhile, the run."""
+    results: dict
+    audit: list[dict]
+    run: PlaybookRun
+
+
+def run_cases(tmp: Path, lab: LabInstance, inventory: Path, module_cases: Sequence[dict],
+              role_cases: Sequence[dict] = (), args: Sequence[str] = (), extra_env: dict | None = None) -> CaseRun:
+    """Run every case once (case_playbook, in ``tmp``) against ``lab`` through ``inventory``; fails the test if
+    the playbook did not finish or a case has no result."""
+    results_path = tmp / "results.json"
+    book = case_playbook(tmp / "cases.yml", module_cases, list(role_cases), results_path, tmp / "reports",
+                         tmp / "journal")
+    before = len(lab.audit())
+    run = run_playbook([str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(book), *args],
+                       playbook_env(collections_root(tmp / "collections"), extra_env))
+    assert results_path.exists(), "the case playbook did not finish:\n" + run.output[-5000:]
+    results = read_case_results(results_path)
+    missing = [c["id"] for c in [*module_cases, *role_cases] if c["id"] not in results]
+    assert not missing, "cases without a result: %s\n%s" % (missing, run.output[-5000:])
+    return CaseRun(results, lab.audit()[before:], run)
 
 
 def add_bare_host(inventory: Path, name: str = "bare.contoso.net") -> None:

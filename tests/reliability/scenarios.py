@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+import time
 from pathlib import Path
 
-from harness import LabProcess, MoveRun, generated_sip_addresses, large_scenario, score, successful_moves
+from harness import (AuditTail, LabInstance, MoveRun, generated_sip_addresses, large_scenario, score,
+                     successful_moves, write_wave_csv)
 
 TARGET = "pool02.contoso.net"
 
 
-def bulk_lab(tmp: Path, users: int, **lab_options) -> tuple[LabProcess, list[str]]:
+def bulk_lab(tmp: Path, users: int, **lab_options) -> tuple[LabInstance, list[str]]:
     """A lab at stage 6 with ``users`` generated OCS users (contoso-large's deployment), and their SIP URIs."""
     scenario = large_scenario(tmp / "scenario.yml", users)
     identities = generated_sip_addresses(scenario, users)
-    lab = LabProcess(tmp / "lab", scenario=scenario, stage=6, **lab_options)
+    lab = LabInstance(tmp / "lab", scenario=scenario, stage=6, **lab_options)
     return lab, identities
 
 
@@ -51,12 +54,7 @@ def crash_and_resume(tmp: Path, seed: int, users: int, time_scale: float, max_ki
             moved_before = len(successful_moves(lab.audit()))
         final = run.run()
         assert final.rc == 0, "the rerun after the kill failed:\n" + final.output[-4000:]
-        from harness import last_report
-
-        verdict = run.verdict(TARGET)
-        verdict["runs"] = run.runs
-        verdict["report"] = last_report(run.report_dir)
-        return verdict
+        return run.verdict(TARGET)
     finally:
         lab.stop()
 
@@ -64,10 +62,6 @@ def crash_and_resume(tmp: Path, seed: int, users: int, time_scale: float, max_ki
 def lab_killed_mid_batch(tmp: Path, seed: int, users: int, time_scale: float) -> dict:
     """SIGKILL the lab itself mid-batch, restart it with --keep on the same ports, rerun the playbook until it
     completes."""
-    import threading
-
-    from harness import AuditTail, last_report
-
     rng = random.Random(seed)
     lab, identities = bulk_lab(tmp, users, latency="realistic", time_scale=time_scale)
     lab.start()
@@ -78,12 +72,11 @@ def lab_killed_mid_batch(tmp: Path, seed: int, users: int, time_scale: float) ->
         killed = threading.Event()
 
         def killer():
-            import time as _t
             while tail.poll() < kill_after:
-                _t.sleep(0.02)
+                time.sleep(0.02)
             lab.kill()
             killed.set()
-            _t.sleep(rng.uniform(0.2, 2.0))   # the lab is down for a moment, as during a reboot
+            time.sleep(rng.uniform(0.2, 2.0))   # the lab is down for a moment, as during a reboot
             lab.start(keep=True)
 
         thread = threading.Thread(target=killer, daemon=True)
@@ -91,15 +84,10 @@ def lab_killed_mid_batch(tmp: Path, seed: int, users: int, time_scale: float) ->
         first = run.run()
         thread.join(timeout=120)
         assert killed.is_set(), "the lab was not killed: the move finished before %d moves" % kill_after
-        attempts = [first]
-        while attempts[-1].rc != 0 and len(attempts) < 4:
-            attempts.append(run.run())
+        attempts = run.run_until_complete([first])
         assert attempts[-1].rc == 0, "the playbook did not complete after the lab restarted:\n" + \
             attempts[-1].output[-4000:]
-        verdict = run.verdict(TARGET)
-        verdict["runs"] = run.runs
-        verdict["report"] = last_report(run.report_dir)
-        return verdict
+        return run.verdict(TARGET)
     finally:
         lab.stop()
 
@@ -115,8 +103,6 @@ FAULT_KINDS = ("http500", "reset", "slow", "quota", "cmdlet")
 def transient_faults(tmp: Path, seed: int, users: int, rate: float, time_scale: float) -> dict:
     """A move of ``users`` users with ``rate`` of each fault kind injected, plus two permanent errors (a user
     who does not exist, an OCS user named with a trailing space); reruns until the playbook completes."""
-    from harness import last_report
-
     faults = ",".join("%s=%s" % (kind, rate) for kind in FAULT_KINDS) + ",seed=%d" % seed
     lab, identities = bulk_lab(tmp, users, latency="realistic", time_scale=time_scale, faults=faults)
     permanent = ["sip:nobody.at.all@contoso.net", "Ken Myer "]
@@ -129,15 +115,10 @@ def transient_faults(tmp: Path, seed: int, users: int, rate: float, time_scale: 
                       extra_vars={"move_users_on_invalid": "skip"},
                       inventory_vars={"ansible_winrm_operation_timeout_sec": 5, "ansible_winrm_read_timeout_sec": 15})
         # The wave holds the permanent errors too: rewrite its CSV with them at the end.
-        from harness import write_wave_csv
         write_wave_csv(tmp / "wave.csv", identities + permanent)
-        outputs = [run.run()]
-        while outputs[-1].rc != 0 and len(outputs) < 4:
-            outputs.append(run.run())
+        outputs = run.run_until_complete()
         verdict = run.verdict(TARGET)
-        verdict["runs"] = run.runs
         verdict["outputs"] = outputs
-        verdict["report"] = last_report(run.report_dir)
         verdict["reports"] = [json.loads(p.read_text()) for p in sorted(run.report_dir.glob("*/report.json"))]
         verdict["permanent"] = permanent
         verdict["audit"] = lab.audit()

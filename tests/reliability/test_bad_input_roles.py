@@ -2,8 +2,7 @@
 before any change, naming the field and the fix; the lab's audit log shows no write call."""
 
 import pytest
-from fast.test_bad_input import CORPUS, run_corpus, verdict
-from harness import score
+from fast.test_bad_input import CORPUS, run_corpus, score_no_changes, verdict
 
 # One lab and one playbook run serve every test here: keep them on one xdist worker.
 pytestmark = pytest.mark.xdist_group('test_bad_input_roles')
@@ -17,11 +16,7 @@ def corpus_run(tmp_path_factory):
 
 
 def test_no_bad_role_input_changes_anything(corpus_run):
-    outcome, writes, _ = corpus_run
-    failed_cases = [c for c in ROLE_CASES if not verdict(c, outcome[c["id"]])[0]]
-    score("bad input (role)", len(ROLE_CASES), 0, lost=0, duplicated=0, leaked=0,
-          unexpected_changes=len(writes) + len(failed_cases))
-    assert writes == [], "write calls reached the lab: %r" % writes[:5]
+    score_no_changes("bad input (role)", ROLE_CASES, corpus_run)
 
 
 @pytest.mark.parametrize("case", ROLE_CASES, ids=[c["id"] for c in ROLE_CASES])

@@ -1,13 +1,11 @@
 """Bad input: every case of data/bad_inputs.yml fails before any change, naming the field and the fix, and the
 lab's audit log shows no write call (anything but Get-/Test-) while the corpus runs."""
 
-import json
 import re
 
 import pytest
 import yaml
-from harness import DATA, LabProcess, case_playbook, collections_root, lab_inventory, playbook_env, \
-    run_playbook, score, write_calls, add_bare_host, VENV_BIN, read_case_results
+from harness import DATA, LAB_INVENTORY, LabInstance, add_bare_host, run_cases, score, write_calls
 
 # One lab and one playbook run serve every test here: keep them on one xdist worker.
 pytestmark = pytest.mark.xdist_group('test_bad_input')
@@ -30,32 +28,24 @@ def corpus_run(tmp_path_factory):
 
 
 def run_corpus(tmp, module_cases, role_cases):
-    lab = LabProcess(tmp / "lab", scenario="contoso-small", stage=6).start()
-    try:
-        inventory = lab_inventory(tmp / "inventory", lab)
+    with LabInstance(tmp / "lab", scenario="contoso-small", stage=6) as lab:
+        inventory = lab.write_inventory(LAB_INVENTORY, tmp / "inventory")
         add_bare_host(inventory)
-        results = tmp / "results.json"
-        book = case_playbook(tmp / "cases.yml", module_cases, role_cases, results,
-                             tmp / "reports", tmp / "journal")
-        before = len(lab.audit())
-        run = run_playbook([str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(book)],
-                           playbook_env(collections_root(tmp / "collections")))
-        assert results.exists(), "the corpus playbook did not finish:\n" + run.output[-5000:]
-        writes = write_calls(lab.audit()[before:])
-        outcome = read_case_results(results)
-        missing = [c["id"] for c in module_cases + role_cases if c["id"] not in outcome]
-        assert not missing, "cases without a result: %s\n%s" % (missing, run.output[-5000:])
-        yield outcome, writes, run
-    finally:
-        lab.stop()
+        outcome, audit, run = run_cases(tmp, lab, inventory, module_cases, role_cases)
+        yield outcome, write_calls(audit), run
+
+
+def score_no_changes(name, cases, corpus_run):
+    """Score the corpus (a case that did not fail as expected counts as an unexpected change) and check that no
+    write call reached the lab."""
+    outcome, writes, _ = corpus_run
+    failed_cases = [c for c in cases if not verdict(c, outcome[c["id"]])[0]]
+    score(name, len(cases), 0, lost=0, duplicated=0, leaked=0, unexpected_changes=len(writes) + len(failed_cases))
+    assert writes == [], "write calls reached the lab: %r" % writes[:5]
 
 
 def test_no_bad_input_changes_anything(corpus_run):
-    outcome, writes, _ = corpus_run
-    failed_cases = [c for c in MODULE_CASES if not verdict(c, outcome[c["id"]])[0]]
-    score("bad input (modules)", len(MODULE_CASES), 0, lost=0, duplicated=0, leaked=0,
-          unexpected_changes=len(writes) + len(failed_cases))
-    assert writes == [], "write calls reached the lab: %r" % writes[:5]
+    score_no_changes("bad input (modules)", MODULE_CASES, corpus_run)
 
 
 def verdict(case, result):

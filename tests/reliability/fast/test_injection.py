@@ -2,12 +2,10 @@
 literal data. The lab's audit log is the witness: only the expected cmdlets ran, the hostile values are what
 they received, and only the hostile users themselves (moved by name on purpose) changed."""
 
-import json
-
 import pytest
 import yaml
-from harness import (DATA, VENV_BIN, LabProcess, Unsafe, case_playbook, collections_root, lab_inventory,
-                     playbook_env, registrar_pools, run_playbook, score, successful_moves, write_calls)
+from harness import (DATA, LAB_INVENTORY, LabInstance, registrar_pools, run_cases, score, successful_moves,
+                     write_calls)
 from lync_lab.model import opath
 from lync_lab.model.scenario import scenario_path
 
@@ -49,8 +47,7 @@ def injection_run(tmp_path_factory):
     raw["users"] = raw["users"] + INJECTION["hostile_users"]
     scenario = tmp / "contoso-hostile.yml"
     scenario.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    lab = LabProcess(tmp / "lab", scenario=scenario, stage=6).start()
-    try:
+    with LabInstance(tmp / "lab", scenario=scenario, stage=6) as lab:
         before_pools = registrar_pools(lab)
         hostile_names = [u["name"] for u in INJECTION["hostile_users"]]
         cases = [
@@ -68,17 +65,10 @@ def injection_run(tmp_path_factory):
             # What a wave's filter looks like when written with the escaping function.
             cases.append({"id": "filter-%d" % n, "module": "cs_user_info",
                           "args": {"filter": equals_filter("DisplayName", value)}})
-        inventory = lab_inventory(tmp / "inventory", lab)
-        results = tmp / "results.json"
-        book = case_playbook(tmp / "cases.yml", cases, [], results, tmp / "reports", tmp / "journal")
-        before = len(lab.audit())
-        run = run_playbook([str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(book)],
-                           playbook_env(collections_root(tmp / "collections")))
-        assert results.exists(), "the injection playbook did not finish:\n" + run.output[-5000:]
-        yield dict(lab=lab, audit=lab.audit()[before:], results=json.loads(results.read_text()),
-                   before_pools=before_pools, after_pools=registrar_pools(lab), hostile=INJECTION["hostile_users"])
-    finally:
-        lab.stop()
+        inventory = lab.write_inventory(LAB_INVENTORY, tmp / "inventory")
+        results, audit, _ = run_cases(tmp, lab, inventory, cases)
+        yield dict(lab=lab, audit=audit, results=results, before_pools=before_pools,
+                   after_pools=registrar_pools(lab), hostile=INJECTION["hostile_users"])
 
 
 def test_only_the_expected_cmdlets_ran(injection_run):

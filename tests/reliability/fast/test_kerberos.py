@@ -2,12 +2,10 @@
 collection's modules use pywinrm's kerberos transport with the test's forwardable ticket. With delegation the
 lab's double-hop restriction is lifted; without it the failure explains the double hop."""
 
-import json
 import os
 
 import pytest
-from harness import (LAB_PASSWORD, VENV_BIN, LabProcess, case_playbook, collections_root, lab_inventory,
-                     playbook_env, run_playbook, score)
+from harness import LAB_INVENTORY, LAB_PASSWORD, LabInstance, run_cases, score
 from kdc import LoopbackKDC, missing_binaries
 
 # One lab and one playbook run serve every test here: keep them on one xdist worker.
@@ -37,8 +35,7 @@ def kerberos_run(tmp_path_factory):
     os.environ.update(kdc.env)     # the lab (acceptor: keytab) and the playbook (client: ccache) inherit it
     try:
         kdc.kinit(LAB_PASSWORD)
-        lab = LabProcess(tmp / "lab", scenario="contoso-small", stage=6, double_hop=True).start()
-        try:
+        with LabInstance(tmp / "lab", scenario="contoso-small", stage=6, double_hop=True) as lab:
             base = {"transport": "kerberos", "username": "lyncadmin@CONTOSO.NET", "password": "",
                     "message_encryption": "always"}
             cases = [
@@ -50,15 +47,9 @@ def kerberos_run(tmp_path_factory):
                  "args": dict(base, identities=["Hao Chen"], target_pool="pool02.contoso.net",
                               kerberos_delegation=True)},
             ]
-            inventory = lab_inventory(tmp / "inventory", lab)
-            results = tmp / "results.json"
-            book = case_playbook(tmp / "cases.yml", cases, [], results, tmp / "reports", tmp / "journal")
-            run = run_playbook([str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(book), "-vvvv"],
-                               playbook_env(collections_root(tmp / "collections"), kdc.env))
-            assert results.exists(), run.output[-5000:]
-            yield dict(results=json.loads(results.read_text()), audit=lab.audit(), output=run.output)
-        finally:
-            lab.stop()
+            inventory = lab.write_inventory(LAB_INVENTORY, tmp / "inventory")
+            results, audit, run = run_cases(tmp, lab, inventory, cases, args=["-vvvv"], extra_env=kdc.env)
+            yield dict(results=results, audit=audit, output=run.output)
     finally:
         kdc.stop()
         for key, value in saved.items():

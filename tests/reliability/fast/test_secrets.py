@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 import yaml
-from harness import (LAB_PASSWORD, REPO, VENV_BIN, LabProcess, collections_root, lab_inventory, playbook_env,
+from harness import (LAB_INVENTORY, LAB_PASSWORD, REPO, VENV_BIN, LabInstance, collections_root, playbook_env,
                      run_playbook, score)
 
 # One lab and one playbook run serve every test here: keep them on one xdist worker.
@@ -52,9 +52,8 @@ WRAPPER = [{
 def run_secret_matrix(tmp, full):
     """The fast set: one move with -vvvv --diff and the double-hop failure. ``full`` (make reliability) adds
     ANSIBLE_DEBUG=1, check mode, a gate failure and ansible-runner."""
-    lab = LabProcess(tmp / "lab", scenario="contoso-small", stage=6, double_hop=True).start()
-    try:
-        inventory = lab_inventory(tmp / "inventory", lab)
+    with LabInstance(tmp / "lab", scenario="contoso-small", stage=6, double_hop=True) as lab:
+        inventory = lab.write_inventory(LAB_INVENTORY, tmp / "inventory")
         book = tmp / "phase6-credential.yml"
         book.write_text(yaml.safe_dump(WRAPPER, sort_keys=False), encoding="utf-8")
         env = playbook_env(collections_root(tmp / "collections"))
@@ -80,8 +79,6 @@ def run_secret_matrix(tmp, full):
              "--cmdline=-vvvv --diff -e " + json.dumps(json.dumps(dirs)), "--rotate-artifacts", "0"],
             cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
         yield dict(lab=lab, runs=runs, tmp=tmp, runner=runner, full=full)
-    finally:
-        lab.stop()
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +109,7 @@ def test_password_appears_nowhere(secret_runs):
         files += [p for p in (secret_runs["tmp"] / folder).rglob("*") if p.is_file()]
     for path in files:
         blobs[str(path.relative_to(secret_runs["tmp"]))] = path.read_bytes()
-    blobs["lab audit"] = (secret_runs["lab"].state_dir / "audit.jsonl").read_bytes()
+    blobs["lab audit"] = secret_runs["lab"].audit_path.read_bytes()
     if secret_runs["runner"] is not None:
         assert any("artifacts" in p.parts for p in files), "ansible-runner wrote no artifacts:\n" + \
             secret_runs["runner"].stdout[-2000:] + secret_runs["runner"].stderr[-2000:]

@@ -3,13 +3,11 @@ wrong CA refused clearly; Basic over plain HTTP refused unless allowed; NTLM ove
 (a recording proxy between the module and the lab is the witness); CredSSP lifts the lab's double-hop
 restriction; over NTLM cmdlet_credential passes -Credential."""
 
-import json
 import socket
 import threading
 
 import pytest
-from harness import (LAB_PASSWORD, LAB_USER, VENV_BIN, LabProcess, case_playbook, collections_root, lab_inventory,
-                     playbook_env, run_playbook, score)
+from harness import LAB_INVENTORY, LAB_PASSWORD, LAB_USER, LabInstance, run_cases, score
 
 # One lab and one playbook run serve every test here: keep them on one xdist worker.
 pytestmark = pytest.mark.xdist_group('test_transport')
@@ -65,8 +63,8 @@ class RecordingProxy:
 def transport_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("transport")
     # Started first: the ports are known only once it listens.
-    lab = LabProcess(tmp / "lab", scenario="contoso-small", stage=6, double_hop=True).start()
-    other = LabProcess(tmp / "other-ca", scenario="contoso-small", stage=6)   # only for its (different) CA
+    lab = LabInstance(tmp / "lab", scenario="contoso-small", stage=6, double_hop=True).start()
+    other = LabInstance(tmp / "other-ca", scenario="contoso-small", stage=6)   # never started: only its (other) CA
     from lync_lab.winrm.certs import ensure_certificates
     ensure_certificates(other.state_dir, ["lync-fe01.contoso.net"])
     proxy = RecordingProxy(lab.http_port)
@@ -75,7 +73,7 @@ def transport_run(tmp_path_factory):
     cases = [
         {"id": "https-default-validation", "module": "cs_user_info", "args": dict(read, **https, cmdlet_credential=True)},
         {"id": "https-wrong-ca", "module": "cs_user_info",
-         "args": dict(read, **https, ca_trust_path=str(other.state_dir / "tls" / "ca.pem"), cmdlet_credential=True)},
+         "args": dict(read, **https, ca_trust_path=str(other.ca_path), cmdlet_credential=True)},
         {"id": "https-right-ca", "module": "cs_user_info",
          "args": dict(read, **https, ca_trust_path=str(lab.ca_path), cmdlet_credential=True)},
         {"id": "basic-over-http", "module": "cs_user_info",
@@ -91,15 +89,9 @@ def transport_run(tmp_path_factory):
         {"id": "ntlm-double-hop-no-credential", "module": "cs_user_info", "args": dict(read)},
     ]
     try:
-        inventory = lab_inventory(tmp / "inventory", lab)
-        results = tmp / "results.json"
-        book = case_playbook(tmp / "cases.yml", cases, [], results, tmp / "reports", tmp / "journal")
-        before = len(lab.audit())
-        run = run_playbook([str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(book)],
-                           playbook_env(collections_root(tmp / "collections")))
-        assert results.exists(), run.output[-5000:]
-        yield dict(results=json.loads(results.read_text()), audit=lab.audit()[before:], sent=bytes(proxy.sent),
-                   output=run.output)
+        inventory = lab.write_inventory(LAB_INVENTORY, tmp / "inventory")
+        results, audit, run = run_cases(tmp, lab, inventory, cases)
+        yield dict(results=results, audit=audit, sent=bytes(proxy.sent), output=run.output)
     finally:
         proxy.close()
         lab.stop()
