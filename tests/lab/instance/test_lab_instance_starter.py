@@ -182,3 +182,24 @@ def test_a_changed_seed_is_what_a_kept_start_serves(tmp_path):
     fresh = LabInstance(tmp_path / "fresh", stage=6)
     with fresh:
         assert fresh.dump_state()["user"]["haochen"]["Enabled"] is True
+
+
+def test_a_killed_lab_starts_again_with_keep_on_its_ports_with_what_it_had_committed(tmp_path):
+    # The reliability suite's power cut: SIGKILL mid-work, then `start(keep=True)` while clients keep the ports.
+    import winrm
+
+    lab = LabInstance(tmp_path / "lab", stage=6)
+    with lab:
+        session = winrm.Session(lab.admin_url, auth=("CONTOSO\\lyncadmin", "Lab-Passw0rd!"), transport="ntlm",
+                                message_encryption="always")
+        r = session.run_ps("Set-CsUser -Identity 'sip:hao.chen@contoso.net' -Enabled $false")
+        assert r.status_code == 0, r.std_err
+        offset, ports = lab.port_offset, [lab.port_of(p) for p in SMALL_PORTS]
+        lab.kill()
+        assert lab.process.returncode == -9 and not lab.running
+        assert not any(answers(p) for p in ports)
+        lab.start(keep=True)
+        assert lab.port_offset == offset and all(answers(p) for p in ports)
+        assert lab.dump_state()["user"]["haochen"]["Enabled"] is False
+        r = session.run_ps("Get-CsUser -Identity 'sip:hao.chen@contoso.net'")
+        assert r.status_code == 0 and "hao.chen@contoso.net" in r.std_out.decode(), r.std_err
