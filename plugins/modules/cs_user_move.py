@@ -95,7 +95,7 @@ options:
     description:
       - C(fail) fails the task before any move when an identity is not found, ambiguous, malformed or cannot
         be moved to O(target_pool). C(skip) reports those users with outcome C(skipped) and moves the rest.
-      - With C(skip), below 5,000 identities and not in check mode, users are planned and moved in one pass;
+      - With C(skip), from 1,000 to 4,999 identities and not in check mode, users are planned and moved in one pass;
         moves start as soon as the first users are read, while later identities are still being read (8
         shells read, the moves use the other shells until the reads end).
     type: str
@@ -217,6 +217,10 @@ BULK_PROPERTIES = ["SipAddress", "DisplayName", "RegistrarPool"]
 # rest of MAX_PARALLEL_SHELLS until the reads end. Measured at N = 1,000 (docs/performance.md): 4 read
 # shells starve the moves, 16 leave them too few shells, 8 and 10 were best.
 ONE_PASS_READ_SHELLS = 8
+# Below this many identities one pass was slower in the lab (N = 200 and 500: the read shells take shells and
+# the lab's CPU from the moves, and the plan is one short round of reads anyway); measured in
+# docs/performance.md.
+ONE_PASS_MIN_IDENTITIES = 1000
 
 
 def error_dict(message, category="NotSpecified", fqid="", target=None):
@@ -566,8 +570,10 @@ def one_pass_applies(on_invalid, check_mode, identity_count):
     """Plan and move in one pass only when it cannot break the gate: with on_invalid=skip a refused identity
     stops nobody else, so users may move while later identities are still read. With on_invalid=fail every
     identity must be known good before the first move; check mode moves nobody; and from BULK_READ_THRESHOLD
-    on the identities are read by one bulk Get-CsUser, which answers for all of them at once anyway."""
-    return on_invalid == "skip" and not check_mode and identity_count < BULK_READ_THRESHOLD
+    on the identities are read by one bulk Get-CsUser, which answers for all of them at once anyway. Below
+    ONE_PASS_MIN_IDENTITIES it does not pay."""
+    return (on_invalid == "skip" and not check_mode
+            and ONE_PASS_MIN_IDENTITIES <= identity_count < BULK_READ_THRESHOLD)
 
 
 def plan_and_move(module, params, journal, started):

@@ -27,6 +27,12 @@ def directory(count):
 
 
 @pytest.fixture
+def small_waves_in_one_pass(monkeypatch):
+    """These tests use a few hundred users; the pass works the same at any size."""
+    monkeypatch.setattr(cs_user_move, "ONE_PASS_MIN_IDENTITIES", 1)
+
+
+@pytest.fixture
 def slow_server():
     FakeSession.delay = 0.03   # per request, so reads and moves really overlap
     yield
@@ -35,12 +41,13 @@ def slow_server():
 
 def test_one_pass_only_where_a_refused_identity_stops_nobody_else():
     assert cs_user_move.one_pass_applies("skip", False, 1000)
+    assert not cs_user_move.one_pass_applies("skip", False, 999)       # small waves: one round of reads
     assert not cs_user_move.one_pass_applies("fail", False, 1000)      # the gate: all known good first
     assert not cs_user_move.one_pass_applies("skip", True, 1000)       # check mode moves nobody
     assert not cs_user_move.one_pass_applies("skip", False, cs_user_move.BULK_READ_THRESHOLD)   # one bulk read
 
 
-def test_moves_start_before_the_last_identity_is_read_and_every_user_ends_once(monkeypatch, tmp_path, slow_server):
+def test_moves_start_before_the_last_identity_is_read_and_every_user_ends_once(monkeypatch, tmp_path, slow_server, small_waves_in_one_pass):
     lync = directory(200)
     journal = tmp_path / "wave.jsonl"
     identities = ["sip:u%d@contoso.net" % i for i in range(200)] + ["sip:nobody@contoso.net", " User 3"]
@@ -65,7 +72,7 @@ def test_moves_start_before_the_last_identity_is_read_and_every_user_ends_once(m
     assert all(u["RegistrarPool"] == TARGET for u in lync.users)
 
 
-def test_a_refused_target_stops_the_pass_before_any_move(monkeypatch, tmp_path):
+def test_a_refused_target_stops_the_pass_before_any_move(monkeypatch, tmp_path, small_waves_in_one_pass):
     lync = directory(30)
     journal = tmp_path / "wave.jsonl"
     out = run_module(cs_user_move, {"identities": ["sip:u1@contoso.net", "bad name "], "target_pool": "nowhere.contoso.net",
@@ -75,7 +82,7 @@ def test_a_refused_target_stops_the_pass_before_any_move(monkeypatch, tmp_path):
     assert journal.read_text() == ""
 
 
-def test_a_failing_get_cspool_stops_the_pass_with_the_servers_message(monkeypatch):
+def test_a_failing_get_cspool_stops_the_pass_with_the_servers_message(monkeypatch, small_waves_in_one_pass):
     lync = directory(5)
     original = lync.run
 
@@ -91,7 +98,7 @@ def test_a_failing_get_cspool_stops_the_pass_with_the_servers_message(monkeypatc
     assert not [call for call in lync.calls if call[0].startswith("Move-")]
 
 
-def test_transient_move_failures_in_one_pass_are_retried_after_a_reread(monkeypatch):
+def test_transient_move_failures_in_one_pass_are_retried_after_a_reread(monkeypatch, small_waves_in_one_pass):
     lync = directory(12)
     lync.move_faults["sip:u3@contoso.net"] = ["lost_after"]
     lync.move_faults["sip:u4@contoso.net"] = ["transient"]
@@ -103,6 +110,16 @@ def test_transient_move_failures_in_one_pass_are_retried_after_a_reread(monkeypa
     assert moves.count("sip:u4@contoso.net") == 1          # refused busy (never ran), re-read, moved
     attempts = dict((e["identity"], e["attempts"]) for e in out["results"])
     assert attempts["sip:u4@contoso.net"] > 1 and out["summary"]["moved"] == 10   # its retries are counted
+    assert out["performance"]["one_pass"] is True
+
+
+def test_a_small_wave_is_read_first_and_moved_after(monkeypatch):
+    lync = directory(12)
+    out = run_module(cs_user_move, {"identities": ["sip:u%d@contoso.net" % i for i in range(12)],
+                                    "target_pool": TARGET, "on_invalid": "skip"}, lync, monkeypatch=monkeypatch)
+    assert out["performance"]["one_pass"] is False and out["summary"]["moved"] == 10
+    cmdlets = [call[0] for call in lync.calls]
+    assert cmdlets.index("Move-CsLegacyUser") > len(cmdlets) - 1 - cmdlets[::-1].index("Get-CsUser")
 
 
 def test_run_queue_runs_a_feed_as_it_grows_within_the_shells_left_to_it():
