@@ -6,7 +6,7 @@ Runs, each against a freshly seeded lab (contoso-large, stage 6, `--latency real
       the sample's mean, and the report says so);
   (b) cs_user_move through ansible-playbook with its defaults (parallelism auto, batch_size 100);
   (c) cs_user_move tuned (parallelism 25, the WinRM ceiling);
-  (d) only with --variants: (c) with on_invalid skip, which plans and moves in one pass below 5,000 identities;
+  (d) only with --variants: (c) with on_invalid skip, which plans and moves in one pass from 1,000 to 4,999 identities;
 for each N, then a check-mode plan of 20,000 users (and of 50,000, for memory) against a zero-latency lab, with
 cs_user_move's default result (results: all) and with the lean one big waves and the move_users role use
 (results: failed, every user in results_file).
@@ -254,7 +254,7 @@ def main() -> int:
     parser.add_argument("--baseline-sample", type=int, default=40, help="users in the (a) sample; 0 skips (a)")
     parser.add_argument("--variants", default="b,c",
                         help="which runs to time: b (defaults), c (parallelism 25), d (parallelism 25 and "
-                             "on_invalid skip: plan and move in one pass below 5,000 identities)")
+                             "on_invalid skip: plan and move in one pass from 1,000 to 4,999 identities)")
     parser.add_argument("--plan-sizes", default="20000,50000", help="check-mode plans (zero latency); '' skips")
     parser.add_argument("--plan-results", default="all,failed",
                         help="cs_user_move's results option for each plan size: all (the default) and/or failed "
