@@ -152,10 +152,14 @@ performance:
   description:
     - How the moves ran (not in check mode). C(one_pass) tells whether the users were planned and moved in one
       pass (O(on_invalid=skip)); then C(plan_seconds) is when the last identity was read, while moves ran.
+    - C(request_retries) counts WinRM requests re-sent after a transient fault and C(shells_reclaimed) the
+      orphaned shells deleted at the MaxShellsPerUser quota (see O(connection_retries)); neither counts as an
+      attempt of a user's move.
   returned: when users were moved
   type: dict
   sample: {seconds: 512.3, moved_per_second: 19.5, plan_seconds: 6.1, peak_shells: 25, parallelism: auto,
-           limit_changes: [[3.2, 8, growing], [6.9, 16, growing]], one_pass: false}
+           limit_changes: [[3.2, 8, growing], [6.9, 16, growing]], one_pass: false, request_retries: 3,
+           shells_reclaimed: 0}
 summary:
   description: Counts per outcome.
   returned: always
@@ -786,6 +790,8 @@ def finish(module, entries, target, performance):
     result = dict(changed=bool(summary["moved"] or summary["would_move"]),
                   results=listed_results(entries, params["results"]), summary=summary)
     if performance is not None:
+        # WinRM requests re-sent and orphaned shells deleted below the per-user attempts: faults the run survived
+        performance.update(module.client.transport_stats())
         result["performance"] = performance
     lean_invocation(module, result)
     if module._diff:

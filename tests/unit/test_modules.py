@@ -261,3 +261,23 @@ def test_conferencing_policy_is_idempotent_with_check_and_diff(lync, monkeypatch
     assert out["changed"] and sets == [{"Identity": "Global", "AllowAnonymousParticipantsInMeetings": False}]
     out = run_module(cs_conferencing_policy, args, lync, monkeypatch=monkeypatch)
     assert out["changed"] is False and len(sets) == 1
+
+
+def test_move_reports_the_request_level_retries_it_survived(lync, monkeypatch):
+    # Each shell's session re-sent one WinRM request (say a Receive after an HTTP 500): the task's performance
+    # facts add them up over every shell, the plan's included, apart from the users' move attempts.
+    from fake_lync import FakeSession
+
+    opened = FakeSession.open_shell
+
+    def open_shell_after_one_resend(self):
+        self.request_retries = getattr(self, "request_retries", 0) + 1
+        return opened(self)
+
+    monkeypatch.setattr(FakeSession, "open_shell", open_shell_after_one_resend)
+    out = run_module(cs_user_move, {"identities": ["David Pelton", "Hao Chen"], "target_pool": "pool02.contoso.net",
+                                    "batch_size": 1, "parallelism": 2}, lync, monkeypatch=monkeypatch)
+    assert out["summary"]["moved"] == 2
+    assert out["performance"]["request_retries"] == lync.shells_opened >= 2
+    assert out["performance"]["shells_reclaimed"] == 0
+    assert all(r["attempts"] == 1 for r in out["results"])

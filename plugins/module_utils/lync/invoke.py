@@ -337,6 +337,13 @@ class LyncClient:
             self.request_retries += getattr(session, "request_retries", 0)
             self.shells_reclaimed += getattr(session, "shells_reclaimed", 0)
 
+    def transport_stats(self):
+        """Request-level re-sends and reclaimed shells so far: the closed shells' plus the open run_calls shell's."""
+        session = self._local.session if self._local is not None else None
+        with self._callback_lock:
+            return {"request_retries": self.request_retries + getattr(session, "request_retries", 0),
+                    "shells_reclaimed": self.shells_reclaimed + getattr(session, "shells_reclaimed", 0)}
+
     def run_calls(self, calls, on_result=None, modules=None):
         if not calls:
             return []
