@@ -89,15 +89,16 @@ integration: venv
 # ansible-test needs the collection at ansible_collections/lync/migration, in a real directory outside any git
 # work tree that ignores it (ours ignores tests/output); its pip bootstrap is served by a local stand-in so it
 # works without its download host.
-SANITY_TOP := $(or $(TMPDIR),/tmp)/lync-migration-sanity-$(shell id -u)
-SANITY_ROOT := $(SANITY_TOP)/ansible_collections/lync/migration
+# Each run copies into a directory of its own (two runs at once must not share one) and removes it afterwards.
+SANITY_COLLECTION := ansible_collections/lync/migration
 sanity: venv
-	rm -rf $(SANITY_TOP) && mkdir -p $(SANITY_ROOT)
-	git ls-files -co --exclude-standard -- galaxy.yml meta plugins roles playbooks docs README.md tests/sanity tests/unit \
-		| tar -cf - -T - | tar -xf - -C $(SANITY_ROOT)
 	mkdir -p $$HOME/.ansible/test/cache
 	test -f $$HOME/.ansible/test/cache/get_pip_24_2.py || cp tests/sanity/get-pip-standin.py $$HOME/.ansible/test/cache/get_pip_24_2.py
-	cd $(SANITY_ROOT) && PATH=$(CURDIR)/$(BIN):$$PATH ansible-test sanity --venv --python 3.11 --color no \
+	top=$$(mktemp -d "$${TMPDIR:-/tmp}/lync-migration-sanity.XXXXXX") && trap 'rm -rf "$$top"' EXIT && \
+	mkdir -p "$$top/$(SANITY_COLLECTION)" && \
+	git ls-files -co --exclude-standard -- galaxy.yml meta plugins roles playbooks docs README.md tests/sanity tests/unit \
+		| tar -cf - -T - | tar -xf - -C "$$top/$(SANITY_COLLECTION)" && \
+	cd "$$top/$(SANITY_COLLECTION)" && PATH=$(CURDIR)/$(BIN):$$PATH ansible-test sanity --venv --python 3.11 --color no \
 		--skip-test shebang --skip-test changelog
 
 lint: venv
