@@ -20,6 +20,7 @@ author:
   - lync.migration maintainers (@lync-migration)
 extends_documentation_fragment:
   - lync.migration.connection
+  - lync.migration.attributes.info_module
 options:
   identities:
     description:
@@ -44,17 +45,6 @@ options:
   registrar_pool:
     description: Only users whose Registrar pool is this FQDN.
     type: str
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Reads only; there is no state to compare.
-  platform:
-    support: full
-    platforms: windows
-    description: Runs on the controller, reaches the Lync server over WinRM.
 notes:
   - Without O(identities), all users matching O(ou), O(filter), O(legacy_only) and O(registrar_pool) are
     returned.
