@@ -101,19 +101,10 @@ def classify_lookup(result):
     return ("error", error)
 
 
-def chunks(items, size):
-    return [items[i:i + size] for i in range(0, len(items), size)]
-
-
-def lookup_users(module, identities, batch_size=100, parallelism=1):
-    """Get-CsUser -Identity for each identity, batched. Returns (found, not_found, ambiguous, errors) where
-    found maps identity -> Lync object, ambiguous is [{identity, message}], errors [(identity, CmdletError)]."""
-    found, not_found, ambiguous, errors = {}, [], [], []
-    if not identities:
-        return found, not_found, ambiguous, errors
-    batches = [[user_lookup_call(i) for i in chunk] for chunk in chunks(identities, batch_size)]
-    outputs = module.run_batches(batches, parallelism=parallelism)
-    for identity, result in zip(identities, [r for batch in outputs for r in batch]):
+def sort_lookups(identities, results, found, not_found, ambiguous, errors):
+    """File each identity's Get-CsUser -Identity result under found (identity -> Lync object), not_found,
+    ambiguous ({identity, message}) or errors ((identity, CmdletError))."""
+    for identity, result in zip(identities, results):
         kind, detail = classify_lookup(result)
         if kind == "found":
             found[identity] = detail
@@ -123,7 +114,6 @@ def lookup_users(module, identities, batch_size=100, parallelism=1):
             ambiguous.append({"identity": identity, "message": detail})
         else:
             errors.append((identity, detail))
-    return found, not_found, ambiguous, errors
 
 
 # Reads are fast next to PowerShell's start, so read batches are cut smaller than move batches.
@@ -139,7 +129,7 @@ BULK_READ_THRESHOLD = 5000
 
 def read_users_queued(module, identities, batch_size=100, parallelism=READ_PARALLELISM, properties=None,
                       bulk_threshold=BULK_READ_THRESHOLD, bulk_properties=None, pools_result=None):
-    """Each identity's user, as lookup_users returns them: (found, not_found, ambiguous, errors).
+    """Each identity's user: (found, not_found, ambiguous, errors) as sort_lookups files them.
 
     From ``bulk_threshold`` identities on, SIP addresses are matched against one bulk Get-CsUser (asking for
     ``bulk_properties`` only); the rest are looked up one by one (Get-CsUser -Identity, ``properties``) in
@@ -178,16 +168,7 @@ def read_users_queued(module, identities, batch_size=100, parallelism=READ_PARAL
     if first:
         pools_result.append(results[0])
         results = results[1:]
-    for identity, result in zip(rest, results):
-        kind, detail = classify_lookup(result)
-        if kind == "found":
-            found[identity] = detail
-        elif kind == "not_found":
-            not_found.append(identity)
-        elif kind == "ambiguous":
-            ambiguous.append({"identity": identity, "message": detail})
-        else:
-            errors.append((identity, detail))
+    sort_lookups(rest, results, found, not_found, ambiguous, errors)
     return found, not_found, ambiguous, errors
 
 
