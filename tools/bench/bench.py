@@ -22,7 +22,6 @@ import platform
 import re
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -67,51 +66,23 @@ PLAYBOOK = """
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Lab:
-    """lync-lab serve on free ports, with its own state directory; stopped with stop()."""
+    """lync-lab serve on free ports (lync_lab.instance.LabInstance), with its own state directory; stop() ends it."""
 
     def __init__(self, workdir: Path, latency: str, time_scale: float, scenario: str = "contoso-large") -> None:
-        # Other labs (tests running in parallel) may take a port between our choice and the bind: try again.
-        for attempt in range(5):
-            if self._start(workdir, latency, time_scale, scenario):
-                return
-        raise SystemExit("lync-lab did not start: " + (self.dir / "lab.log").read_text())
+        from lync_lab.instance import LabInstance, LabStartError
 
-    def _start(self, workdir: Path, latency: str, time_scale: float, scenario: str) -> bool:
-        self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="lab-", dir=workdir))
-        log = open(self.dir / "lab.log", "w")
-        # Every other server of the scenario moves by the offset, away from a `make lab` on the default ports.
-        offset = 1000 + (self.port % 8000)
-        self.proc = subprocess.Popen(
-            [str(BIN / "lync-lab"), "serve", "--scenario", scenario, "--stage", "6", "--state-dir",
-             str(self.dir / "state"), "--http-port", str(self.port), "--https-port", str(free_port()),
-             "--port-offset", str(offset), "--latency", latency, "--time-scale", str(time_scale)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 180
-        while "listening on" not in (self.dir / "lab.log").read_text():
-            if self.proc.poll() is not None:
-                if "Address already in use" in (self.dir / "lab.log").read_text():
-                    return False
-                raise SystemExit("lync-lab did not start: " + (self.dir / "lab.log").read_text())
-            if time.monotonic() > deadline:
-                raise SystemExit("lync-lab did not answer within 180 s: " + (self.dir / "lab.log").read_text())
-            time.sleep(0.2)
-        return True
+        self.instance = LabInstance(self.dir / "state", scenario=scenario, stage=6, latency=latency,
+                                    time_scale=time_scale, log=self.dir / "lab.log")
+        try:
+            self.instance.start(timeout=180)
+        except LabStartError as exc:
+            raise SystemExit("lync-lab did not start: %s" % exc)
+        self.port = self.instance.http_port
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.instance.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def legacy_sips(self) -> list[str]:
@@ -134,7 +105,7 @@ class Lab:
 
     def moved_count(self) -> int:
         count = 0
-        with open(self.dir / "state" / "audit.jsonl", encoding="utf-8") as f:
+        with open(self.instance.audit_path, encoding="utf-8") as f:
             for line in f:
                 if '"%s"' % MOVE_CMDLET in line and '"ok"' in line:
                     count += 1
