@@ -1,13 +1,5 @@
 """The modules against the real rehearsal lab (lync-lab serve, contoso-small at stage 6) over NTLM/HTTP."""
 
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-
 import pytest
 
 from ansible_collections.lync.migration.plugins.modules import (
@@ -26,42 +18,15 @@ lync_lab = pytest.importorskip("lync_lab")
 PASSWORD = "Lab-Passw0rd!"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """A lab of its own on free ports (every server of the scenario gets new ones), so it never collides
-    with another lab running on the scenario's default ports."""
+    """A lab of its own on free ports (lync_lab.instance.LabInstance: every server of the scenario moves by one
+    offset), so it never collides with another lab."""
+    from lync_lab.instance import LabInstance
+
     root = tmp_path_factory.mktemp("lab")
-    source = os.path.join(os.path.dirname(lync_lab.__file__), "scenarios", "contoso-small.yml")
-    with open(source, encoding="utf-8") as handle:
-        text = re.sub(r"(https?_port): \d+", lambda m: "%s: %d" % (m.group(1), free_port()), handle.read())
-    admin = re.search(r"lync-fe01\.contoso\.net.*?http_port: (\d+), https_port: (\d+)", text)
-    http_port, https_port = int(admin.group(1)), int(admin.group(2))
-    scenario = root / "scenario.yml"
-    scenario.write_text(text, encoding="utf-8")
-    exe = os.path.join(os.path.dirname(sys.executable), "lync-lab")
-    log = open(root / "lab.log", "w")
-    proc = subprocess.Popen([exe, "serve", "--scenario", str(scenario), "--stage", "6", "--state-dir",
-                             str(root / "state"), "--http-port", str(http_port), "--https-port", str(https_port)],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", http_port), timeout=0.5).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail("lync-lab exited: %s" % (root / "lab.log").read_text())
-            time.sleep(0.1)
-    yield {"port": http_port, "state": root / "state", "root": root}
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=10)
-    log.close()
+    with LabInstance(root / "state", stage=6, log=root / "lab.log") as instance:
+        yield {"port": instance.http_port, "state": instance.state_dir, "root": root}
 
 
 def connection(lab):

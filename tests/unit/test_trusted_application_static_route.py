@@ -3,13 +3,6 @@ what they create, correct and remove, what check mode plans without changing any
 changed=false, and the refusals that name the option at fault."""
 
 import json
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 
@@ -23,39 +16,15 @@ PASSWORD = "Lab-Passw0rd!"
 PILOT, LEGACY = "pool02.contoso.net", "pool01.contoso.net"
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
+    """A lab of its own on free ports (lync_lab.instance.LabInstance: every server of the scenario moves by one
+    offset), so it never collides with another lab."""
+    from lync_lab.instance import LabInstance
+
     root = tmp_path_factory.mktemp("lab9")
-    source = os.path.join(os.path.dirname(lync_lab.__file__), "scenarios", "contoso-small.yml")
-    with open(source, encoding="utf-8") as handle:
-        text = re.sub(r"(https?_port): \d+", lambda m: "%s: %d" % (m.group(1), _free_port()), handle.read())
-    admin = re.search(r"lync-fe01\.contoso\.net.*?http_port: (\d+), https_port: (\d+)", text)
-    http_port, https_port = int(admin.group(1)), int(admin.group(2))
-    (root / "scenario.yml").write_text(text, encoding="utf-8")
-    exe = os.path.join(os.path.dirname(sys.executable), "lync-lab")
-    log = open(root / "lab.log", "w")
-    proc = subprocess.Popen([exe, "serve", "--scenario", str(root / "scenario.yml"), "--stage", "9", "--state-dir",
-                             str(root / "state"), "--http-port", str(http_port), "--https-port", str(https_port)],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", http_port), timeout=0.5).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("lync-lab did not start: %s" % (root / "lab.log").read_text())
-            time.sleep(0.1)
-    yield {"port": http_port, "state": root / "state"}
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=10)
-    log.close()
+    with LabInstance(root / "state", stage=9, log=root / "lab.log") as instance:
+        yield {"port": instance.http_port, "state": instance.state_dir}
 
 
 def _audit(lab):
