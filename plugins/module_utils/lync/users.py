@@ -127,21 +127,20 @@ READ_PARALLELISM = 16
 BULK_READ_THRESHOLD = 5000
 
 
-def read_users_queued(module, identities, batch_size=100, parallelism=READ_PARALLELISM, properties=None,
+def read_users_queued(module, identities, batch_size=100, parallelism=READ_PARALLELISM,
                       bulk_threshold=BULK_READ_THRESHOLD, bulk_properties=None, pools_result=None):
     """Each identity's user: (found, not_found, ambiguous, errors) as sort_lookups files them.
 
     From ``bulk_threshold`` identities on, SIP addresses are matched against one bulk Get-CsUser (asking for
-    ``bulk_properties`` only); the rest are looked up one by one (Get-CsUser -Identity, ``properties``) in
+    ``bulk_properties`` only); the rest are looked up one by one (user_lookup_call) in
     batches cut from one queue over ``parallelism`` shells. With ``pools_result`` (a list), Get-CsPool runs in
     the first request (one PowerShell start fewer) and its CallResult is appended to the list."""
-    properties = properties or USER_PROPERTIES
     found, not_found, ambiguous, errors = {}, [], [], []
     rest = list(identities)
     first = [pools_call()] if pools_result is not None else []
     if len(identities) >= bulk_threshold:
         wanted = set(i.lower() for i in identities if i.lower().startswith("sip:"))
-        outputs = module.run_calls(first + [Call("Get-CsUser", {}, select=bulk_properties or properties)])
+        outputs = module.run_calls(first + [Call("Get-CsUser", {}, select=bulk_properties or USER_PROPERTIES)])
         if first:
             pools_result.append(outputs[0])
             first = []
@@ -162,7 +161,7 @@ def read_users_queued(module, identities, batch_size=100, parallelism=READ_PARAL
                 else:
                     rest.append(identity)
         # else: the bulk read failed (e.g. busy); the lookups below read everyone one by one
-    calls = first + [Call("Get-CsUser", {"Identity": identity}, select=properties) for identity in rest]
+    calls = first + [user_lookup_call(identity) for identity in rest]
     results = module.client.run_queue(calls, batch_size=batch_size, parallelism=parallelism,
                                       min_batch=READ_MIN_BATCH) if calls else []
     if first:
@@ -178,9 +177,3 @@ def pools_from_result(module, result):
         module.fail_json_from_error(result.error, cmdlet="Get-CsPool")
     return [pool_facts(o) for o in result.objects]
 
-
-def read_pools(module):
-    result = module.run_calls([pools_call()])[0]
-    if not result.ok:
-        module.fail_json_from_error(result.error, cmdlet="Get-CsPool")
-    return [pool_facts(o) for o in result.objects]
