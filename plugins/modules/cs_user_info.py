@@ -113,16 +113,14 @@ from ansible_collections.lync.migration.plugins.module_utils.lync.identity impor
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
 from ansible_collections.lync.migration.plugins.module_utils.lync.users import (
+    # BULK_READ_THRESHOLD is bound here so tests can lower it for this module alone.
+    BULK_READ_THRESHOLD,
     USER_PROPERTIES,
     pools_call,
     pools_from_result,
     read_users_queued,
     user_facts,
 )
-
-# From this many identities on, SIP addresses are matched against one Get-CsUser of every user (see
-# users.BULK_READ_THRESHOLD; a module constant so tests can lower it).
-BULK_READ_THRESHOLD = 5000
 
 
 def wanted(facts, params):

@@ -189,6 +189,8 @@ from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import 
 from ansible_collections.lync.migration.plugins.module_utils.lync.journal import MoveJournal
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
 from ansible_collections.lync.migration.plugins.module_utils.lync.users import (
+    # BULK_READ_THRESHOLD is bound here so tests can lower it for this module alone.
+    BULK_READ_THRESHOLD,
     READ_MIN_BATCH,
     READ_PARALLELISM,
     classify_lookup,
@@ -210,11 +212,6 @@ EXCLUDE_SWITCHES = {
     "voice": "ExcludeVoicePolicy",
 }
 OUTCOMES = ("moved", "unchanged", "failed", "would_move", "skipped")
-# With parallelism=auto, identity reads (Get-CsUser -Identity; no pool move slot) use this many shells.
-AUTO_READ_PARALLELISM = READ_PARALLELISM
-# From this many identities on, SIP addresses are matched against one Get-CsUser of every user (see
-# users.BULK_READ_THRESHOLD; a module constant so tests can lower it).
-BULK_READ_THRESHOLD = 5000
 # What the plan needs of each user; the bulk read asks for no more (it returns every user).
 BULK_PROPERTIES = ["SipAddress", "DisplayName", "RegistrarPool"]
 # Shells reading identities while the moves already run (plan and move in one pass); the moves keep the
@@ -244,7 +241,8 @@ def parse_parallelism(value):
 
 
 def read_parallelism(params):
-    return AUTO_READ_PARALLELISM if params["parallelism"] == "auto" else params["parallelism"]
+    # With parallelism=auto, identity reads (no pool move slot) use users.READ_PARALLELISM shells.
+    return READ_PARALLELISM if params["parallelism"] == "auto" else params["parallelism"]
 
 
 def check_options(params):
