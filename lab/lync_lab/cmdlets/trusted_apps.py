@@ -50,6 +50,25 @@ def _bool(value, default: bool) -> str:
     return str(default if value is None else bool(value)).lower()
 
 
+def _registrar_service(topo, registrar: dict):
+    """The Registrar service of the pool ``registrar`` (a require_pool result): a trusted pool's next hop."""
+    return next(s for s in topo.services
+                if s.role == "Registrar" and topo.cluster(*s.installed_on).fqdn.lower() == registrar["Fqdn"].lower())
+
+
+def _app_urn(app: str) -> str:
+    return app if app.lower().startswith("urn:application:") else f"urn:application:{app}"
+
+
+def _refuse_port_clash(tx, cmdlet_name: str, pool_fqdn: str, port: int, own_identity: str | None = None) -> None:
+    """An application's port is unique within its pool (``own_identity``: the application being changed)."""
+    clash = [d for _k, d in tx.query("trusted_app", prefix=f"{pool_fqdn}/")
+             if d["Port"] == port and d["Identity"] != own_identity]
+    if clash:
+        raise invalid(cmdlet_name, f"Port {port} is already used by {clash[0]['Identity']} on {pool_fqdn}.",
+                      target=str(port), category="ResourceExists")
+
+
 @cmdlet("New-CsTrustedApplicationPool", requires="lync")
 def new_cs_trusted_application_pool(ctx, params, tx):
     name = "New-CsTrustedApplicationPool"
@@ -68,8 +87,7 @@ def new_cs_trusted_application_pool(ctx, params, tx):
     replicate = params.get("RequiresReplication")
     cluster = _add_cluster(topo, site.site_id, fqdn, [str(params.get("ComputerFqdn") or fqdn)],
                            replicate=True if replicate is None else bool(replicate))
-    reg_svc = next(s for s in topo.services
-                   if s.role == "Registrar" and topo.cluster(*s.installed_on).fqdn.lower() == registrar["Fqdn"].lower())
+    reg_svc = _registrar_service(topo, registrar)
     svc = Service(site.site_id, "ExternalServer", topo.next_instance(site.site_id, "ExternalServer"), 6,
                   (cluster.site_id, cluster.number), None, [("Registrar", reg_svc.key)],
                   {"ThrottleAsServer": _bool(params.get("ThrottleAsServer"), True),
@@ -117,7 +135,7 @@ def new_cs_trusted_application(ctx, params, tx):
         pool_fqdn, _, app = str(params["Identity"]).partition("/")
     else:
         pool_fqdn, app = str(params["TrustedApplicationPoolFqdn"]), str(params["ApplicationId"])
-    app_id = app if app.lower().startswith("urn:application:") else f"urn:application:{app}"
+    app_id = _app_urn(app)
     pools = {r["PoolFqdn"].lower(): r for r in _app_pool_views(topo)}
     if pool_fqdn.lower() not in pools:
         raise not_found(name, "trusted application pool", pool_fqdn)
@@ -125,10 +143,7 @@ def new_cs_trusted_application(ctx, params, tx):
     key = f"{pool_fqdn}/{app_id}"
     if tx.get("trusted_app", key):
         raise invalid(name, f'The trusted application "{key}" already exists.', target=key, category="ResourceExists")
-    clash = [d for _k, d in tx.query("trusted_app", prefix=f"{pool_fqdn}/") if d["Port"] == port]
-    if clash:
-        raise invalid(name, f"Port {port} is already used by {clash[0]['Identity']} on {pool_fqdn}.",
-                      target=str(port), category="ResourceExists")
+    _refuse_port_clash(tx, name, pool_fqdn, port)
     doc = {"Identity": f"{pool_fqdn}/{app_id}", "ComputerGruus": [], "ServiceGruu": None,
            "Protocol": "Tcp" if params.get("EnableTcp") else "Mtls", "ApplicationId": app_id,
            "TrustedApplicationPoolFqdn": pool_fqdn, "Port": port,
@@ -235,8 +250,7 @@ def set_cs_trusted_application_pool(ctx, params, tx):
     cluster, svc = _app_pool_service(topo, name, params.get("Identity"))
     if params.get("Registrar"):
         registrar = require_pool(tx, name, str(params["Registrar"]), "Registrar", registrar=True)
-        reg_svc = next(s for s in topo.services if s.role == "Registrar"
-                       and topo.cluster(*s.installed_on).fqdn.lower() == registrar["Fqdn"].lower())
+        reg_svc = _registrar_service(topo, registrar)
         svc.depends_on = [d for d in svc.depends_on if d[0] != "Registrar"] + [("Registrar", reg_svc.key)]
     for setting in ("ThrottleAsServer", "TreatAsAuthenticated", "OutboundOnly"):
         if params.get(setting) is not None:
@@ -251,8 +265,7 @@ def set_cs_trusted_application_pool(ctx, params, tx):
 
 def _trusted_app(tx, cmdlet_name: str, identity) -> tuple[str, dict]:
     pool_fqdn, _, app = str(identity or "").partition("/")
-    app_id = app if app.lower().startswith("urn:application:") else f"urn:application:{app}"
-    key = f"{pool_fqdn}/{app_id}"
+    key = f"{pool_fqdn}/{_app_urn(app)}"
     doc = next((d for k, d in tx.query("trusted_app") if k.lower() == key.lower()), None)
     if doc is None:
         raise not_found(cmdlet_name, "trusted application", str(identity))
@@ -267,11 +280,7 @@ def set_cs_trusted_application(ctx, params, tx):
     key, doc = _trusted_app(tx, name, params.get("Identity"))
     if params.get("Port") is not None:
         port = int(params["Port"])
-        clash = [d for _k, d in tx.query("trusted_app", prefix=f"{doc['TrustedApplicationPoolFqdn']}/")
-                 if d["Port"] == port and d["Identity"] != key]
-        if clash:
-            raise invalid(name, f"Port {port} is already used by {clash[0]['Identity']} on "
-                                f"{doc['TrustedApplicationPoolFqdn']}.", target=str(port), category="ResourceExists")
+        _refuse_port_clash(tx, name, doc["TrustedApplicationPoolFqdn"], port, own_identity=key)
         doc = dict(doc, Port=port)
     if params.get("WhatIf"):
         return [what_if(name, key)]
