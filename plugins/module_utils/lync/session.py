@@ -529,36 +529,28 @@ class WinRMSession:
     def _signal_terminate(self, shell_id, command_id):
         try:
             self._request("signal", self.protocol.cleanup_command, shell_id, command_id)
-        except TransportFault:
-            pass  # deleting the shell ends the command too
         except Exception:
-            pass
+            pass  # deleting the shell ends the command too
+
+    def _poll_output(self, shell_id, command_id):
+        """One Receive: (stdout, stderr, exit code, done), or None when the operation timeout passed with no
+        output (the server is alive; poll again)."""
+        try:
+            return self.protocol.get_command_output_raw(shell_id, command_id)
+        except _winrm()[1].WinRMOperationTimeoutError:
+            return None
 
     def _receive(self, shell_id, command_id, parser, on_result):
-        wx = _winrm()[1]
         stderr = b""
-        failures = 0
         while True:
-            try:
-                stdout, err, exit_code, done = self.protocol.get_command_output_raw(shell_id, command_id)
-            except wx.WinRMOperationTimeoutError:
-                continue  # no output within the operation timeout: poll again
-            except Exception as exc:
-                fault = classify_transport_error(exc, "receive")
-                if fault is None:
-                    raise
-                if fault.reconnect:
-                    self._reconnect()
-                failures += 1
-                # Re-poll the same command: a Receive the server refused (HTTP 500, reset before it was handled)
-                # took no output. If instead its answer was lost, the missing result lines make those calls
-                # "outcome unknown" (pywinrm sends no Receive SequenceId to detect it; see docs/reliability.md).
-                if not fault.transient or fault.quota or failures > REQUEST_RETRIES:
-                    raise fault
-                self.request_retries += 1
-                self._backoff(failures)
+            # Re-polled on the same command after a transient fault (_request): a Receive the server refused
+            # (HTTP 500, reset before it was handled) took no output. If instead its answer was lost, the missing
+            # result lines make those calls "outcome unknown" (pywinrm sends no Receive SequenceId to detect it;
+            # see docs/reliability.md).
+            polled = self._request("receive", self._poll_output, shell_id, command_id)
+            if polled is None:
                 continue
-            failures = 0
+            stdout, err, exit_code, done = polled
             stderr += err
             for kind, payload in parser.feed(stdout):
                 if kind == "result" and on_result:
