@@ -176,4 +176,3 @@ def pools_from_result(module, result):
     if not result.ok:
         module.fail_json_from_error(result.error, cmdlet="Get-CsPool")
     return [pool_facts(o) for o in result.objects]
-
