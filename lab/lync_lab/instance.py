@@ -17,7 +17,6 @@ every other server on its scenario ports + offset (`--port-offset`), the DNS ser
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
@@ -31,6 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+# The audit log's entries, a line being written right now (or torn by a killed lab) left out.
+from .model.audit import read_entries as read_audit
 
 # The ports `make lab` and inventories/lab use; a lab with offset N answers on each of them plus N.
 ADMIN_HTTP_PORT = 55985
@@ -179,19 +181,6 @@ def write_inventory_overlay(hosts_yml: Path, dest: Path, offset: int, extra_vars
     dest.write_text(f"# The hosts of {hosts_yml} moved to a lab's ports (offset {offset}).\n"
                     + yaml.safe_dump(overlay, sort_keys=True), encoding="utf-8")
     return dest
-
-
-def read_audit(path: Path) -> list[dict]:
-    """The audit log's entries; a line being written right now (or torn by a killed lab) is left out."""
-    if not path.exists():
-        return []
-    entries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            entries.append(json.loads(line))
-        except ValueError:
-            continue
-    return entries
 
 
 def _lync_lab_command() -> list[str]:

@@ -41,6 +41,21 @@ def redact(value: Any, name: str = "") -> Any:
 PENDING_TABLE = "audit_pending"
 
 
+def read_entries(path: str | Path) -> list[dict]:
+    """The log's entries so far; a line being written right now (or cut short by a killed lab) is left out."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    entries = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                continue
+    return entries
+
+
 def _sql(tx):
     """The SQLite connection of an open store Transaction (the pending table lives beside the documents)."""
     return tx._conn
@@ -85,7 +100,7 @@ class AuditLog:
                 _sql(tx).execute(f"CREATE TABLE IF NOT EXISTS {PENDING_TABLE} (id TEXT PRIMARY KEY, line TEXT NOT NULL)")
                 rows = _sql(tx).execute(f"SELECT id, line FROM {PENDING_TABLE} ORDER BY rowid").fetchall()
                 if rows and not self._truncated:
-                    written = {e.get("id") for e in self._read_tolerant()}
+                    written = {e.get("id") for e in read_entries(self.path)}
                     missing = [line for line_id, line in rows if line_id not in written]
                     if missing:
                         self._f.write("".join(line + "\n" for line in missing))
@@ -104,19 +119,6 @@ class AuditLog:
         self._append(entry)
         with store.transaction() as tx:
             _sql(tx).execute(f"DELETE FROM {PENDING_TABLE} WHERE id = ?", (entry["id"],))
-
-    def _read_tolerant(self) -> list[dict]:
-        """The lines so far, skipping a last line cut short by a kill."""
-        out = []
-        if not self.path.exists():
-            return out
-        with open(self.path, encoding="utf-8") as f:
-            for line in f:
-                try:
-                    out.append(json.loads(line))
-                except ValueError:
-                    continue
-        return out
 
     def read(self) -> list[dict]:
         with open(self.path, encoding="utf-8") as f:
