@@ -157,6 +157,9 @@ from ansible_collections.lync.migration.plugins.module_utils.lync.envelope impor
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule, as_bool
 
 APP_PREFIX = "urn:application:"
+# The pool's settings the module manages: (option, the cmdlets' parameter and property).
+POOL_SETTINGS = (("throttle_as_server", "ThrottleAsServer"), ("treat_as_authenticated", "TreatAsAuthenticated"),
+                 ("requires_replication", "RequiresReplication"))
 
 
 def app_urn(application_id):
@@ -185,6 +188,12 @@ def pool_state(view):
 def app_state(obj):
     return {"application_id": obj.get("ApplicationId"), "port": int(obj.get("Port")),
             "protocol": obj.get("Protocol"), "identity": obj.get("Identity")}
+
+
+def observed(pool_view, apps):
+    """The pool and its applications as read, in the module's terms (the diff's before and after)."""
+    return {"pool": pool_state(pool_view),
+            "applications": sorted((app_state(a) for a in apps), key=lambda a: a["application_id"])}
 
 
 class PlanError(Exception):
@@ -281,8 +290,7 @@ def plan(params, pool_view, apps, sites, pools):
                             "Server 2013 site")
         new = {"Identity": fqdn, "Registrar": registrar, "Site": str(site.get("SiteId")),
                "ComputerFqdn": params.get("computer_fqdn") or fqdn}
-        for option, name in (("throttle_as_server", "ThrottleAsServer"), ("treat_as_authenticated", "TreatAsAuthenticated"),
-                             ("requires_replication", "RequiresReplication")):
+        for option, name in POOL_SETTINGS:
             if params.get(option) is not None:
                 new[name] = params[option]
         calls.append(Call("New-CsTrustedApplicationPool", new))
@@ -296,8 +304,7 @@ def plan(params, pool_view, apps, sites, pools):
         change = {}
         if registrar and registrar.lower() != (now["registrar"] or "").lower():
             change["Registrar"] = registrar
-        for option, name in (("throttle_as_server", "ThrottleAsServer"), ("treat_as_authenticated", "TreatAsAuthenticated"),
-                             ("requires_replication", "RequiresReplication")):
+        for option, name in POOL_SETTINGS:
             if params.get(option) is not None and params[option] != now[option]:
                 change[name] = params[option]
         if change:
@@ -349,7 +356,7 @@ def predict(params, before, sites):
         pool["site"] = site.get("Identity") if site else None
     if params.get("registrar"):
         pool["registrar"] = params["registrar"]
-    for option in ("throttle_as_server", "treat_as_authenticated", "requires_replication"):
+    for option, _name in POOL_SETTINGS:
         if params.get(option) is not None:
             pool[option] = params[option]
     wanted = dict((app_urn(a["application_id"]).lower(), a) for a in params.get("applications") or [])
@@ -400,8 +407,7 @@ def main():
     )
     fqdn = module.params["fqdn"]
     pool_view, apps, sites, pools = read(module, fqdn)
-    before = {"pool": pool_state(pool_view), "applications": sorted((app_state(a) for a in apps),
-                                                                    key=lambda a: a["application_id"])}
+    before = observed(pool_view, apps)
     try:
         calls = plan(module.params, pool_view, apps, sites, pools)
     except PlanError as exc:
@@ -421,8 +427,7 @@ def main():
             module.fail_json_from_error(result.error, cmdlet=call.cmdlet, calls=planned,
                                         msg="%s failed for %s: %s" % (call.cmdlet, fqdn, result.error.message))
     pool_view, apps, _sites, _pools = read(module, fqdn)
-    after = {"pool": pool_state(pool_view), "applications": sorted((app_state(a) for a in apps),
-                                                                   key=lambda a: a["application_id"])}
+    after = observed(pool_view, apps)
     module.exit_json(changed=True, calls=planned, pool=after["pool"], applications=after["applications"],
                      diff={"before": before, "after": after})
 
