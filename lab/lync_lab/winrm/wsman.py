@@ -343,10 +343,16 @@ class EnumerateRequest:
     filtered: bool
 
 
-def parse_enumerate(req: WSManRequest) -> EnumerateRequest:
-    body = req.body.find("n:Enumerate", NS) if req.body is not None else None
+def _enumeration_body(req: WSManRequest, tag: str) -> ET.Element:
+    """The request's n:Enumerate, n:Pull or n:Release element; a body without it is invalid XML to WinRM."""
+    body = req.body.find(tag, NS) if req.body is not None else None
     if body is None:
         raise invalid_xml()
+    return body
+
+
+def parse_enumerate(req: WSManRequest) -> EnumerateRequest:
+    body = _enumeration_body(req, "n:Enumerate")
     optimize = body.find("w:OptimizeEnumeration", NS) is not None
     try:
         max_elements = int(_text(body.find("w:MaxElements", NS)) or 1)
@@ -358,9 +364,7 @@ def parse_enumerate(req: WSManRequest) -> EnumerateRequest:
 
 def parse_pull(req: WSManRequest) -> tuple[str, int]:
     """(EnumerationContext, MaxElements) of a Pull; MaxElements defaults to 1 (DSP0226 8.4)."""
-    body = req.body.find("n:Pull", NS) if req.body is not None else None
-    if body is None:
-        raise invalid_xml()
+    body = _enumeration_body(req, "n:Pull")
     try:
         max_elements = int(_text(body.find("n:MaxElements", NS)) or 1)
     except ValueError:
@@ -369,9 +373,7 @@ def parse_pull(req: WSManRequest) -> tuple[str, int]:
 
 
 def parse_release(req: WSManRequest) -> str:
-    body = req.body.find("n:Release", NS) if req.body is not None else None
-    if body is None:
-        raise invalid_xml()
+    body = _enumeration_body(req, "n:Release")
     return _text(body.find("n:EnumerationContext", NS))
 
 
