@@ -190,14 +190,16 @@ class ShellManager:
         self._enumerations: dict[str, tuple[str, list[wsman.ShellItem], float]] = {}
 
     # -- bookkeeping --------------------------------------------------------------------------------------
-    def shells_of(self, user: str) -> int:
+    def _owned_by(self, user: str) -> list[Shell]:
+        """The open shells ``user`` created (user names compare case-insensitively, as Windows accounts do)."""
         with self._lock:
-            return sum(1 for s in self._shells.values() if s.identity.user.lower() == user.lower())
+            return [s for s in self._shells.values() if s.identity.user.lower() == user.lower()]
+
+    def shells_of(self, user: str) -> int:
+        return len(self._owned_by(user))
 
     def running_commands_of(self, user: str) -> int:
-        with self._lock:
-            shells = [s for s in self._shells.values() if s.identity.user.lower() == user.lower()]
-        return sum(1 for s in shells for c in list(s.commands.values()) if not c.done)
+        return sum(1 for s in self._owned_by(user) for c in list(s.commands.values()) if not c.done)
 
     def close_all(self) -> None:
         with self._lock:
@@ -290,9 +292,7 @@ class ShellManager:
     # -- WS-Enumeration of shells (MS-WSMV 3.1.4.8.2): a user sees only the shells they created ----------------
     def _items_of(self, identity: Identity) -> list[wsman.ShellItem]:
         now = time.monotonic()
-        with self._lock:
-            shells = [s for s in self._shells.values() if s.identity.user.lower() == identity.user.lower()]
-        shells.sort(key=lambda s: s.created)
+        shells = sorted(self._owned_by(identity.user), key=lambda s: s.created)
         return [wsman.ShellItem(shell_id=s.id, owner=s.identity.user, client_ip=s.client_ip,
                                 input_streams=s.input_streams, output_streams=s.output_streams,
                                 run_seconds=now - s.created, idle_seconds=now - s.last_used) for s in shells]
