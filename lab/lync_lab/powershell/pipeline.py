@@ -231,8 +231,9 @@ class ScriptRunner:
                     raise not_supported(f"Splatting '{text}' (not a hashtable)")
                 args.extend(Arg(value=v, name=str(k), has_colon_value=True, text=f"-{k}") for k, v in splat.items())
                 continue
-            if kind == "generic_token" and text.startswith(",") and args:
-                value = _bare_word(text[1:])
+            continued = self._continuation(child, text) if text.startswith(",") and args else _NOTHING
+            if continued is not _NOTHING:
+                value = continued
                 previous = args[-1]
                 if previous.is_parameter and previous.has_colon_value:
                     previous.value = _as_list_value(previous.value) + [value]
@@ -249,6 +250,31 @@ class ScriptRunner:
                 args.append(Arg(value=value, text=text))
             colon_pending = False
         return args
+
+    def _continuation(self, child, text: str):
+        """The value after a comma that continues the previous argument's array (`A ,B`, `A ,"b"`, `A ,$x`,
+        `A,<newline>@{...}`), or _NOTHING when `child` is not such a continuation."""
+        if child.type == "generic_token":
+            rest = text[1:]
+            if re.fullmatch(r"[^\s$@('\"{]*", rest):
+                return _bare_word(rest)
+            from .syntax import parse_script
+
+            inner = ParsedScript(rest, parse_script(rest).tree)
+            saved, self.parsed = self.parsed, inner
+            try:
+                items = []
+                for stmt in self._statements(inner.root):
+                    items.extend(self.statement(stmt))
+            finally:
+                self.parsed = saved
+            return _single(items)
+        node = child
+        while node.type in ("array_literal_expression", "unary_expression") and len(node.named_children) == 1:
+            node = node.named_children[0]
+        if node.type == "expression_with_unary_operator" and self.text(node.children[0]).strip() == ",":
+            return self.eval(node.children[-1])
+        return _NOTHING
 
     # -- expressions --------------------------------------------------------------------------------
     def text(self, node) -> str:
@@ -678,6 +704,9 @@ class ScriptRunner:
                       "        OutBuffer and OutVariable.", ""]
         lines += ["REMARKS", f'    For more information, type: "get-help {info.name} -detailed".', ""]
         return [FormattedText("\r\n".join(lines) + "\r\n")]
+
+
+_NOTHING = object()
 
 
 def _block_body(node):

@@ -6,6 +6,7 @@ PowerShell's (message, FullyQualifiedErrorId, position) and nothing runs.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
@@ -29,8 +30,9 @@ def _parser() -> tree_sitter.Parser:
 
 @dataclass
 class ParsedScript:
-    text: str
+    text: str                  # what the tree was parsed from (the script, or its comma-normalised twin)
     tree: tree_sitter.Tree
+    source: str | None = None  # the script as typed, when `text` is the normalised twin (same length)
 
     @property
     def root(self) -> tree_sitter.Node:
@@ -40,7 +42,16 @@ class ParsedScript:
         return self.text.encode("utf-8")[node.start_byte:node.end_byte].decode("utf-8")
 
     def position(self, node: tree_sitter.Node) -> SourcePosition:
-        return position_of(self.text, node.start_point, node.end_point)
+        if self.source is None:
+            return position_of(self.text, node.start_point, node.end_point)
+        # The twin may have a newline where the script has a space: find the point in the typed text.
+        raw = self.source.encode("utf-8")
+        return position_of(self.source, _point(raw, node.start_byte), _point(raw, node.end_byte))
+
+
+def _point(raw: bytes, offset: int) -> tuple[int, int]:
+    before = raw[:offset]
+    return before.count(b"\n"), offset - (before.rfind(b"\n") + 1)
 
 
 class ScriptParseError(PSError):
@@ -109,11 +120,86 @@ def _describe(script: str, node: tree_sitter.Node) -> tuple[str, str]:
     return f"Unexpected token '{token}' in expression or statement.", "UnexpectedToken"
 
 
+_BARE_WORD_END = re.compile(r"[^\s,;|&(){}\[\]'\"`]")
+
+
+def _comma_normalised(script: str) -> str | None:
+    """The script with every `word, next` in command arguments written `word ,next`, or None if none is.
+
+    PowerShell reads `Select-Object Name, DisplayName` as the array Name,DisplayName: whitespace around the
+    comma operator never matters. The tree-sitter grammar fails on a bare word followed by `, ` (it accepts
+    `Name,DisplayName` and `"a", "b"`), so the whitespace is moved before the comma, which keeps every offset
+    (error positions stay those of the typed text) and the meaning. Before a hashtable (`Name, @{...}`, a
+    calculated property) the grammar needs the comma to end the line instead, so the first space becomes a
+    newline, which PowerShell also reads as the same array. Strings, comments and here-strings are left alone; only a
+    comma right after a bare word or a closing quote, and followed by spaces or tabs, changes. The twin is used
+    only when the script as typed does not parse and the twin does.
+    """
+    out = list(script)
+    changed = False
+    i, n = 0, len(script)
+    while i < n:
+        ch = script[i]
+        if ch == "#":
+            end = script.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        if script.startswith("<#", i):
+            end = script.find("#>", i + 2)
+            i = n if end < 0 else end + 2
+            continue
+        if script.startswith(("@'", '@"'), i) and script[i + 2:i + 3] in ("\n", "\r"):
+            end = script.find("\n" + script[i + 1] + "@", i + 2)
+            i = n if end < 0 else end + 3
+            continue
+        if ch == "'":
+            j = i + 1
+            while j < n and not (script[j] == "'" and script[j + 1:j + 2] != "'"):
+                j += 2 if script[j] == "'" else 1
+            i = j + 1
+            continue
+        if ch == '"':
+            j = i + 1
+            while j < n:
+                if script[j] == "`" or script[j:j + 2] == '""':
+                    j += 2
+                    continue
+                if script[j] == '"':
+                    break
+                j += 1
+            i = j + 1
+            continue
+        if ch == "`":
+            i += 2
+            continue
+        if ch == "," and i > 0 and (_BARE_WORD_END.match(script[i - 1]) or script[i - 1] in "'\"") \
+                and script[i - 1] != "$":
+            j = i + 1
+            while j < n and script[j] in " \t":
+                j += 1
+            if j > i + 1 and j < n and script[j] not in "\r\n#":
+                if script.startswith("@{", j):
+                    out[i + 1] = "\n"                          # `A, @{...}` -> `A,<newline> @{...}`
+                else:
+                    out[i:j] = [" "] * (j - i - 1) + [","]      # `A, B` -> `A ,B`
+                changed = True
+                i = j
+                continue
+        i += 1
+    return "".join(out) if changed else None
+
+
 def parse_script(script: str) -> ParsedScript:
     """Parse `script`; raise ScriptParseError (PowerShell's wording and position) if it has a syntax error."""
     tree = _parser().parse(script.encode("utf-8"))
     parsed = ParsedScript(script, tree)
     bad = _first_error(tree.root_node)
+    if bad is not None:
+        twin = _comma_normalised(script)
+        if twin is not None:
+            twin_tree = _parser().parse(twin.encode("utf-8"))
+            if _first_error(twin_tree.root_node) is None:
+                return ParsedScript(twin, twin_tree, source=script)
     if bad is not None:
         message, fqid = _describe(script, bad)
         start, end = bad.start_point, bad.end_point
