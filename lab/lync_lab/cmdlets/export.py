@@ -49,7 +49,18 @@ def export_cs_user_data(ctx, params, tx):
     name = "Export-CsUserData"
     require_topology(tx, name)
     if params.get("PoolFqdn"):
-        pool = require_pool(tx, name, params["PoolFqdn"], "PoolFqdn", registrar=True)["Fqdn"].lower()
+        pool_doc = require_pool(tx, name, params["PoolFqdn"], "PoolFqdn", registrar=True)
+        if pool_doc["legacy"]:
+            # The cmdlet (introduced in Lync Server 2013) exports "user data and/or conference directory for a Lync
+            # Server pool" in the Lync Server 2013 or 2010 user data format (Lync 2013 reference export-csuserdata.md;
+            # office-docs-powershell Export-CsUserData.md: -PoolFqdn is "the Registrar pool containing the user
+            # data"). An OCS 2007 R2 pool keeps its users and conference directories in its own back-end database,
+            # which the cmdlet does not read. No page shows the error; the wording is assumed.
+            raise invalid(name, f'Export-CsUserData exports the user data of a Lync Server pool; {pool_doc["Fqdn"]} is '
+                                "an Office Communications Server 2007 R2 pool. Back up its back-end database with the "
+                                "Office Communications Server 2007 R2 backup procedures instead.",
+                          target=str(params["PoolFqdn"]), category="InvalidArgument")
+        pool = pool_doc["Fqdn"].lower()
     else:
         raise invalid(name, "The lab models Export-CsUserData with -PoolFqdn only.", category="InvalidArgument")
     users = [d for _k, d in tx.query("user") if str(d.get("RegistrarPool") or "").lower() == pool]

@@ -14,18 +14,51 @@ import zipfile
 from ..errors import PSError
 from ..model import pool_objects, servers, vfs
 from ..model import topology as topo_model
-from ..model.cs_support import cmdlet_class, invalid, not_found, public, require_pool, require_topology, strip_prefix
+from ..model.cs_support import cmdlet_class, invalid, not_found, public, require_pool, require_topology
 from . import cmdlet
 from .topology import wmi_provider_error
 
 RGS_KINDS = ("rgs_group", "rgs_queue", "rgs_workflow")
 
 
-def _service_pool(identity: str) -> tuple[str, str | None]:
-    """"service:ApplicationServer:pool02.contoso.net/<guid>" -> ("pool02.contoso.net", "<guid>")."""
-    rest = strip_prefix(identity, "service:ApplicationServer:", "ApplicationServer:", "service:")
+# The Response Group service identity (type RgsIdentity) in the two forms Microsoft's pages use: Get-CsRgsAgentGroup,
+# Get-CsRgsQueue and Get-CsRgsWorkflow (-Identity "service:ApplicationServer:atl-cs-001.litwareinc.com", optionally
+# followed by "/<GUID>" for one object; Example 5 of Get-CsRgsAgentGroup writes "Service:") and Export-/
+# Import-CsRgsConfiguration (-Source/-Destination "ApplicationServer:atl-rgs-001.litwareinc.com"; the Remove-CsRgs*
+# pages use that form for -Identity too). office-docs-powershell skype/skype-ps/SkypeForBusiness/<cmdlet>.md.
+_RGS_SERVICE_PREFIXES = ("service:ApplicationServer:", "ApplicationServer:")
+
+
+def _service_pool(cmdlet_name: str, param: str, identity: str) -> tuple[str, str | None]:
+    """"service:ApplicationServer:pool02.contoso.net/<guid>" -> ("pool02.contoso.net", "<guid>").
+
+    Any other form (a bare pool FQDN, "service:<fqdn>", "Registrar:<fqdn>") is refused: no page documents it for
+    -Identity, -Source or -Destination. The wording of the refusal is assumed (no page shows it)."""
+    text = str(identity).strip()
+    prefix = next((p for p in _RGS_SERVICE_PREFIXES if text.lower().startswith(p.lower())), None)
+    rest = text[len(prefix):] if prefix else ""
     pool, _, guid = rest.partition("/")
-    return pool, guid or None
+    pool = pool.strip()
+    if not prefix or not pool or ":" in pool:
+        raise PSError(f'Cannot bind parameter \'{param}\'. "{text}" is not a Response Group service identity: write '
+                      '"service:ApplicationServer:<pool FQDN>" or "ApplicationServer:<pool FQDN>" (with "/<GUID>" '
+                      "for a single object).", f"ParameterArgumentTransformationError,{cmdlet_class(cmdlet_name)}",
+                      category="InvalidArgument", target=text,
+                      exception="System.Management.Automation.ParameterBindingException")
+    return pool, guid.strip() or None
+
+
+def _pool_fqdn_only(cmdlet_name: str, param: str, value: str) -> str:
+    """Move-CsRgsConfiguration's -Source/-Destination are pool FQDNs (String), as its page and the Lync 2013 topic
+    "Migrate response groups" (Move-CsRgsConfiguration -Source pool01.contoso.net -Destination pool02.contoso.net)
+    show; a service identity such as "ApplicationServer:pool01.contoso.net" names no pool. Wording assumed."""
+    text = str(value).strip()
+    if ":" in text or "/" in text:
+        raise PSError(f'Cannot find a pool with the fully qualified domain name "{text}". -{param} takes the pool '
+                      "FQDN alone, for example pool01.contoso.net.", f"PoolNotFound,{cmdlet_class(cmdlet_name)}",
+                      category="ObjectNotFound", target=text,
+                      exception="Microsoft.Rtc.Management.ManagementException")
+    return text
 
 
 def _lync_app_pool(tx, cmdlet: str, fqdn: str, param: str) -> dict:
@@ -47,7 +80,7 @@ def _get(kind: str, cmdlet_name: str):
         ident = params.get("Identity")
         want_guid = None
         if ident:
-            pool_fqdn, want_guid = _service_pool(str(ident))
+            pool_fqdn, want_guid = _service_pool(cmdlet_name, "Identity", str(ident))
             pool = topo_model.find_pool(tx, pool_fqdn)
             if pool is None or pool["legacy"]:
                 raise not_found(cmdlet_name, "Response Group service", str(ident))
@@ -107,8 +140,8 @@ def move_cs_rgs_configuration(ctx, params, tx):
     if not servers.installed(tx, ctx.server.fqdn, servers.OCSWMIBC):
         raise wmi_provider_error(name)
     require_topology(tx, name)
-    src_fqdn, _ = _service_pool(str(params["Source"]))
-    dst_fqdn, _ = _service_pool(str(params["Destination"]))
+    src_fqdn = _pool_fqdn_only(name, "Source", params["Source"])
+    dst_fqdn = _pool_fqdn_only(name, "Destination", params["Destination"])
     src = require_pool(tx, name, src_fqdn, "Source")
     if not src["legacy"]:
         raise invalid(name, f"The source pool {src['Fqdn']} is not an Office Communications Server 2007 R2 pool; "
@@ -138,7 +171,7 @@ def _zip(files: dict[str, str]) -> bytes:
 def export_cs_rgs_configuration(ctx, params, tx):
     name = "Export-CsRgsConfiguration"
     require_topology(tx, name)
-    pool_fqdn, _ = _service_pool(str(params["Source"]))
+    pool_fqdn, _ = _service_pool(name, "Source", str(params["Source"]))
     pool = _lync_app_pool(tx, name, pool_fqdn, "Source")
     if pool["legacy"]:
         raise invalid(name, f"{pool['Fqdn']} is an Office Communications Server 2007 R2 pool; export its Response "
@@ -161,7 +194,7 @@ def export_cs_rgs_configuration(ctx, params, tx):
 def import_cs_rgs_configuration(ctx, params, tx):
     name = "Import-CsRgsConfiguration"
     require_topology(tx, name)
-    pool_fqdn, _ = _service_pool(str(params["Destination"]))
+    pool_fqdn, _ = _service_pool(name, "Destination", str(params["Destination"]))
     pool = _lync_app_pool(tx, name, pool_fqdn, "Destination")
     doc = vfs.read(tx, ctx, params["FileName"])
     if doc is None:

@@ -141,4 +141,4 @@ def test_export_configuration_writes_a_zip(fe):
     names = zipfile.ZipFile(io.BytesIO(base64.b64decode(doc["Binary"]))).namelist()
     assert "Topology.xml" in names
     assert "already exists" in sh.fails("Export-CsConfiguration", FileName="C:\\edge\\config.zip").message
-    sh("Export-CsUserData", PoolFqdn="pool01.contoso.net", FileName="C:\\backup\\ud.zip", ConfDirectoryFilter="3")
+    sh("Export-CsUserData", PoolFqdn="pool02.contoso.net", FileName="C:\\backup\\ud.zip", ConfDirectoryFilter="3")
