@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .cmdlets import load_all, lookup
 from .errors import PSError
+from .localisation import localise
 from .model import servers
 
 _CATALOG = Path(__file__).parent / "data" / "lync2013-cmdlets.json"
@@ -122,8 +123,12 @@ def invoke(ctx, cmdlet: str, params: dict, audit_params: dict | None = None) -> 
                 # The audit line commits with the change, so a kill between commit and append loses no line.
                 audit.stage(tx, entry)
     except PSError as e:
-        record_rejected(ctx, name, audit_params, e)
-        raise
+        # A French or German server shows these errors in its language (FQID and exception type unchanged).
+        shown = localise(e, getattr(ctx.server, "culture", None))
+        record_rejected(ctx, name, audit_params, shown)
+        if shown is e:
+            raise
+        raise shown from None
     if params.get("WhatIf"):
         audit.record(entry["time"], ctx.session.user, ctx.server.fqdn, name, audit_params, "ok", None)
     else:

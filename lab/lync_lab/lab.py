@@ -26,6 +26,7 @@ class ServerInfo:
     http_port: int | None = None
     https_port: int | None = None
     netbios: str = ""
+    culture: str = "en-US"    # the display language of its messages (lync_lab.localisation; scenario key culture:)
 
     @property
     def computer_name(self) -> str:

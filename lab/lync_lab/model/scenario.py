@@ -174,6 +174,8 @@ def Scenario_from_dict(raw: Any, path: Path) -> Scenario:  # noqa: N802 - reads 
         servers.append(ServerInfo(fqdn=sf, role=role, pool=s.get("pool"), site=s.get("site"),
                                   http_port=s.get("http_port"), https_port=s.get("https_port"),
                                   netbios=s.get("netbios", "")))
+    servers = [replace(srv, culture=_culture(v, s, f"servers[{i}]"))
+               for i, (srv, s) in enumerate(zip(servers, servers_raw))]
     admins = [i for i, s in enumerate(servers_raw) if s.get("admin")]
     if len(admins) != 1:
         v.fail("servers", f"{len(admins)} servers are flagged admin: true",
@@ -274,6 +276,17 @@ def Scenario_from_dict(raw: Any, path: Path) -> Scenario:  # noqa: N802 - reads 
         if validate_topology_section is not None:
             validate_topology_section(raw["topology"], path)
     return Scenario(name=name, path=path, raw=raw, servers=servers, users=expanded)
+
+
+def _culture(v: "_Validator", s: dict, p: str) -> str:
+    """servers[i].culture: the language its error messages come in (lync_lab.localisation), en-US by default."""
+    from ..localisation import CULTURES, DEFAULT_CULTURE
+
+    culture = s.get("culture", DEFAULT_CULTURE)
+    if culture not in CULTURES:
+        v.fail(f"{p}.culture", f"{culture!r} is not a culture the lab has messages for",
+               f"use one of {', '.join(CULTURES)}")
+    return culture
 
 
 class _Validator:
