@@ -44,13 +44,33 @@ def test_grammar_check_would_catch_a_broken_script():
     assert errors(parse(envelope.ENVELOPE_SCRIPT.replace("W @{done=$true}", "W @{done=$true")))
 
 
-def test_envelope_is_powershell_3_compatible_and_small():
-    script = envelope.ENVELOPE_SCRIPT
-    assert "::new" not in script and "class " not in script
-    assert len(script) < 2800
+# What Windows PowerShell 3.0 added (PowerShell-Docs about_Comparison_Operators: -in/-notin "introduced in
+# Windows PowerShell 3.0"; about_Hash_Tables: [ordered] "Beginning in PowerShell 3.0"; ConvertTo-Json and
+# ConvertFrom-Json are in the 3.0 reference only), and what came later (::new and classes, 5.0). The envelope runs
+# on OCS 2007 R2 servers' PowerShell 2.0, so none may appear in it or in the loader.
+POWERSHELL_3_ONLY = ("-in ", "-notin", "[ordered]", "ConvertTo-Json", "ConvertFrom-Json", "$PSItem", "::new",
+                     "class ", "Get-CimInstance @", "-Raw")
+
+
+@pytest.mark.parametrize("name", ["ENVELOPE_SCRIPT", "LOADER_SCRIPT"])
+def test_envelope_and_loader_use_nothing_powershell_2_lacks(name):
+    script = getattr(envelope, name)
+    assert [token for token in POWERSHELL_3_ONLY if token.lower() in script.lower()] == []
+
+
+def test_the_command_line_carries_only_the_loader_and_stays_under_cmds_limit():
     exe, args = envelope.command_line()
     assert len(" ".join([exe] + args)) < 8191
-    assert base64.b64decode(args[-1]).decode("utf-16-le") == script
+    assert base64.b64decode(args[-1]).decode("utf-16-le") == envelope.LOADER_SCRIPT
+    stdin = encode_request(build_request([Call("Get-CsUser")]))
+    first, second = stdin.split(b"\r\n")[:2]
+    assert base64.b64decode(first).decode("utf-8") == envelope.ENVELOPE_SCRIPT
+    assert json.loads(base64.b64decode(second))["v"] == 1
+
+
+def test_lync_requests_ask_for_powershell_3_and_legacy_reads_do_not():
+    assert build_request([Call("Get-CsUser")], modules=("Lync",))["min_ps"] == "3.0"
+    assert "min_ps" not in build_request([Call("Get-WmiObject")], modules=())
 
 
 def test_sha256_matches_the_script_and_the_lab_accepts_it():
@@ -58,6 +78,7 @@ def test_sha256_matches_the_script_and_the_lab_accepts_it():
     assert envelope.ENVELOPE_SHA256 == hashlib.sha256(envelope.ENVELOPE_SCRIPT.encode("utf-8")).hexdigest()
     lab_envelope = pytest.importorskip("lync_lab.powershell.envelope")
     assert envelope.ENVELOPE_SHA256 in lab_envelope.KNOWN_ENVELOPE_SHA256
+    assert envelope.LOADER_SHA256 in lab_envelope.KNOWN_LOADER_SHA256
 
 
 def test_user_values_never_become_script_text():
@@ -80,8 +101,8 @@ def test_request_encoding_is_base64_utf8_json_line_with_ids_by_position():
     calls = [Call("Get-CsUser", {"Identity": "Zoë Ångström"}, select=["SipAddress"]),
              Call("Move-CsLegacyUser", {"Identity": "a", "Target": "p", "ExcludeDialPlan": True})]
     stdin = encode_request(build_request(calls, credential=("CONTOSO\\u", "pw")))
-    assert stdin.endswith(b"\r\n") and b"\n" not in stdin[:-2]
-    doc = json.loads(base64.b64decode(stdin.strip()).decode("utf-8"))
+    assert stdin.endswith(b"\r\n") and stdin.count(b"\n") == 2
+    doc = json.loads(base64.b64decode(stdin.split(b"\r\n")[1]).decode("utf-8"))
     assert doc["v"] == 1 and doc["modules"] == ["Lync"]
     assert [c["id"] for c in doc["calls"]] == ["0", "1"]
     assert doc["calls"][0]["params"]["Identity"] == "Zoë Ångström"
@@ -138,14 +159,29 @@ def test_truncated_output_leaves_unanswered_calls_missing():
     parser = ResponseParser(calls)
     data = lines({"ready": True}, {"id": "0", "ok": True, "objects": []})
     parser.feed(data + b'{"id": "1", "ok": tr')
+    parser.finish()  # the torn last line is no envelope document: kept as host output, never a result
     assert not parser.done
     assert parser.missing_calls() == [1, 2]
-    with pytest.raises(EnvelopeProtocolError):
-        parser.finish()  # the torn last line is not valid JSON
 
 
-def test_garbage_and_unknown_ids_are_protocol_errors():
-    with pytest.raises(EnvelopeProtocolError):
-        ResponseParser([Call("Get-CsUser")]).feed(b"WARNING: something\r\n")
+def test_host_output_a_bom_and_a_plain_text_line_do_not_lose_the_batch():
+    """Real PowerShell may start its UTF-8 output with a byte order mark, and a host-UI write (Write-Host, a
+    cmdlet's progress text) lands on stdout as plain text: the results around it still count."""
+    calls = [Call("Get-CsUser", {"Identity": "a"})]
+    parser = ResponseParser(calls)
+    events = parser.feed(b"\xef\xbb\xbf" + lines({"ready": True, "ps": "2.0"}) + b"WARNING: something\r\n"
+                         + lines({"id": "0", "ok": True, "objects": ["x"]}, {"done": True}))
+    assert [e[0] for e in events] == ["ready", "result", "done"]
+    assert parser.host_output == ["WARNING: something"] and parser.results[0].objects == ["x"]
+
+
+def test_output_that_is_not_utf8_is_a_permanent_error_naming_the_code_page():
+    parser = ResponseParser([Call("Get-CsUser")])
+    with pytest.raises(EnvelopeProtocolError) as info:
+        parser.feed(lines({"ready": True}) + b'{"id": "0", "ok": true, "objects": ["Z\x94e"]}\r\n')
+    assert "65001" in info.value.message and info.value.transient is False
+
+
+def test_unknown_ids_are_protocol_errors():
     with pytest.raises(EnvelopeProtocolError):
         ResponseParser([Call("Get-CsUser")]).feed(lines({"id": "7", "ok": True, "objects": []}))

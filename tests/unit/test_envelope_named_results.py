@@ -21,6 +21,6 @@ def test_name_and_expand_travel_only_when_set():
 def test_the_script_keeps_named_results_and_resolves_them_in_parameters():
     script = envelope.ENVELOPE_SCRIPT
     # $R holds the named results; H swaps {"result_of": name} for them, and refuses a name never set.
-    assert "$R=@{}" in script and "$R[[string]$k.name]=$a" in script
+    assert "$R=@{}" in script and "$x=G $k 'name';if($x){$R[[string]$x]=$a}" in script
     assert 'throw "no earlier result named $t"' in script
-    assert "$x.($k.expand)" in script
+    assert "$x=G $k 'expand';if($x){$a=@(foreach($z in $a){$z.$x})}" in script

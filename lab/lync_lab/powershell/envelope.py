@@ -1,10 +1,12 @@
 """The collection's envelope, recognised by the SHA-256 of its text and executed with its exact semantics.
 
-The script (plugins/module_utils/lync/envelope.py, documented in docs/envelope.md) reads one base64 JSON
-request line from stdin, imports the allowed modules, answers a ready line, runs each call with
-$ErrorActionPreference='Stop' (so any error of a call becomes that call's error line), and ends with a done line.
-What follows mirrors that script step by step; where PowerShell's own behaviour decides a detail (the error
-record of a `throw`, what [string] of a value is), the comment says so.
+The collection's command line carries a fixed loader (plugins/module_utils/lync/envelope.py LOADER_SCRIPT) that
+reads the envelope script from stdin's first line and runs it; the envelope reads the request from the second
+line, checks the PowerShell version the request needs, imports the allowed modules, answers a ready line, runs
+each call with $ErrorActionPreference='Stop' (so any error of a call becomes that call's error line), and ends
+with a done line (docs/envelope.md). What follows mirrors that script step by step; where PowerShell's own
+behaviour decides a detail (the error record of a `throw`, what [string] of a value is, `@($null)` being one
+element), the comment says so.
 """
 
 from __future__ import annotations
@@ -17,17 +19,16 @@ import re
 
 from ..errors import PSError
 from ..lab import CmdletContext
-from .binder import bind_named
-from .values import Hashtable, PSCredential, get_property, to_ps_string
+from .values import EnumValue, Hashtable, PSCredential, XElementValue, get_property, to_ps_string
 
-# SHA-256 of every accepted envelope text (UTF-8). The collection's current script; a repository test keeps the
-# two in step, so a change to the script needs its new hash here.
+# SHA-256 (UTF-8) of the loader the collection puts on the command line, and of every accepted envelope text.
+# A repository test keeps them in step with the collection, so a change to either needs its new hash here.
+KNOWN_LOADER_SHA256: set[str] = {
+    "45101d48f3388e739347eb9b725c05ec6e9113d27f1e2f58228f57bd8def4d99",
+}
 KNOWN_ENVELOPE_SHA256: set[str] = {
-    "5705c7c9888bdc2f18defe838208473fd859f5ddd00cfbdfe734e5723a74930f",
-    # + Set-Content/Get-Content, and strings (Get-CsTopology -AsXml, Get-Content) returned as strings
-    "19f970825140a7b18b5d814e3de6c878d00519056454a47c0f92301c1f484306",
-    # + a call's "name" and {"result_of": name} parameter values (an earlier call's objects), and "expand"
-    "a17b79e8b18ac104331938e8f8bde3715a579a81bfc244c413e6d6b8e32a1284",
+    # PowerShell 2.0-compatible: JavaScriptSerializer, min_ps, typed values (enums, XElement) returned as values
+    "2db524eed75fc4d3da3363a4e0da65de639dcdee30b06a58e807a70221bd8248",
 }
 
 ENVELOPE_MODULES = ("Lync",)
@@ -42,8 +43,34 @@ def envelope_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def is_loader(text: str) -> bool:
+    """The -EncodedCommand script is the collection's loader."""
+    return envelope_sha256(text) in KNOWN_LOADER_SHA256
+
+
 def is_envelope(text: str) -> bool:
     return envelope_sha256(text) in KNOWN_ENVELOPE_SHA256
+
+
+def host_powershell(ctx: CmdletContext) -> str:
+    """[string]$PSVersionTable.PSVersion of the host (its profile, when the scenario gives one)."""
+    host = getattr(ctx.server, "host", None)
+    return str(getattr(host, "powershell", None) or "3.0")
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    """[version]$text; PowerShell's cast refuses what is not a version (the call is then the fatal error)."""
+    try:
+        parts = tuple(int(p) for p in str(text).split("."))
+    except ValueError:
+        raise PSError(f'Cannot convert value "{text}" to type "System.Version". Error: "Input string was not in a '
+                      'correct format."', "InvalidCastParseTargetInvocation", category="NotSpecified",
+                      exception="System.Management.Automation.RuntimeException") from None
+    if not 2 <= len(parts) <= 4:
+        raise PSError(f'Cannot convert value "{text}" to type "System.Version". Error: "Version string portion was '
+                      'too short or too long."', "InvalidCastParseTargetInvocation", category="NotSpecified",
+                      exception="System.Management.Automation.RuntimeException")
+    return parts
 
 
 def thrown(message: str) -> PSError:
@@ -52,7 +79,8 @@ def thrown(message: str) -> PSError:
 
 
 def error_document(error: PSError) -> dict:
-    """The envelope's E function: the fields of the error record, [string] of the target, the transient flag."""
+    """The envelope's E function: the fields of the error record, [string] of the target, the transient flag (a
+    busy back end only: SqlException/TimeoutException or the ResourceBusy category)."""
     exception = error.exception
     category = error.category
     return {
@@ -62,13 +90,13 @@ def error_document(error: PSError) -> dict:
         "target": "" if error.target is None else to_ps_string(error.target),
         "exception": exception,
         "transient": bool(re.search("SqlException|TimeoutException", exception, re.IGNORECASE))
-        or bool(re.fullmatch("ResourceBusy|ResourceUnavailable", category, re.IGNORECASE)),
+        or category.lower() == "resourcebusy",
     }
 
 
 def to_hashtable(value, results: dict | None = None):
     """The envelope's H function: JSON objects become hashtables, nested ones too (arrays stay as they are); a
-    JSON object with a true `result_of` is replaced by the objects an earlier call of the request kept under
+    JSON object with a `result_of` key is replaced by the objects an earlier call of the request kept under
     that name ($R), unchanged (they are the cmdlet's objects, not hashtables)."""
     results = {} if results is None else results
     if not isinstance(value, dict):
@@ -76,9 +104,8 @@ def to_hashtable(value, results: dict | None = None):
     out = Hashtable()
     for k, v in value.items():
         if isinstance(v, dict):
-            ref = v.get("result_of")
-            if ref:
-                name = to_ps_string(ref)
+            if "result_of" in v:
+                name = to_ps_string(v["result_of"])
                 if name not in results:
                     raise thrown(f"no earlier result named {name}")
                 v = results[name]
@@ -88,15 +115,15 @@ def to_hashtable(value, results: dict | None = None):
     return out
 
 
-def _is_plain(value) -> bool:
-    """What the expand branch leaves to N: null, strings, primitives and enumerations (hashtables included)."""
-    return value is None or isinstance(value, (str, bool, int, float, list, tuple, dict)) and (
-        not isinstance(value, dict) or isinstance(value, Hashtable))
+def is_value(value) -> bool:
+    """The envelope's S function: strings, value types (numbers, booleans, enums, DateTime) and XML trees
+    (System.Xml.Linq.X*) are values, returned as themselves; anything else is returned as its properties."""
+    return isinstance(value, (str, bool, int, float, EnumValue, XElementValue))
 
 
 def normalise(value):
     """The envelope's N function: null, strings and primitives stay; enumerations become arrays of [string];
-    anything else becomes [string] of it."""
+    anything else becomes [string] of it (an enum its name, an XElement its XML text)."""
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
     if isinstance(value, (list, tuple)):
@@ -108,11 +135,9 @@ def normalise(value):
 
 
 def properties_of(obj) -> list[tuple[str, object]]:
-    """$x.PSObject.Properties for what a cmdlet emitted."""
+    """$x.PSObject.Properties for an object the envelope returns as a property bag."""
     if isinstance(obj, dict):
         return list(obj.items())
-    if isinstance(obj, str):
-        return [("Length", len(obj))]
     return []
 
 
@@ -133,25 +158,36 @@ class EnvelopeRun:
         self.results: dict[str, list] = {}   # $R: the objects of the calls that carry a "name"
 
     def write(self, doc: dict) -> None:
-        # ConvertTo-Json -Compress, one document per line, flushed at once.
+        # J: one JSON document per line, flushed at once.
         self.out.stdout(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\r\n")
 
     def run(self, stdin_line: bytes) -> int:
+        version = host_powershell(self.ctx)
+        too_old = None
         try:
             try:
                 request = json.loads(base64.b64decode(stdin_line.strip(), validate=True).decode("utf-8"))
             except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-                raise PSError(f"Invalid JSON primitive: {str(exc)[:60]}.", "System.ArgumentException,"
-                              "Microsoft.PowerShell.Commands.ConvertFromJsonCommand", category="NotSpecified",
-                              exception="System.ArgumentException") from None
+                # JavaScriptSerializer.DeserializeObject's refusal (wording assumed: its ArgumentException text).
+                raise PSError(f"Invalid JSON primitive: {str(exc)[:60]}.", "ArgumentException",
+                              category="NotSpecified", exception="System.ArgumentException") from None
             if not isinstance(request, dict):
-                raise thrown("unsupported request version ")
+                # $q.ContainsKey on an array: PowerShell's method-not-found error.
+                raise PSError("Method invocation failed because [System.Object[]] doesn't contain a method named "
+                              "'ContainsKey'.", "MethodNotFound", category="InvalidOperation",
+                              exception="System.Management.Automation.RuntimeException")
             if request.get("v") != 1:
                 raise thrown(f"unsupported request version {to_ps_string(request.get('v'))}")
-            for module in _as_list(request.get("modules")):
-                if str(module).lower() not in [m.lower() for m in ENVELOPE_MODULES]:
-                    raise thrown(f"module not allowed: {to_ps_string(module)}")
-                self.host.import_module(self.ctx, str(module))
+            needed = request.get("min_ps")
+            if needed and _version_tuple(version) < _version_tuple(to_ps_string(needed)):
+                too_old = {"message": f"Windows PowerShell {version} is older than {to_ps_string(needed)}",
+                           "fqid": "PowerShellVersionTooOld", "category": "NotInstalled", "target": version,
+                           "exception": "", "transient": False}
+            else:
+                for module in _as_array(request.get("modules")):
+                    if module is None or str(module).lower() not in [m.lower() for m in ENVELOPE_MODULES]:
+                        raise thrown(f"module not allowed: {to_ps_string(module)}")
+                    self.host.import_module(self.ctx, str(module))
             credential = None
             cred = request.get("credential")
             if cred:
@@ -159,8 +195,11 @@ class EnvelopeRun:
         except PSError as error:
             self.write({"fatal": error_document(error)})
             return 1
-        self.write({"ready": True, "computer": self.ctx.server.computer_name, "ps": "3.0"})
-        for call in _as_list(request.get("calls")):
+        if too_old is not None:
+            self.write({"fatal": too_old, "ps": version})
+            return 1
+        self.write({"ready": True, "computer": self.ctx.server.computer_name, "ps": version})
+        for call in _as_array(request.get("calls")):
             call = call if isinstance(call, dict) else {}
             try:
                 objects = self._call(call, credential)
@@ -170,7 +209,7 @@ class EnvelopeRun:
         self.write({"done": True})
         return 0
 
-    def _call(self, call: dict, credential: PSCredential | None) -> list[dict]:
+    def _call(self, call: dict, credential: PSCredential | None) -> list:
         name = to_ps_string(call.get("cmdlet"))
         if not (ALLOWED_CMDLET.match(name) or name.lower() in [n.lower() for n in ALLOWED_EXTRA]):
             raise thrown(f"cmdlet not allowed: {name}")
@@ -178,13 +217,13 @@ class EnvelopeRun:
         if call.get("pass_credential") and credential is not None:
             params["Credential"] = credential
         select = call.get("select")
-        wanted = None if select is None else {str(s).lower() for s in _as_list(select)}
+        wanted = None if select is None else {to_ps_string(s).lower() for s in _as_array(select)}
         emitted = list(self.host.call_cmdlet(self.ctx, name, params))
         if call.get("name"):
             self.results[to_ps_string(call["name"])] = emitted
         expand = call.get("expand")
         if expand:
-            # `$x.($k.expand)` over the objects: the property's elements (member enumeration flattens arrays)
+            # `@(foreach($z in $a){$z.$x})`: each object's property, arrays unrolled into the result
             expanded = []
             for obj in emitted:
                 value = get_property(obj, to_ps_string(expand)) if isinstance(obj, dict) else None
@@ -193,15 +232,17 @@ class EnvelopeRun:
             emitted = expanded
         result = []
         for obj in emitted:
-            if isinstance(obj, str):
-                # `if($x -is [string]){[string]::Copy($x)}`: a string travels as itself, not as its properties
-                result.append(obj)
+            if obj is None:
+                continue
+            if is_value(obj):
+                # `if(S $z){[void]$r.Add((N $z))}`: a string, an enum, an XElement travels as its value
+                result.append(normalise(obj))
                 continue
             row = {}
             for k, v in properties_of(obj):
                 if wanted is not None and k.lower() not in wanted:
                     continue
-                if expand and not _is_plain(v):
+                if expand and v is not None and not (is_value(v) or isinstance(v, (list, tuple, Hashtable))):
                     row[k] = {nk: normalise(nv) for nk, nv in properties_of(v)}
                 else:
                     row[k] = normalise(v)
@@ -209,8 +250,37 @@ class EnvelopeRun:
         return result
 
 
-def _as_list(value) -> list:
-    """@($x): null is an empty array, a scalar a one-element array."""
-    if value is None:
-        return []
+def _as_array(value) -> list:
+    """@($x) of a deserialized value: an array stays, anything else (null included) is one element."""
     return list(value) if isinstance(value, list) else [value]
+
+
+def run_loader(host, ctx: CmdletContext, out, errors, stdin) -> int:
+    """The collection's loader: stdin's first line is the envelope (base64 UTF-8), run by
+    `&([ScriptBlock]::Create(...))`; it reads the request from the second line."""
+    from .syntax import ScriptParseError, parse_script
+
+    data = stdin.read()
+    first, _, rest = data.partition(b"\n")
+    try:
+        script = base64.b64decode(first.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        # [Convert]::FromBase64String's FormatException, on the loader's line (wording of .NET's message).
+        error = PSError('Exception calling "FromBase64String" with "1" argument(s): "Invalid length for a Base-64 '
+                        'char array or string."', "FormatException", category="NotSpecified",
+                        exception="System.Management.Automation.MethodInvocationException")
+        errors.write_error(error, None, None)
+        return 1
+    try:
+        parse_script(script)
+    except ScriptParseError as exc:
+        errors.write_error(exc, None, exc.position, parse_error=True)
+        return 1
+    if not is_envelope(script):
+        error = PSError("The rehearsal lab runs only the lync.migration envelope through the loader (see "
+                        "docs/envelope.md); this script is not one of its known versions.", "LabUnknownEnvelope",
+                        category="NotImplemented", exception="System.NotSupportedException")
+        errors.write_error(error, None, None)
+        return 1
+    line = rest.split(b"\n", 1)[0]
+    return EnvelopeRun(host, ctx, out).run(line)

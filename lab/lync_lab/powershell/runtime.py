@@ -16,7 +16,7 @@ from .catalog import CmdletInfo, load_catalog
 from .clixml import ClixmlErrorStream
 from .commandline import (BAD_COMMAND_LINE_EXIT, CommandLineError, parse_powershell_args, program_name,
                           split_windows_args)
-from .envelope import EnvelopeRun, is_envelope, module_not_found
+from .envelope import is_loader, module_not_found, run_loader
 from .syntax import ScriptParseError, parse_script
 
 # Modules every Windows Server 2012 box has; "Lync" only where Lync Server 2013 is installed.
@@ -66,9 +66,8 @@ class HostRuntime:
             except ScriptParseError as exc:
                 errors.write_error(exc, None, exc.position, parse_error=True)
                 return 1
-            if is_envelope(script):
-                line = stdin.read().split(b"\n", 1)[0]
-                return EnvelopeRun(self, ctx, out).run(line)
+            if is_loader(script):
+                return run_loader(self, ctx, out, errors, stdin)
             from .pipeline import ScriptRunner
 
             ok = ScriptRunner(self, ctx, out, errors).run(parsed)

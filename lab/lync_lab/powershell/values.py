@@ -26,6 +26,37 @@ class PSCredential:
         return "System.Management.Automation.PSCredential"
 
 
+@dataclass(frozen=True)
+class EnumValue:
+    """A .NET enumeration value a cmdlet returns (e.g. Get-CsAdForest's LcForestSettingsState).
+
+    PowerShell shows and converts it ([string], interpolation, Format-*) by its name; ConvertTo-Json on
+    Windows PowerShell 3.0-5.1 writes its underlying integer (there is no -EnumsAsStrings before 6.2).
+    """
+
+    type_name: str     # the .NET full name, e.g. Microsoft.Rtc.Management.Deployment.LcForestSettingsState
+    name: str
+    value: int
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class XElementValue:
+    """A System.Xml.Linq.XElement (Get-CsTopology -AsXml; Publish-CsTopology -Document takes one).
+
+    Not a string: `$x -is [string]` is false and its PSObject.Properties are XElement's members (FirstAttribute,
+    HasElements, Name, Value, ...); `[string]$x` and `.ToString()` give the XML text, indented.
+    """
+
+    text: str
+    type_name = "System.Xml.Linq.XElement"
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class PSObject(dict):
     """An object with properties (what cmdlets emit): a dict in the property order PowerShell shows.
 

@@ -19,44 +19,86 @@ PROTOCOL_VERSION = 1
 # Module names the envelope will import; anything else is refused inside the script as well.
 ALLOWED_MODULES = ("Lync",)
 
-# Reviewed script. PowerShell 3.0 compatible: no ::new, no classes. Kept small because its base64 UTF-16LE form
-# travels on the command line (cmd.exe limit 8,191). Changing one byte changes ENVELOPE_SHA256: tell the lab.
+# Reviewed script. It must parse and run on Windows PowerShell 2.0 (.NET 3.5 SP1: the OCS 2007 R2 servers) as well
+# as on 3.0/4.0 (Lync Server 2013 hosts), so it avoids everything 3.0 added: -in/-notin, [ordered],
+# ConvertFrom-Json/ConvertTo-Json, member enumeration, `foreach` over $null meaning no iteration. JSON is read with
+# .NET 3.5's JavaScriptSerializer (MaxJsonLength raised: ConvertFrom-Json on 3.0/4.0 stops at 2,097,152
+# characters) and written by J, which only ever hands the serializer a [string], so a PSObject wrapper can never
+# reach it. The script travels on stdin (first line), run by LOADER_SCRIPT, so its size is not bound by cmd.exe's
+# 8,191 characters. Changing one byte changes ENVELOPE_SHA256: tell the lab.
 ENVELOPE_SCRIPT = r"""$ErrorActionPreference='Stop'
 $o=[Console]::Out
-function W($x){$o.WriteLine((ConvertTo-Json $x -Compress -Depth 5));$o.Flush()}
-function E($e){$x=$e.Exception;$i=$e.CategoryInfo;$c=[string]$i.Category
-@{message=$x.Message;fqid=[string]$e.FullyQualifiedErrorId;category=$c;target=[string]$e.TargetObject;exception=$x.GetType().FullName
-transient=(($x.GetType().FullName -match 'SqlException|TimeoutException') -or ($c -match '^(ResourceBusy|ResourceUnavailable)$'))}}
-function H($j){$h=@{};foreach($p in $j.PSObject.Properties){$v=$p.Value
-if($v -is [Management.Automation.PSCustomObject]){if($v.result_of){$t=[string]$v.result_of
-if(!$R.ContainsKey($t)){throw "no earlier result named $t"};$v=$R[$t]}else{$v=H $v}};$h[$p.Name]=$v};$h}
+$j=$null
+# One JSON document per line, flushed at once, so each result is known as soon as its call ends.
+function W($x){$o.WriteLine((J $x));$o.Flush()}
+function J($v){if($null -eq $v){return 'null'};if($v -is [bool]){return ([string]$v).ToLower()}
+if($v -is [string] -or $v -is [char]){return $j.Serialize([string]$v)}
+if($v -is [Collections.IDictionary]){return '{'+(@(foreach($n in $v.Keys){$j.Serialize([string]$n)+':'+(J $v[$n])}) -join ',')+'}'}
+if($v -is [Collections.IEnumerable]){return '['+(@(foreach($e in $v){J $e}) -join ',')+']'}
+if($v.GetType().IsPrimitive){return [string]$v};$j.Serialize([string]$v)}
+# The error record as data. Transient only for what a busy back end gives (SQL, timeouts, throttling): a prompt
+# refused under -NonInteractive or a missing module (both ResourceUnavailable) can never succeed when retried.
+function E($e){$x=$e.Exception;$c=[string]$e.CategoryInfo.Category;$t=$x.GetType().FullName
+@{message=$x.Message;fqid=[string]$e.FullyQualifiedErrorId;category=$c;target=[string]$e.TargetObject;exception=$t
+transient=(($t -match 'SqlException|TimeoutException') -or $c -eq 'ResourceBusy')}}
+# A key of a deserialized object, $null when absent (the unary comma keeps an array an array).
+function G($d,$n){if($d.ContainsKey($n)){,$d[$n]}}
+# Request parameters as hashtables for splatting; {"result_of": name} stands for an earlier call's objects.
+function H($d){$h=@{};foreach($n in @($d.Keys)){$v=$d[$n]
+if($v -is [Collections.IDictionary]){if($v.ContainsKey('result_of')){$t=[string]$v['result_of']
+if(!$R.ContainsKey($t)){throw "no earlier result named $t"};$v=$R[$t]}else{$v=H $v}};$h[$n]=$v};$h}
+# A property value as data: null, strings and primitives stay, enumerations become arrays of [string], anything
+# else its [string] (an enum its name, an XElement its XML text, a DateTime PowerShell's invariant text).
 function N($v){if($null -eq $v -or $v -is [string] -or $v.GetType().IsPrimitive){return $v}
 if($v -is [Collections.IEnumerable]){return ,@(foreach($e in $v){[string]$e})};[string]$v}
-try{$q=ConvertFrom-Json ([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String([Console]::In.ReadLine())))
-if($q.v -ne 1){throw "unsupported request version $($q.v)"}
-foreach($m in @($q.modules)){if($m -notin @('Lync')){throw "module not allowed: $m"};Import-Module $m}
-$cr=$null
-if($q.credential){$cr=New-Object Management.Automation.PSCredential($q.credential.username,(ConvertTo-SecureString $q.credential.password -AsPlainText -Force))}
-}catch{W @{fatal=(E $_)};exit 1}
-W @{ready=$true;computer=$env:COMPUTERNAME;ps=[string]$PSVersionTable.PSVersion}
+# Objects that are values, not property bags: strings, enums and other value types, XML trees.
+function S($x){$x -is [string] -or $x -is [ValueType] -or $x.GetType().FullName -like 'System.Xml.Linq.X*'}
+function D{New-Object Collections.Specialized.OrderedDictionary}
+$f=$null
+try{Add-Type -AssemblyName System.Web.Extensions
+$j=New-Object Web.Script.Serialization.JavaScriptSerializer
+$j.MaxJsonLength=[int]::MaxValue
+$q=$j.DeserializeObject([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String([Console]::In.ReadLine())))
+if((G $q 'v') -ne 1){throw "unsupported request version $(G $q 'v')"}
+$pv=$PSVersionTable.PSVersion;$m=G $q 'min_ps'
+if($m -and $pv -lt [version][string]$m){$f=@{message="Windows PowerShell $pv is older than $m";fqid='PowerShellVersionTooOld'
+category='NotInstalled';target=[string]$pv;exception='';transient=$false}}
+else{foreach($m in @(G $q 'modules')){if(@('Lync') -notcontains $m){throw "module not allowed: $m"};Import-Module $m}}
+$cr=$null;$c=G $q 'credential'
+if($c){$cr=New-Object Management.Automation.PSCredential($c['username'],(ConvertTo-SecureString $c['password'] -AsPlainText -Force))}
+}catch{if(!$j){[Console]::Error.WriteLine([string]$_);exit 2};W @{fatal=(E $_)};exit 1}
+if($f){W @{fatal=$f;ps=[string]$pv};exit 1}
+W @{ready=$true;computer=$env:COMPUTERNAME;ps=[string]$pv}
 $ok='^(Get|Set|New|Remove|Grant|Revoke|Move|Merge|Import|Export|Enable|Disable|Install|Publish|Invoke|Test|Start|Stop|Update|Backup)-Cs[A-Za-z]+$'
 $R=@{}
 $more=@('Get-WinEvent','Get-Service','Start-Service','Stop-Service','Set-Service','Get-WmiObject','Get-CimInstance','Get-HotFix','Set-Content','Get-Content')
-foreach($k in @($q.calls)){try{$n=[string]$k.cmdlet
-if($n -notmatch $ok -and $n -notin $more){throw "cmdlet not allowed: $n"}
-$p=@{};if($k.params){$p=H $k.params}
-if($k.pass_credential -and $cr){$p['Credential']=$cr}
-$s=@($k.select);$a=@(& $n @p);if($k.name){$R[[string]$k.name]=$a}
-if($k.expand){$a=@(foreach($x in $a){$x.($k.expand)})}
-$r=@(foreach($x in $a){if($x -is [string]){[string]::Copy($x)}else{$d=[ordered]@{}
-foreach($y in $x.PSObject.Properties){if($null -eq $k.select -or $y.Name -in $s){$v=$y.Value
-if($k.expand -and $null -ne $v -and !($v -is [string] -or $v.GetType().IsPrimitive -or $v -is [Collections.IEnumerable])){$w=[ordered]@{}
-foreach($u in $v.PSObject.Properties){$w[$u.Name]=N $u.Value};$d[$y.Name]=$w}else{$d[$y.Name]=N $v}}};$d}})
-W @{id=$k.id;ok=$true;objects=$r}}catch{W @{id=$k.id;ok=$false;error=(E $_)}}}
+foreach($k in @(G $q 'calls')){try{$n=[string](G $k 'cmdlet')
+if($n -notmatch $ok -and $more -notcontains $n){throw "cmdlet not allowed: $n"}
+$p=@{};$x=G $k 'params';if($x){$p=H $x}
+if((G $k 'pass_credential') -and $cr){$p['Credential']=$cr}
+$a=@(& $n @p);$x=G $k 'name';if($x){$R[[string]$x]=$a}
+$x=G $k 'expand';if($x){$a=@(foreach($z in $a){$z.$x})}
+$s=G $k 'select';$r=New-Object Collections.ArrayList
+foreach($z in $a){if($null -eq $z){continue};if(S $z){[void]$r.Add((N $z));continue};$d=D
+foreach($y in $z.PSObject.Properties){if($null -eq $s -or @($s) -contains $y.Name){$v=$y.Value
+if($x -and $null -ne $v -and !((S $v) -or $v -is [Collections.IEnumerable])){$w=D
+foreach($u in $v.PSObject.Properties){$w[$u.Name]=N $u.Value};$d[$y.Name]=$w}else{$d[$y.Name]=N $v}}};[void]$r.Add($d)}
+W @{id=(G $k 'id');ok=$true;objects=$r}}catch{W @{id=(G $k 'id');ok=$false;error=(E $_)}}}
 W @{done=$true}
 """
 
 ENVELOPE_SHA256 = hashlib.sha256(ENVELOPE_SCRIPT.encode("utf-8")).hexdigest()
+
+# What the command line carries: read the envelope (stdin's first line, base64 UTF-8) and run it; the envelope
+# then reads the request (the second line). [ScriptBlock]::Create exists from PowerShell 2.0 on.
+LOADER_SCRIPT = ("$e=[Console]::In.ReadLine();"
+                 "&([ScriptBlock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($e))))")
+
+LOADER_SHA256 = hashlib.sha256(LOADER_SCRIPT.encode("utf-8")).hexdigest()
+
+# The Lync Server 2013 Management Shell needs Windows PowerShell 3.0 (Lync Server 2013 additional software
+# requirements: WMF 3.0 on Windows Server 2008 R2 SP1); the envelope itself runs on 2.0.
+MODULE_MIN_POWERSHELL = {"Lync": "3.0"}
 
 POWERSHELL_EXE = "powershell.exe"
 POWERSHELL_SWITCHES = ("-NoLogo", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand")
@@ -66,8 +108,15 @@ CMD_LINE_LIMIT = 8191
 
 
 def encoded_command():
-    """base64(UTF-16LE(envelope)): the -EncodedCommand argument."""
-    return base64.b64encode(ENVELOPE_SCRIPT.encode("utf-16-le")).decode("ascii")
+    """base64(UTF-16LE(loader)): the -EncodedCommand argument."""
+    return base64.b64encode(LOADER_SCRIPT.encode("utf-16-le")).decode("ascii")
+
+
+def _envelope_line():
+    return base64.b64encode(ENVELOPE_SCRIPT.encode("utf-8")) + b"\r\n"
+
+
+ENVELOPE_LINE = _envelope_line()
 
 
 def command_line():
@@ -129,6 +178,8 @@ def build_request(calls, modules=ALLOWED_MODULES, credential=None):
     """The request document (a dict). ``credential`` is (username, password) or None.
 
     Call ids are the positions in ``calls`` as strings, so results map back without trusting the server.
+    ``min_ps`` is the PowerShell version the modules need: an older host answers a fatal PowerShellVersionTooOld
+    before anything runs.
     """
     for module_name in modules:
         if module_name not in ALLOWED_MODULES:
@@ -138,20 +189,23 @@ def build_request(calls, modules=ALLOWED_MODULES, credential=None):
         "modules": list(modules),
         "calls": [call.to_json(str(index)) for index, call in enumerate(calls)],
     }
+    needed = [MODULE_MIN_POWERSHELL[m] for m in modules if m in MODULE_MIN_POWERSHELL]
+    if needed:
+        request["min_ps"] = max(needed, key=lambda v: tuple(int(p) for p in v.split(".")))
     if credential is not None:
         request["credential"] = {"username": credential[0], "password": credential[1]}
     return request
 
 
 def encode_request(request):
-    """stdin bytes: base64(UTF-8(JSON)) followed by CRLF."""
+    """stdin bytes: the envelope's line for the loader, then base64(UTF-8(JSON)), each followed by CRLF."""
     raw = json.dumps(request, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return base64.b64encode(raw) + b"\r\n"
+    return ENVELOPE_LINE + base64.b64encode(raw) + b"\r\n"
 
 
 def decode_request(data):
-    """The inverse of encode_request (tests and diagnostics)."""
-    return json.loads(base64.b64decode(data.strip()).decode("utf-8"))
+    """The inverse of encode_request (tests and diagnostics): the request of stdin's last line."""
+    return json.loads(base64.b64decode(data.strip().split(b"\n")[-1].strip()).decode("utf-8"))
 
 
 class CmdletError:
@@ -218,25 +272,40 @@ class CallResult:
 
 class EnvelopeProtocolError(Exception):
     """The server's output does not follow the envelope protocol, or stopped early (not a PowerShell error).
-    ``parser`` holds the results that did arrive, when known."""
+    ``parser`` holds the results that did arrive, when known. ``transient`` is False when sending again would
+    give the same output (e.g. output in another code page than UTF-8)."""
 
-    def __init__(self, message, parser=None):
+    def __init__(self, message, parser=None, transient=True):
         super(EnvelopeProtocolError, self).__init__(message)
         self.message = message
         self.parser = parser
+        self.transient = transient
 
 
 class EnvelopeFatal(Exception):
-    """The envelope could not start (module import failed, bad request): no call ran."""
+    """The envelope could not start (PowerShell too old, module import failed, bad request): no call ran.
+    ``ps`` is the host's PowerShell version when the envelope said it."""
 
-    def __init__(self, error):
+    def __init__(self, error, ps=None):
         super(EnvelopeFatal, self).__init__(error.message)
         self.error = error
+        self.ps = ps
+
+
+UTF8_BOM = b"\xef\xbb\xbf"
+# Lines of host output kept per envelope run (the rest are counted, not kept).
+MAX_HOST_OUTPUT_LINES = 100
+ENVELOPE_KEYS = frozenset(("fatal", "ready", "done", "id"))
 
 
 class ResponseParser:
     """Turns stdout bytes, fed as they arrive, into events: ('ready', doc), ('result', CallResult),
-    ('done', None). Raises EnvelopeFatal on a fatal line, EnvelopeProtocolError on garbage."""
+    ('done', None). Raises EnvelopeFatal on a fatal line, EnvelopeProtocolError on a result for a call that was
+    not sent or on output that is not UTF-8.
+
+    What real PowerShell may write besides the envelope's lines is kept, not fatal: a UTF-8 byte order mark
+    before a line is dropped, and any line that is not one of the envelope's JSON documents (a host-UI write, a
+    profile's banner) is host output (``host_output``, at most MAX_HOST_OUTPUT_LINES lines)."""
 
     def __init__(self, calls):
         self._calls = list(calls)
@@ -244,6 +313,8 @@ class ResponseParser:
         self.ready = None
         self.done = False
         self.results = {}
+        self.host_output = []
+        self.host_output_dropped = 0
 
     def feed(self, data):
         events = []
@@ -269,18 +340,35 @@ class ResponseParser:
         """Indexes of calls for which no result line arrived (e.g. output truncated)."""
         return [i for i in range(len(self._calls)) if i not in self.results]
 
+    def _host_line(self, text):
+        if len(self.host_output) < MAX_HOST_OUTPUT_LINES:
+            self.host_output.append(text)
+        else:
+            self.host_output_dropped += 1
+
     def _parse_line(self, line):
-        text = line.decode("utf-8", errors="replace").strip()
+        line = line.strip()
+        if line.startswith(UTF8_BOM):
+            line = line[len(UTF8_BOM):]
+        try:
+            text = line.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            raise EnvelopeProtocolError(
+                "the server's output is not UTF-8 (byte 0x%02x at position %d of a line): the WinRM shell must use "
+                "code page 65001 (UTF-8), which the collection asks for; a server that ignores it writes in its "
+                "OEM code page (e.g. 437 or 850)" % (bytearray(line[exc.start:exc.start + 1])[0], exc.start),
+                parser=self, transient=False)
         if not text:
             return None
         try:
             doc = json.loads(text)
         except ValueError:
-            raise EnvelopeProtocolError("unexpected output from the envelope: %s" % text[:300])
-        if not isinstance(doc, dict):
-            raise EnvelopeProtocolError("unexpected output from the envelope: %s" % text[:300])
+            doc = None
+        if not isinstance(doc, dict) or not ENVELOPE_KEYS.intersection(doc):
+            self._host_line(text)
+            return None
         if "fatal" in doc:
-            raise EnvelopeFatal(CmdletError.from_json(doc["fatal"]))
+            raise EnvelopeFatal(CmdletError.from_json(doc["fatal"]), ps=doc.get("ps"))
         if doc.get("ready"):
             self.ready = doc
             return ("ready", doc)

@@ -12,6 +12,7 @@ import threading
 import time
 
 from .envelope import (
+    MAX_HOST_OUTPUT_LINES,
     CallResult,
     CmdletError,
     EnvelopeFatal,
@@ -326,6 +327,8 @@ class LyncClient:
         # deleted at MaxShellsPerUser, summed over the shells this client closed: for the module's report.
         self.request_retries = 0
         self.shells_reclaimed = 0
+        # What PowerShell wrote besides the envelope's lines, over every closed session (see ResponseParser).
+        self.host_output = []
 
     def close(self):
         if self._local is not None:
@@ -336,6 +339,9 @@ class LyncClient:
         with self._callback_lock:
             self.request_retries += getattr(session, "request_retries", 0)
             self.shells_reclaimed += getattr(session, "shells_reclaimed", 0)
+            room = MAX_HOST_OUTPUT_LINES - len(self.host_output)
+            if room > 0:
+                self.host_output.extend(getattr(session, "host_output", [])[:room])
 
     def transport_stats(self):
         """Request-level re-sends and reclaimed shells so far: the closed shells' plus the open run_calls shell's."""
@@ -566,7 +572,7 @@ class LyncClient:
                 self._settle_unanswered(calls, final, attempts, position, fault, attempt, on_result)
             except EnvelopeProtocolError as exc:
                 worker.drop_shell()
-                fault = TransportFault(exc.message, transient=True, sent=True, phase="receive")
+                fault = TransportFault(exc.message, transient=exc.transient, sent=True, phase="receive")
                 self._settle_unanswered(calls, final, attempts, position, fault, attempt, on_result)
             except EnvelopeFatal as fatal:
                 for i in position:

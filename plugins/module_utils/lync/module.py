@@ -107,13 +107,21 @@ class LyncModule(AnsibleModule):
             self._client.close()
             self._client = None
 
-    def exit_json(self, **kwargs):
+    def _close_with_host_output(self, kwargs):
+        """Close the client; lines PowerShell wrote besides the envelope's go into the result as host_output."""
+        client = getattr(self, "_client", None)
+        if client is None:
+            return
         self.close_client()
+        if client.host_output and "host_output" not in kwargs:
+            kwargs["host_output"] = list(client.host_output)
+
+    def exit_json(self, **kwargs):
+        self._close_with_host_output(kwargs)
         super(LyncModule, self).exit_json(**kwargs)
 
     def fail_json(self, msg, **kwargs):
-        if getattr(self, "_client", None) is not None:
-            self.close_client()
+        self._close_with_host_output(kwargs)
         super(LyncModule, self).fail_json(msg=msg, **kwargs)
 
 

@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 
 from .envelope import (
     CmdletError,
+    EnvelopeFatal,
     EnvelopeProtocolError,
     ResponseParser,
     command_line,
@@ -296,6 +297,8 @@ class WinRMSession:
         # Request-level re-sends and shells reclaimed, for the caller's report.
         self.request_retries = 0
         self.shells_reclaimed = 0
+        # Lines PowerShell wrote besides the envelope's (host-UI writes), for the module's result.
+        self.host_output = []
 
     @property
     def protocol(self):
@@ -515,12 +518,23 @@ class WinRMSession:
             except TransportFault as fault:
                 fault.parser = parser
                 raise
+            except EnvelopeFatal as fatal:
+                raise explain_fatal(fatal, self.options.server)
             for index, result in (e[1] for e in parser.finish() if e[0] == "result"):
                 if on_result:
                     on_result(index, result)
+            self.host_output.extend(parser.host_output)
             if not parser.done:
-                # Output ended early (process killed, envelope crashed): calls without a line are unknown.
                 detail = _clixml_message(stderr) or ("exit code %s" % exit_code)
+                if parser.ready is None and exit_code not in (0, None) and stderr.strip():
+                    # PowerShell refused the script before its first line ran (too old to parse it, no .NET 3.5
+                    # for its JSON reader): the same on every attempt, and no call ran.
+                    raise EnvelopeFatal(CmdletError(
+                        "powershell.exe on %s could not run the envelope (exit code %s): %s\nThe host needs Windows "
+                        "PowerShell 2.0 or later with .NET Framework 3.5 SP1 (docs/hosts.md)."
+                        % (self.options.server, exit_code, detail), fqid="EnvelopeDidNotStart",
+                        category="NotInstalled"))
+                # Output ended early (process killed, envelope crashed): calls without a line are unknown.
                 raise EnvelopeProtocolError("the envelope stopped before finishing: %s" % detail, parser)
             return parser
         finally:
@@ -559,6 +573,25 @@ class WinRMSession:
                 return stderr, exit_code
             if stdout and self.receive_pause > 0:
                 self._sleep(self.receive_pause)
+
+
+# What a host whose PowerShell is too old for a task needs, by the version the request asked for.
+POWERSHELL_FIX = {
+    "3.0": "install Windows Management Framework 3.0 or later on it (Lync Server 2013 requires WMF 3.0 on Windows "
+           "Server 2008 R2 SP1; Windows Server 2012 and 2012 R2 have PowerShell 3.0 and 4.0)",
+}
+
+
+def explain_fatal(fatal, server):
+    """The envelope's fatal error with the host named; a too-old PowerShell says what to install."""
+    error = fatal.error
+    if error.fqid == "PowerShellVersionTooOld":
+        needed = error.message.rsplit(" ", 1)[-1]
+        message = ("%s runs Windows PowerShell %s; this task's cmdlets (the Lync Server Management Shell) need %s or "
+                   "later: %s. Nothing was run on it (docs/hosts.md)."
+                   % (server, fatal.ps or error.target, needed, POWERSHELL_FIX.get(needed, "upgrade its PowerShell")))
+        error = CmdletError(message, fqid=error.fqid, category=error.category, target=error.target)
+    return EnvelopeFatal(error, ps=fatal.ps)
 
 
 def _clixml_message(stderr):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-from lync_lab.powershell.envelope import KNOWN_ENVELOPE_SHA256, envelope_sha256
+from lync_lab.powershell.envelope import KNOWN_ENVELOPE_SHA256, KNOWN_LOADER_SHA256, envelope_sha256
+from lync_lab.powershell.values import EnumValue, XElementValue
 
 from conftest import run
 
@@ -19,12 +21,14 @@ collection = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(collection)
 
 
-def send(host, calls, modules=("Lync",), credential=None):
+def send(host, calls, modules=("Lync",), credential=None, min_ps=None):
     exe, args = collection.command_line()
     request = {"v": 1, "modules": list(modules), "calls": calls}
+    if min_ps:
+        request["min_ps"] = min_ps
     if credential:
         request["credential"] = {"username": credential[0], "password": credential[1]}
-    stdin = base64.b64encode(json.dumps(request).encode()) + b"\r\n"
+    stdin = collection.encode_request(request)
     code, sink = run(host, " ".join([exe] + args), stdin)
     lines = [json.loads(line) for line in sink.stdout_text.splitlines()]
     return code, lines, sink
@@ -32,6 +36,13 @@ def send(host, calls, modules=("Lync",), credential=None):
 
 def test_lab_accepts_the_collections_current_envelope():
     assert envelope_sha256(collection.ENVELOPE_SCRIPT) in KNOWN_ENVELOPE_SHA256
+    assert envelope_sha256(collection.LOADER_SCRIPT) in KNOWN_LOADER_SHA256
+
+
+def on_powershell_2(host, monkeypatch):
+    """The host as a Windows Server 2008 R2 box with its own PowerShell 2.0."""
+    monkeypatch.setattr(host, "server", dataclasses.replace(
+        host.server, host=dataclasses.replace(host.server.host, powershell="2.0")))
 
 
 def test_calls_answer_in_order_between_ready_and_done(host, engine_double):
@@ -114,10 +125,58 @@ def test_lync_module_missing_on_an_ocs_server_is_fatal(host, engine_double):
         "message": "The specified module 'Lync' was not loaded because no valid module file was found in any module directory.",
         "fqid": "Modules_ModuleNotFound,Microsoft.PowerShell.Commands.ImportModuleCommand",
         "category": "ResourceUnavailable", "target": "Lync", "exception": "System.IO.FileNotFoundException",
-        "transient": True}}]
+        "transient": False}}]
     assert engine_double.calls == []
 
 
 def test_modules_outside_the_envelopes_list_are_refused(host):
     code, lines, _ = send(host, [], modules=["ActiveDirectory"])
     assert code == 1 and lines[0]["fatal"]["message"] == "module not allowed: ActiveDirectory"
+
+
+def test_typed_results_travel_as_values_not_property_bags(host, engine_double, monkeypatch):
+    """Get-CsAdForest returns an LcForestSettingsState (office-docs-powershell Get-CsAdForest.md, OUTPUTS) and
+    Get-CsTopology -AsXml an XElement (Publish-CsTopology.md types -Document as System.Xml.Linq.XElement and
+    converts the result with .ToString()). The envelope's S function returns such objects as their value: the
+    enum's name, the XML text, never their members (value__, FirstAttribute, ...)."""
+    forest = EnumValue("Microsoft.Rtc.Management.Deployment.LcForestSettingsState", "LC_FORESTSETTINGS_STATE_READY", 1)
+    tree = XElementValue('<Topology xmlns="urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008" />')
+    results = {"Get-CsAdForest": [forest], "Get-CsTopology": [tree],
+               "Get-CsPool": [{"Identity": "pool02.contoso.net", "State": forest, "Doc": tree, "N": 3}]}
+    monkeypatch.setattr("lync_lab.engine.invoke", lambda ctx, cmdlet, params, audit_params=None: results[cmdlet])
+    _, lines, _ = send(host, [{"id": "0", "cmdlet": "Get-CsAdForest", "params": {}},
+                              {"id": "1", "cmdlet": "Get-CsTopology", "params": {"AsXml": True}},
+                              {"id": "2", "cmdlet": "Get-CsPool", "params": {}}])
+    assert lines[1]["objects"] == ["LC_FORESTSETTINGS_STATE_READY"]
+    assert lines[2]["objects"] == [tree.text]
+    assert lines[3]["objects"] == [{"Identity": "pool02.contoso.net", "State": "LC_FORESTSETTINGS_STATE_READY",
+                                    "Doc": tree.text, "N": 3}]
+
+
+def test_a_host_older_than_the_request_needs_is_refused_before_any_module_or_call(host, engine_double, monkeypatch):
+    """The Lync Server 2013 Management Shell needs Windows PowerShell 3.0 (OfficeDocs-SkypeForBusiness
+    Lync/LyncServer/lync-server-2013-additional-software-requirements.md: WMF 3.0 on Windows Server 2008 R2 SP1).
+    The envelope compares $PSVersionTable.PSVersion with the request's min_ps first: a fatal line, no import."""
+    on_powershell_2(host, monkeypatch)
+    code, lines, _ = send(host, [{"id": "0", "cmdlet": "Move-CsLegacyUser", "params": {"Identity": "Ken Myer",
+                                                                                      "Target": "pool02"}}],
+                          min_ps="3.0")
+    assert code == 1
+    assert lines == [{"fatal": {"message": "Windows PowerShell 2.0 is older than 3.0", "fqid": "PowerShellVersionTooOld",
+                                "category": "NotInstalled", "target": "2.0", "exception": "", "transient": False},
+                      "ps": "2.0"}]
+    assert engine_double.calls == [] and host.lab.latency.imports == []
+
+
+def test_the_ready_line_says_the_hosts_powershell_version(host, engine_double, monkeypatch):
+    on_powershell_2(host, monkeypatch)
+    code, lines, _ = send(host, [{"id": "0", "cmdlet": "Get-Service", "params": {"Name": "RTCSRV"}}], modules=())
+    assert code == 0 and lines[0] == {"ready": True, "computer": "FE01", "ps": "2.0"}
+
+
+def test_a_script_other_than_the_known_envelope_is_not_run_by_the_loader(host, engine_double):
+    exe, args = collection.command_line()
+    other = base64.b64encode(b"Remove-CsUser -Identity *") + b"\r\n"
+    code, sink = run(host, " ".join([exe] + args), other + collection.encode_request({"v": 1}).split(b"\r\n")[1])
+    assert code == 1 and "LabUnknownEnvelope" in sink.stderr_text
+    assert engine_double.calls == []
