@@ -12,17 +12,20 @@ short_description: Move the pool-level objects that do not move with users from 
 description:
   - Lists the objects of one kind still homed on the source (OCS 2007 R2) pool, moves each with the cmdlet the
     migration guide names, and reads them back to verify that none remain on the source.
-  - C(response_groups) (P9.1) runs C(Move-CsRgsConfiguration -Source -Destination) when a Response Group contact
-    object is still on the source, then checks with C(Get-CsRgsWorkflow), C(Get-CsRgsQueue) and C(Get-CsRgsAgentGroup)
+  - C(response_groups) (P9.1) runs C(Move-CsRgsConfiguration -Source <pool FQDN> -Destination <pool FQDN>) (the
+    cmdlet's -Source and -Destination are pool FQDNs, as its reference and the guide's example show) when a
+    Response Group contact object is still on the source, then checks with C(Get-CsRgsWorkflow), C(Get-CsRgsQueue) and C(Get-CsRgsAgentGroup)
     that every workflow, queue and agent group is on the destination, and exports the moved configuration with
     C(Export-CsRgsConfiguration) as the guide's safety copy ("export the response groups right after migrating").
   - C(dial_in_numbers) (P9.2) runs C(Move-CsApplicationEndpoint -Identity <SIP URI> -TargetApplicationPool) per
     access number (read with C(Get-CsDialInConferencingAccessNumber)).
   - C(exum_contacts) (P9.11) runs C(Move-CsExUmContact -Identity -Target -Confirm:$false) per contact.
-  - C(conference_directories) (P10.1) backs each directory up with C(Export-CsUserData -PoolFqdn -ConfDirectoryFilter
-    -FileName) and moves it with C(Move-CsConferenceDirectory -Identity -TargetPool), never with C(-Force) (which
-    loses the dial-in codes of existing meetings). A failed move is retried once in a new PowerShell session, the
-    guide's fix for the Management Shell's stale permissions.
+  - C(conference_directories) (P10.1) moves each directory with C(Move-CsConferenceDirectory -Identity -TargetPool),
+    never with C(-Force) (which loses the dial-in codes of existing meetings). A failed move is retried once in a
+    new PowerShell session, the guide's fix for the Management Shell's stale permissions. It writes no backup;
+    C(Export-CsUserData), which the Move-CsConferenceDirectory reference recommends, exports Lync Server pools only,
+    and an OCS 2007 R2 pool's directories live in that pool's back-end database, backed up with the OCS 2007 R2
+    procedures (the decommission role's guided step C(P10.1-confdir-backup) asks for that backup first).
   - C(rgs_contacts_rollback) is the guide's Response Group rollback, in which the Response Group contact objects go back to
     the legacy pool with C(Move-CsApplicationEndpoint) (the legacy configuration stays there).
 version_added: 0.1.0
@@ -45,7 +48,7 @@ options:
     type: str
     required: true
   backup_dir:
-    description: Folder on the Lync server for the Response Group export and the conference directory backups.
+    description: Folder on the Lync server for the Response Group export (C(response_groups)).
     type: str
     default: C:\LyncMigration\backup
 attributes:
@@ -68,7 +71,7 @@ EXAMPLES = r"""
     source_pool: pool01.contoso.net
     target_pool: pool02.contoso.net
 
-- name: Move the conference directories, backed up first (P10.1)
+- name: Move the conference directories (P10.1; back up the legacy pool's back-end database first)
   lync.migration.cs_legacy_object_move:
     object_type: conference_directories
     source_pool: pool01.contoso.net
@@ -97,7 +100,7 @@ cmdlets:
   type: list
   elements: str
 backups:
-  description: Files written on the Lync server (Response Group export, conference directory backups).
+  description: Files written on the Lync server (the Response Group export).
   returned: always
   type: list
   elements: str
@@ -172,8 +175,8 @@ def move(module):
     cmdlets, backups, moved = [], [], []
     verified = None
     if kind == "response_groups" and before:
-        run_or_fail(module, "Move-CsRgsConfiguration", {"Source": "ApplicationServer:%s" % source,
-                                                        "Destination": "ApplicationServer:%s" % target}, cmdlets)
+        # Pool FQDNs: the cmdlet's -Source/-Destination are strings naming pools, not service identities.
+        run_or_fail(module, "Move-CsRgsConfiguration", {"Source": source, "Destination": target}, cmdlets)
         moved = [k for k, _i in before]
         backup = ntpath.join(p["backup_dir"], "rgs-%s.zip" % target)
         run_or_fail(module, "Export-CsRgsConfiguration", {"Source": "ApplicationServer:%s" % target,
@@ -181,10 +184,6 @@ def move(module):
         backups.append(backup)
     elif kind == "conference_directories":
         for key, ident in before:
-            backup = ntpath.join(p["backup_dir"], "confdir-%s.zip" % ident)
-            run_or_fail(module, "Export-CsUserData", {"PoolFqdn": source, "ConfDirectoryFilter": ident,
-                                                      "FileName": backup, "Force": True}, cmdlets)
-            backups.append(backup)
             run_or_fail(module, "Move-CsConferenceDirectory", {"Identity": ident, "TargetPool": target}, cmdlets,
                         retry_in_new_session=True)
             moved.append(key)

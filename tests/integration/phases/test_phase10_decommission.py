@@ -23,8 +23,13 @@ def test_check_mode_changes_nothing(lab):
 @full_run
 def test_run_decommissions_and_matches_stage_11(lab, tmp_path):
     _proc, calls = late.assert_run_succeeds(lab, PLAYBOOK)
-    assert calls.index("Export-CsUserData") < calls.index("Move-CsConferenceDirectory") < calls.index("Merge-CsLegacyTopology")
+    # No Export-CsUserData: it exports Lync pools only (Export-CsUserData.md); the legacy pool's back-end backup is
+    # the guided step P10.1-confdir-backup, confirmed before the move.
+    assert "Export-CsUserData" not in calls
+    assert calls.index("Move-CsConferenceDirectory") < calls.index("Merge-CsLegacyTopology")
     report = lab.latest_report("phase10")
+    steps = [s["id"] for s in report["guided_steps"]]
+    assert steps.index("P10.1-confdir-backup") < steps.index("P10.2-sipinternaltls")
     srv = [r for r in report["sip_internal_srv"] if r["type"] == "SRV"]
     assert [t["target"].rstrip(".") for t in srv[0]["targets"]] == ["pool02.contoso.net"]
     assert report["on_legacy_pools_before_decommissioning"] == [] and report["backcompat_site_deleted"] is True

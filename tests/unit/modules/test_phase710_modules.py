@@ -104,6 +104,10 @@ class FakeServer(FakeLync):
         if cmdlet == "Get-CsConferenceDirectory":
             return [dict(d) for d in self.confdirs]
         if cmdlet == "Export-CsUserData":
+            # Export-CsUserData.md: the user data of a Lync Server (Registrar) pool; an OCS 2007 R2 pool is refused.
+            if params.get("PoolFqdn") == LEGACY:
+                raise FakeCmdletError("Export-CsUserData exports the user data of a Lync Server pool",
+                                      "InvalidArgument")
             return []
         if cmdlet == "Move-CsConferenceDirectory":
             if self.fail_next_confdir_moves:
@@ -113,7 +117,10 @@ class FakeServer(FakeLync):
                 "UserServer:" + params["TargetPool"]
             return []
         if cmdlet == "Move-CsRgsConfiguration":
-            src, dst = params["Source"].split(":", 1)[1], params["Destination"].split(":", 1)[1]
+            # Move-CsRgsConfiguration.md: -Source and -Destination are pool FQDNs (Example 1).
+            src, dst = params["Source"], params["Destination"]
+            if ":" in src or ":" in dst:
+                raise FakeCmdletError("Cannot find a pool with the fully qualified domain name", "ObjectNotFound")
             self.rgs[dst] = list(self.rgs[src])
             for e in self.endpoints:
                 if e["OwnerUrn"] == "urn:application:Rgs" and e["RegistrarPool"] == src:
@@ -295,6 +302,7 @@ def test_response_groups_move_then_export_and_are_verified(monkeypatch):
     lync = FakeServer()
     out = move("response_groups", lync, monkeypatch)
     assert lync.writes() == ["Move-CsRgsConfiguration", "Export-CsRgsConfiguration"]
+    assert [p for c, p in lync.calls if c == "Move-CsRgsConfiguration"] == [{"Source": LEGACY, "Destination": PILOT}]
     assert out["verified"] == {"workflows": ["Help Desk"], "queues": ["Help Desk Queue"],
                                "agent_groups": ["Help Desk Agents"]}
     assert out["backups"] == ["C:\\LyncMigration\\backup\\rgs-pool02.contoso.net.zip"]
@@ -303,14 +311,14 @@ def test_response_groups_move_then_export_and_are_verified(monkeypatch):
     assert rollback["moved"] == ["sip:helpdesk@contoso.net"]
 
 
-def test_conference_directories_are_backed_up_moved_without_force_and_retried_in_a_new_shell(monkeypatch):
+def test_conference_directories_are_moved_without_force_and_retried_in_a_new_shell(monkeypatch):
+    # No Export-CsUserData of the legacy pool: the cmdlet exports Lync Server pools only (its backup is the OCS
+    # back-end backup the decommission role asks for, guided step P10.1-confdir-backup).
     lync = FakeServer()
     lync.fail_next_confdir_moves = 1
     out = move("conference_directories", lync, monkeypatch)
-    assert out["moved"] == ["3"] and out["remaining"] == []
-    assert lync.writes() == ["Export-CsUserData", "Move-CsConferenceDirectory", "Move-CsConferenceDirectory"]
-    backup = next(p for c, p in lync.calls if c == "Export-CsUserData")
-    assert backup["ConfDirectoryFilter"] == "3" and backup["PoolFqdn"] == LEGACY
+    assert out["moved"] == ["3"] and out["remaining"] == [] and out["backups"] == []
+    assert lync.writes() == ["Move-CsConferenceDirectory", "Move-CsConferenceDirectory"]
     assert all("Force" not in p for c, p in lync.calls if c == "Move-CsConferenceDirectory")
     assert lync.shells_opened >= 2
 
