@@ -63,11 +63,23 @@ _FILTER = re.compile(r"^\s*\{?\s*(\w+)\s+-(eq|ne|like|notlike)\s+(?:\"([^\"]*)\"
                      re.IGNORECASE)
 
 
+# Get- cmdlets whose -Filter is a wildcard string on the Identity, not a {Property -op value} filter: their pages
+# (office-docs-powershell skype/skype-ps/SkypeForBusiness/<cmdlet>.md, -Filter) say "Enables you to use wildcards
+# when specifying the Identity", e.g. Get-CsComputer -Filter "*.litwareinc.com".
+IDENTITY_WILDCARD_FILTERS = ("Get-CsComputer", "Get-CsSite", "Get-CsService", "Get-CsConferenceDirectory")
+
+
 def filter_matches(filter_text: str | None, cmdlet: str) -> "callable":
-    """A predicate for the simple `{Property -op "value"}` filters the guide uses (-eq, -ne, -like, -notlike)."""
+    """A predicate for the simple `{Property -op "value"}` filters the guide uses (-eq, -ne, -like, -notlike),
+    or, for the cmdlets of IDENTITY_WILDCARD_FILTERS, a wildcard on the Identity."""
     if not filter_text:
         return lambda _doc: True
     m = _FILTER.match(str(filter_text))
+    if not m and cmdlet in IDENTITY_WILDCARD_FILTERS:
+        wildcard = re.compile("^" + re.escape(str(filter_text).strip()).replace(r"\*", ".*").replace(r"\?", ".") + "$",
+                              re.IGNORECASE)
+        return lambda doc: wildcard.match(str(next((v for k, v in doc.items() if k.lower() == "identity"), ""))) \
+            is not None
     if not m:
         raise PSError(f'Cannot bind parameter \'Filter\'. The filter "{filter_text}" is not valid: the lab '
                       'understands {Property -eq "value"} with -eq, -ne, -like and -notlike.',

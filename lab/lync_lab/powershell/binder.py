@@ -26,7 +26,12 @@ COMMON_PARAMETERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "OutVariable": ("String", ("ov",)),
     "OutBuffer": ("Int32", ("ob",)),
 }
-ACTION_PREFERENCES = ("SilentlyContinue", "Stop", "Continue", "Inquire", "Ignore")
+ACTION_PREFERENCES = ("SilentlyContinue", "Stop", "Continue", "Inquire", "Ignore")   # in enum value order
+# Parameter types that are [Flags] enumerations, so an array of names binds: the page that says so.
+FLAGS_ENUMS = {
+    "ObjectType": "office-docs-powershell skype/skype-ps/SkypeForBusiness/Grant-CsOUPermission.md: to assign "
+                  "multiple object types in the same command, separate them with commas",
+}
 
 _INT_RANGES = {
     "Byte": (0, 255), "SByte": (-128, 127), "Int16": (-(2**15), 2**15 - 1), "UInt16": (0, 2**16 - 1),
@@ -186,6 +191,12 @@ def _convert_scalar(cmdlet: CmdletInfo, p: ParameterInfo, value, leaf: str):
         # @{Add=...; Remove=...; Replace=...}: the cmdlet applies the changes to the collection it holds.
         return value
     if leaf == "ActionPreference":
+        # An enum also converts from its underlying number: `-ea 0` is SilentlyContinue (the ActionPreference
+        # enum of System.Management.Automation: SilentlyContinue 0, Stop 1, Continue 2, Inquire 3, Ignore 4).
+        number = value if isinstance(value, int) and not isinstance(value, bool) else \
+            int(value) if isinstance(value, str) and value.strip().isdigit() else None
+        if number is not None and 0 <= number < len(ACTION_PREFERENCES):
+            return ACTION_PREFERENCES[number]
         text = to_ps_string(value)
         for choice in ACTION_PREFERENCES:
             if choice.lower() == text.lower():
@@ -210,6 +221,9 @@ def convert_value(cmdlet: CmdletInfo, p: ParameterInfo, value):
     leaf = _type_leaf(p.type)
     if p.is_switch:
         return _convert_bool(cmdlet, p.name, value, for_switch=True)
+    if leaf in FLAGS_ENUMS and isinstance(value, (list, tuple)):
+        # A [Flags] enumeration takes several names at once (`-ObjectType "user","contact"`).
+        return [_convert_scalar(cmdlet, p, v, leaf) for v in value]
     if _is_array(p.type):
         items = value if isinstance(value, (list, tuple)) else [value]
         element = leaf.removesuffix("[]")

@@ -50,6 +50,8 @@ class CmdletInfo:
     syntax: tuple[str, ...]
     synopsis: str = ""
     implemented_by: str = "engine"   # "engine" (lync_lab.engine.invoke) or "host" (the pipeline layer itself)
+    # Parameters PowerShell binds but the lab does not model (windows-cmdlets.json "lab": "not supported: ...").
+    unsupported_parameters: tuple[str, ...] = ()
 
     @property
     def default_set(self) -> str:
@@ -117,6 +119,8 @@ def _cmdlet(name: str, raw: dict, module: str, cmdlet_class: str, lync: bool) ->
         syntax=tuple(s.get("syntax", "") for s in raw.get("syntax", [])),
         synopsis=raw.get("synopsis", ""),
         implemented_by=raw.get("implemented_by", "engine"),
+        unsupported_parameters=tuple(n for n, p in raw.get("parameters", {}).items()
+                                     if n in params and str(p.get("lab", "")).startswith("not supported")),
     )
 
 
@@ -126,9 +130,18 @@ class Catalog:
     def __init__(self, cmdlets: list[CmdletInfo]) -> None:
         self._by_lower = {c.name.lower(): c for c in cmdlets}
         self._aliases: dict[str, str] = {}
+        self._not_implemented: dict[str, tuple[str, str]] = {}   # lower name or alias -> (cmdlet, module)
 
     def add_alias(self, alias: str, cmdlet: str) -> None:
         self._aliases[alias.lower()] = cmdlet
+
+    def add_not_implemented(self, name: str, module: str, alias: str | None = None) -> None:
+        self._not_implemented[(alias or name).lower()] = (name, module)
+
+    def not_implemented(self, name: str) -> tuple[str, str] | None:
+        """(cmdlet, module) when `name` is a Windows PowerShell 3.0 cmdlet (or alias) the lab does not implement:
+        it exists on every Windows Server 2012, so it is not "not recognized" there."""
+        return self._not_implemented.get(name.lower())
 
     def get(self, name: str) -> CmdletInfo | None:
         key = name.lower()
@@ -160,4 +173,10 @@ def load_catalog() -> Catalog:
     catalog = Catalog(cmdlets)
     for alias, target in windows.get("aliases", {}).items():
         catalog.add_alias(alias, target)
+    for module, names in windows.get("not_implemented", {}).get("modules", {}).items():
+        for name in names:
+            catalog.add_not_implemented(name, module)
+    modules = {n.lower(): m for m, names in windows.get("not_implemented", {}).get("modules", {}).items() for n in names}
+    for alias, target in windows.get("not_implemented_aliases", {}).get("aliases", {}).items():
+        catalog.add_not_implemented(target, modules.get(target.lower(), ""), alias=alias)
     return catalog

@@ -20,6 +20,7 @@ from ..errors import PSError
 from .binder import Arg, BoundCall, ParameterBindingError, bind, redact
 from .catalog import CmdletInfo
 from .clixml import ClixmlErrorStream, SourcePosition
+from . import out_file  # noqa: F401 - registers Out-File's file write with the engine
 from .formatting import FormattedText, format_default, format_list, format_table, to_json
 from .syntax import ParsedScript
 from .values import Hashtable, PSObject, ScriptBlock, get_property, has_property, to_ps_string
@@ -68,6 +69,7 @@ class ScriptRunner:
         self.variables = host.state.variables
         self.parsed: ParsedScript | None = None
         self.failed = False
+        self._input_given = False      # whether the host cmdlet being run got input (pipeline or -InputObject)
 
     # -- statements ---------------------------------------------------------------------------------
     def run(self, parsed: ParsedScript) -> bool:
@@ -111,6 +113,8 @@ class ScriptRunner:
             return self.pipeline(node)
         if node.type == "command":
             return self.pipeline_elements([node])
+        if node.type == "foreach_statement":
+            return self.foreach(node)
         if node.type.endswith("_statement") or node.type in ("function_statement", "class_statement"):
             raise not_supported(f"The '{self.text(node).split()[0]}' statement")
         return _as_items(self.eval(node))
@@ -121,12 +125,31 @@ class ScriptRunner:
         if operator is None or self.text(operator).strip() != "=":
             raise not_supported(f"The assignment operator '{self.text(operator) if operator else '?'}'")
         name = self.text(target).strip()
-        if not re.fullmatch(r"\$[A-Za-z_][A-Za-z0-9_]*", name):
+        names = [n.strip() for n in name.split(",")]
+        if not all(re.fullmatch(r"\$[A-Za-z_][A-Za-z0-9_]*", n) for n in names):
             raise not_supported(f"Assigning to '{name}'")
         value_node = node.child_by_field_name("value") or node.named_children[-1]
         items = self.statement(value_node)
-        self.variables[name[1:].lower()] = None if not items else items[0] if len(items) == 1 else items
+        # `$a, $b = <items>`: one item to each variable in turn, the rest (as an array if several) to the last.
+        for i, n in enumerate(names):
+            share = items[i:i + 1] if i < len(names) - 1 else items[i:]
+            self.variables[n[1:].lower()] = _single(share)
         return []
+
+    def foreach(self, node) -> list:
+        """`foreach ($item in <expression>) { ... }`: the block runs once per item with $item set."""
+        named = [c for c in node.named_children if c.type != "comment"]
+        variable = next(c for c in named if c.type == "variable")
+        block = next(c for c in named if c.type == "statement_block")
+        collection = next(c for c in named if c is not variable and c is not block)
+        name = self.text(variable)[1:].lower()
+        out: list = []
+        body = next((c for c in block.named_children if c.type == "statement_list"), None)
+        for item in _as_items(self.eval(collection)):
+            self.variables[name] = item
+            for stmt in (self._statements(body) if body is not None else []):
+                out.extend(self.statement(stmt))
+        return out
 
     def pipeline(self, node) -> list:
         elements = [c for c in node.named_children if c.type != "comment"]
@@ -150,13 +173,30 @@ class ScriptRunner:
             raise not_supported(f"The command invocation '{self.text(node)}'")
         name = self.text(name_node)
         position = self._pos(node)
+        range_match = re.fullmatch(r"(-?\d+)\.\.(-?\d+)", name)
+        if range_match and node.child_by_field_name("command_elements") is None or \
+                range_match and not self.text(node.child_by_field_name("command_elements")).strip():
+            # The grammar reads a statement that starts with `1..3` as a command; PowerShell, as a range.
+            return _range(int(range_match.group(1)), int(range_match.group(2)))
+        redirections = self.redirections(node)
         try:
             info = self.host.resolve(self.ctx, name)
         except PSError as error:
             raise StatementError(error, name, self._pos(name_node)) from None
         args = self.arguments(node)
         if info.implemented_by == "host":
-            return self._host_cmdlet(info, args, piped, position)
+            results = self._host_cmdlet(info, args, piped, position)
+        else:
+            results = self._engine_cmdlet(node, info, args, piped, position)
+        return self._redirect(redirections, results, position)
+
+    def _refuse_unsupported(self, bound: BoundCall, position) -> None:
+        for pname in bound.cmdlet.unsupported_parameters:
+            if pname in bound.params:
+                raise StatementError(not_supported(f"The parameter -{pname} of {bound.cmdlet.name}"),
+                                     bound.cmdlet.name, position)
+
+    def _engine_cmdlet(self, node, info: CmdletInfo, args: list[Arg], piped: list | None, position) -> list:
         results: list = []
         inputs = [(None, False)] if piped is None else [(item, True) for item in piped]
         for item, has_item in inputs:
@@ -168,6 +208,7 @@ class ScriptRunner:
                     raise StatementError(error, info.name, self._binding_pos(node, error) or position) from None
                 self._non_terminating(error, info.name, position, {})
                 continue
+            self._refuse_unsupported(bound, position)
             try:
                 results.extend(self.host.invoke_bound(self.ctx, bound))
             except PSError as error:
@@ -200,6 +241,47 @@ class ScriptRunner:
         return SourcePosition(pos.line_number, pos.line_text, pos.start_column + start,
                               pos.start_column + start + len(offending))
 
+    def redirections(self, node) -> list[tuple[str, object]]:
+        """The command's `> file` / `>> file` redirections of its output, as (operator, target). Only the output
+        stream (1) is modelled; `2>`, `2>&1`, `*>` and the other streams are refused."""
+        elements = node.child_by_field_name("command_elements")
+        found = []
+        for child in (elements.children if elements is not None else []):
+            if child.type != "redirection":
+                continue
+            operator_node = next((c for c in child.children if c.type.endswith("redirection_operator")), None)
+            operator = self.text(operator_node).strip() if operator_node is not None else ""
+            if operator not in (">", ">>", "1>", "1>>"):
+                raise not_supported(f"The redirection '{operator or self.text(child)}'")
+            target_node = next((c for c in child.children if c.type == "redirected_file_name"), None)
+            target_parts = [c for c in (target_node.named_children if target_node else [])
+                            if c.type != "command_argument_sep"]
+            if not target_parts:
+                raise not_supported(f"The redirection '{self.text(child)}'")
+            part = target_parts[0]
+            target = _bare_word(self.text(part)) if part.type == "generic_token" else self.eval(part)
+            found.append((operator.lstrip("1"), target))
+        return found
+
+    def _redirect(self, redirections: list, results: list, position) -> list:
+        """`cmd > file` is `cmd | Out-File file`, `>>` is `Out-File -Append` (about_Redirection); `> $null`
+        discards the output."""
+        for operator, target in redirections:
+            if target is not None:
+                self._out_file(to_ps_string(target), results, operator == ">>", {"FilePath": to_ps_string(target)},
+                               position)
+            results = []
+        return results
+
+    def _out_file(self, path: str, items: list, append: bool, audit: dict, position, no_clobber: bool = False,
+                  what_if: bool = False) -> list:
+        params = {"FilePath": path, "Text": format_default(items), "Append": append, "NoClobber": no_clobber,
+                  "WhatIf": what_if}
+        try:
+            return engine.invoke(self.ctx, "Out-File", params, redact(audit))
+        except PSError as error:
+            raise StatementError(error, "Out-File", position) from None
+
     def arguments(self, node) -> list[Arg]:
         elements = node.child_by_field_name("command_elements")
         args: list[Arg] = []
@@ -223,9 +305,12 @@ class ScriptRunner:
                     args.append(Arg(name=text[1:], text=text))
                 continue
             if kind in ("redirection", "file_redirection_operator", "merging_redirection_operator"):
-                raise not_supported("Redirection")
+                continue   # see redirections()
             text = self.text(child)
-            if kind == "variable" and text.startswith("@"):
+            inner = child
+            while inner.type in ("array_literal_expression", "unary_expression") and len(inner.named_children) == 1:
+                inner = inner.named_children[0]
+            if inner.type == "variable" and text.startswith("@"):
                 splat = self.variables.get(text[1:].lower())
                 if not isinstance(splat, dict):
                     raise not_supported(f"Splatting '{text}' (not a hashtable)")
@@ -258,17 +343,7 @@ class ScriptRunner:
             rest = text[1:]
             if re.fullmatch(r"[^\s$@('\"{]*", rest):
                 return _bare_word(rest)
-            from .syntax import parse_script
-
-            inner = ParsedScript(rest, parse_script(rest).tree)
-            saved, self.parsed = self.parsed, inner
-            try:
-                items = []
-                for stmt in self._statements(inner.root):
-                    items.extend(self.statement(stmt))
-            finally:
-                self.parsed = saved
-            return _single(items)
+            return self._subexpression(rest)
         node = child
         while node.type in ("array_literal_expression", "unary_expression") and len(node.named_children) == 1:
             node = node.named_children[0]
@@ -355,6 +430,12 @@ class ScriptRunner:
                 return left + right if operator == "+" else left - right
             if isinstance(left, list) and operator == "+":
                 return left + _as_list_value(right)
+        if kind == "range_expression" and len(node.children) == 3:
+            low, high = self.eval(node.children[0]), self.eval(node.children[2])
+            try:
+                return _range(int(low), int(high))
+            except (TypeError, ValueError):
+                raise not_supported(f"The range '{self.text(node)}'") from None
         if kind == "command":
             return _single(self.pipeline_elements([node]))
         if kind == "pipeline_chain":
@@ -402,7 +483,12 @@ class ScriptRunner:
                 continue
             if ch == "$" and i + 1 < len(body):
                 if body[i + 1] == "(":
-                    raise not_supported("A $(...) subexpression inside a string")
+                    end = _closing_paren(body, i + 1)
+                    if end is None:
+                        raise not_supported("A $(...) subexpression inside a string")
+                    out.append(to_ps_string(self._subexpression(body[i + 2:end])))
+                    i = end + 1
+                    continue
                 m = re.match(r"\$(\{[^}]+\}|[A-Za-z_][A-Za-z0-9_]*(?::[A-Za-z_][A-Za-z0-9_]*)?)", body[i:])
                 if m:
                     out.append(to_ps_string(self.variable(m.group(0))))
@@ -411,6 +497,21 @@ class ScriptRunner:
             out.append(ch)
             i += 1
         return "".join(out)
+
+    def _subexpression(self, text: str):
+        """`$( ... )` inside a double-quoted string: the statements run and their output is the value (an
+        array is then joined with spaces, as $OFS is by default)."""
+        from .syntax import parse_script
+
+        inner = parse_script(text)
+        saved, self.parsed = self.parsed, inner
+        try:
+            items: list = []
+            for stmt in self._statements(inner.root):
+                items.extend(self.statement(stmt))
+        finally:
+            self.parsed = saved
+        return _single(items)
 
     def hashtable(self, node) -> Hashtable:
         table = Hashtable()
@@ -450,9 +551,11 @@ class ScriptRunner:
             bound = bind(info, args, piped[0] if piped else None, piped is not None)
         except PSError as error:
             raise StatementError(error, info.name, position) from None
+        self._refuse_unsupported(bound, position)
         if piped is not None:
             bound.params.pop("InputObject", None)
         items = piped if piped is not None else _as_items(bound.params.get("InputObject"))
+        self._input_given = piped is not None or "InputObject" in bound.params
         handler = getattr(self, "_cmd_" + info.name.replace("-", "_").lower(), None)
         if handler is None:
             raise not_supported(info.name)
@@ -642,6 +745,63 @@ class ScriptRunner:
     def _cmd_write_output(self, bound: BoundCall, items: list) -> list:
         return list(items)
 
+    def _cmd_foreach_object(self, bound: BoundCall, items: list) -> list:
+        """ForEach-Object -Process (with -Begin/-End) runs the blocks with $_ set to each input object;
+        -MemberName gets that property of each. Without input, -Process runs once, as a cmdlet's process block."""
+        p = bound.params
+        if "MemberName" in p:
+            if "ArgumentList" in p:
+                raise not_supported("ForEach-Object -MemberName with -ArgumentList (a method call)")
+            out = []
+            for item in items:
+                if not has_property(item, p["MemberName"]):
+                    raise not_supported(f"ForEach-Object -MemberName '{p['MemberName']}' (not a property of the input)")
+                out.extend(_as_items(get_property(item, p["MemberName"])))
+            return out
+        if p.get("RemainingScripts"):
+            raise not_supported("ForEach-Object -RemainingScripts")
+        out: list = []
+        if "Begin" in p:
+            out.extend(self.run_block(p["Begin"], None))
+        for item in (items if self._input_given else [None]):
+            for block in _as_list_value(p.get("Process") or []):
+                out.extend(self.run_block(block, item))
+        if "End" in p:
+            out.extend(self.run_block(p["End"], None))
+        return out
+
+    def _cmd_out_null(self, bound: BoundCall, items: list) -> list:
+        return []
+
+    def _cmd_out_file(self, bound: BoundCall, items: list) -> list:
+        p = bound.params
+        path = p.get("FilePath") or p.get("LiteralPath")
+        if p.get("Width") is not None:
+            raise not_supported("Out-File -Width")
+        return self._out_file(path, items, bool(p.get("Append")), bound.audit_params, None,
+                              no_clobber=bool(p.get("NoClobber")), what_if=bool(p.get("WhatIf")))
+
+    def _cmd_write_host(self, bound: BoundCall, items: list) -> list:
+        """Write-Host writes to the host, which for powershell.exe under WinRM is its standard output, at once
+        (not to the pipeline); an array's elements are joined by -Separator (default one space)."""
+        p = bound.params
+        separator = to_ps_string(p.get("Separator", " "))
+        objects = items if items else ([p["Object"]] if "Object" in p else [""])
+        for obj in objects:
+            text = separator.join(to_ps_string(v) for v in obj) if isinstance(obj, (list, tuple)) else to_ps_string(obj)
+            self.out.stdout(text + ("" if p.get("NoNewline") else "\r\n"))
+        return []
+
+    def _cmd_get_credential(self, bound: BoundCall, items: list) -> list:
+        """Get-Credential -Credential returns that credential; any other form prompts, which powershell.exe
+        -NonInteractive (every WinRM command) cannot do."""
+        if "Credential" in bound.params:
+            return [bound.params["Credential"]]
+        raise PSError("PowerShell is in NonInteractive mode. Read and Prompt functionality is not available.",
+                      "System.Management.Automation.Host.HostException,"
+                      "Microsoft.PowerShell.Commands.GetCredentialCommand", category="ResourceUnavailable",
+                      exception="System.Management.Automation.Host.HostException")
+
     def _cmd_import_module(self, bound: BoundCall, items: list) -> list:
         for name in bound.params.get("Name", []):
             self.host.import_module(self.ctx, name)
@@ -707,6 +867,31 @@ class ScriptRunner:
 
 
 _NOTHING = object()
+
+
+def _closing_paren(text: str, start: int) -> int | None:
+    """The index of the `)` closing the `(` at `start`, skipping quoted strings; None if it is not closed."""
+    depth, i, quote = 0, start, None
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
+
+
+def _range(low: int, high: int) -> list[int]:
+    """`a..b`: every integer from a to b, counting down when b < a."""
+    return list(range(low, high + 1)) if low <= high else list(range(low, high - 1, -1))
 
 
 def _block_body(node):

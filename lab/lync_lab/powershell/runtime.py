@@ -58,8 +58,7 @@ class HostRuntime:
         errors = ClixmlErrorStream(out)
         try:
             if invocation.script_from_stdin:
-                text = _decode(stdin.read(), session.codepage)
-                return self._run_lines(ctx, text, out, errors)
+                return self._run_lines(ctx, _stdin_lines(stdin, session.codepage), out, errors)
             script = invocation.script or ""
             try:
                 parsed = parse_script(script)
@@ -75,13 +74,14 @@ class HostRuntime:
         finally:
             errors.close()
 
-    def _run_lines(self, ctx, text: str, out, errors: ClixmlErrorStream) -> int:
-        """`-Command -`: each line of standard input runs as it is read, as if typed at a prompt."""
+    def _run_lines(self, ctx, lines, out, errors: ClixmlErrorStream) -> int:
+        """`-Command -`: each line of standard input runs as it is read, as if typed at a prompt, in one
+        session state: a variable set by one line is there for the next (what `lync-lab shell` relies on)."""
         from .pipeline import ScriptRunner
 
         runner = ScriptRunner(self, ctx, out, errors)
         ok = True
-        for line in text.replace("\r\n", "\n").split("\n"):
+        for line in lines:
             if not line.strip():
                 continue
             try:
@@ -135,6 +135,12 @@ class HostRuntime:
         """The command `name` names on this server, auto-importing the Lync module as PowerShell 3.0 does."""
         info = self.catalog.get(name)
         if info is None:
+            known = self.catalog.not_implemented(name)
+            if known is not None:
+                cmdlet, module = known
+                raise PSError(f"The Windows PowerShell 3.0 cmdlet '{cmdlet}' ({module}) is not supported by the "
+                              "lync.migration lab.", "LabNotSupported", category="NotImplemented", target=name,
+                              exception="System.NotSupportedException")
             raise engine.not_recognized(name)
         if info.module == "Lync":
             if not engine.server_has(ctx, "lync"):
@@ -164,3 +170,17 @@ class HostRuntime:
 
 def _decode(data: bytes, codepage: int) -> str:
     return data.decode("utf-8" if codepage == 65001 else "cp437", errors="replace")
+
+
+def _stdin_lines(stdin, codepage: int):
+    """The lines of standard input as they arrive (a reader with readline(): WinRS sends stdin in pieces while
+    the process runs), or all of it at once from a reader that only has read()."""
+    readline = getattr(stdin, "readline", None)
+    if readline is None:
+        yield from _decode(stdin.read(), codepage).replace("\r\n", "\n").split("\n")
+        return
+    while True:
+        raw = readline()
+        if not raw:
+            return
+        yield _decode(raw, codepage).rstrip("\r\n")

@@ -38,6 +38,20 @@ def test_prompt_runs_lines_and_prints_plain_errors(listener, monkeypatch, capsys
     assert "CLIXML" not in captured.err and password not in captured.out + captured.err
 
 
+def test_a_variable_set_on_one_line_is_there_on_the_next(listener, monkeypatch, capsys):
+    """As at a PowerShell prompt, the lines run in one session state (one powershell.exe reading -Command -,
+    each line run as it arrives); an error on one line does not end it."""
+    port, user, password = listener
+    lines = iter(["$u = Get-CsUser -Identity 'Adam Barr'", "Get-CsUser -Bogus", "$n = 2",
+                  "$u.DisplayName; $n", "exit"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(lines))
+    code = shell.main(["--host", "127.0.0.1", "--port", str(port), "--user", user, "--password", password])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert captured.out == "Adam Barr\n2\n"
+    assert captured.err.startswith("Get-CsUser : A parameter cannot be found that matches parameter name 'Bogus'.")
+
+
 def test_wrong_password_is_reported_without_a_traceback(listener, capsys):
     port, user, _ = listener
     code = shell.main(["--port", str(port), "--user", user, "--password", "wrong-password"])
