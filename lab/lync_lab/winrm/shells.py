@@ -68,6 +68,7 @@ class StdinReader:
         self._cond = threading.Condition()
         self._chunks: list[bytes] = []
         self._ended = not expected
+        self._line_start = 0   # readline(): where the next line begins
 
     def feed(self, data: bytes, end: bool) -> None:
         with self._cond:
@@ -92,6 +93,19 @@ class StdinReader:
             while not self._ended:
                 self._cond.wait()
             return b"".join(self._chunks)
+
+    def readline(self) -> bytes:
+        """The next line sent, newline included, as soon as it has arrived (b"" once stdin has ended and all is
+        read): how powershell.exe -Command - runs each line while the client is still sending."""
+        with self._cond:
+            while True:
+                data = b"".join(self._chunks)
+                newline = data.find(b"\n", self._line_start)
+                if newline >= 0 or self._ended:
+                    end = newline + 1 if newline >= 0 else len(data)
+                    line, self._line_start = data[self._line_start:end], end
+                    return line
+                self._cond.wait()
 
 
 class OutputSink:
