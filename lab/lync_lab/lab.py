@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import LabConfig
+from .model.hosts import HostProfile, default_host
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class ServerInfo:
     https_port: int | None = None
     netbios: str = ""
     culture: str = "en-US"    # the display language of its messages (lync_lab.localisation; scenario key culture:)
+    # The Windows it runs (OS, PowerShell, .NET, WinRM quotas): model/hosts.py, from the scenario's os: key.
+    host: HostProfile = field(default_factory=default_host)
 
     @property
     def computer_name(self) -> str:

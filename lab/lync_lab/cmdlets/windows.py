@@ -37,15 +37,32 @@ def _select(ctx, tx, params, cmd: str) -> tuple[dict, list[dict]]:
     return doc, chosen
 
 
-def _out(s: dict) -> dict:
-    return {"Status": s["Status"], "Name": s["Name"], "DisplayName": s["DisplayName"], "ServiceName": s["Name"],
-            "StartType": s["StartType"], "CanStop": s["Status"] == "Running"}
+# ServiceController.StartType exists from .NET Framework 4.6.1 (Microsoft's .NET Framework 4.6 -> 4.6.1 API diff
+# adds `ServiceStartMode StartType { get; }`; dotnet-api-docs ServiceController.StartType applies to 4.6.1+).
+# Get-Service returns ServiceController objects, so on a host with an older framework the property is not there.
+START_TYPE_SINCE_DOTNET = (4, 6, 1)
+
+
+def _has_start_type(ctx) -> bool:
+    host = getattr(ctx.server, "host", None)
+    if host is None:
+        return True
+    return tuple(int(p) for p in host.dotnet.split(".")) >= START_TYPE_SINCE_DOTNET
+
+
+def _out(s: dict, start_type: bool = True) -> dict:
+    out = {"Status": s["Status"], "Name": s["Name"], "DisplayName": s["DisplayName"], "ServiceName": s["Name"],
+           "StartType": s["StartType"], "CanStop": s["Status"] == "Running"}
+    if not start_type:
+        del out["StartType"]
+    return out
 
 
 @cmdlet("Get-Service", requires="any")
 def get_service(ctx, params, tx):
     _doc, chosen = _select(ctx, tx, params, "GetService")
-    return [_out(s) for s in sorted(chosen, key=lambda s: s["Name"].lower())]
+    start_type = _has_start_type(ctx)
+    return [_out(s, start_type) for s in sorted(chosen, key=lambda s: s["Name"].lower())]
 
 
 def _start(ctx, tx, doc, s, cmd: str) -> None:
@@ -71,7 +88,7 @@ def start_service(ctx, params, tx):
         _start(ctx, tx, doc, s, "StartService")
     if params.get("WhatIf"):
         return [what_if("Start-Service", f"{s['DisplayName']} ({s['Name']})") for s in chosen]
-    return [_out(s) for s in chosen] if params.get("PassThru") else []
+    return [_out(s, _has_start_type(ctx)) for s in chosen] if params.get("PassThru") else []
 
 
 @cmdlet("Stop-Service", requires="any")
@@ -82,7 +99,7 @@ def stop_service(ctx, params, tx):
     servers.put(tx, doc)
     if params.get("WhatIf"):
         return [what_if("Stop-Service", f"{s['DisplayName']} ({s['Name']})") for s in chosen]
-    return [_out(s) for s in chosen] if params.get("PassThru") else []
+    return [_out(s, _has_start_type(ctx)) for s in chosen] if params.get("PassThru") else []
 
 
 @cmdlet("Set-Service", requires="any")
@@ -115,7 +132,7 @@ def set_service(ctx, params, tx):
             servers.put(tx, doc)
     if params.get("WhatIf"):
         return [what_if("Set-Service", f"{s['DisplayName']} ({s['Name']})") for s in chosen]
-    return [_out(s) for s in chosen] if params.get("PassThru") else []
+    return [_out(s, _has_start_type(ctx)) for s in chosen] if params.get("PassThru") else []
 
 
 # -- Get-WinEvent -----------------------------------------------------------------------------------------

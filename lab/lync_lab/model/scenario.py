@@ -17,6 +17,7 @@ import yaml
 
 from ..errors import LabConfigError
 from ..lab import ServerInfo
+from .hosts import HostSpec, HostSpecError, build_host
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 ROLES = {
@@ -171,9 +172,10 @@ def Scenario_from_dict(raw: Any, path: Path) -> Scenario:  # noqa: N802 - reads 
             if port in seen_ports:
                 v.fail(f"{p}.{port_key}", f"port {port} is already used by {seen_ports[port]}", "give every server its own ports")
             seen_ports[port] = f"{sf} {port_key}"
+        host = _host(v, s, p)
         servers.append(ServerInfo(fqdn=sf, role=role, pool=s.get("pool"), site=s.get("site"),
                                   http_port=s.get("http_port"), https_port=s.get("https_port"),
-                                  netbios=s.get("netbios", "")))
+                                  netbios=s.get("netbios", ""), host=host))
     servers = [replace(srv, culture=_culture(v, s, f"servers[{i}]"))
                for i, (srv, s) in enumerate(zip(servers, servers_raw))]
     admins = [i for i, s in enumerate(servers_raw) if s.get("admin")]
@@ -276,6 +278,42 @@ def Scenario_from_dict(raw: Any, path: Path) -> Scenario:  # noqa: N802 - reads 
         if validate_topology_section is not None:
             validate_topology_section(raw["topology"], path)
     return Scenario(name=name, path=path, raw=raw, servers=servers, users=expanded)
+
+
+_LYNC_ROLES = ("lync_frontend", "lync_edge", "lync_mediation")
+# Lync Server 2013 runs on Windows Server 2008 R2 SP1 with WMF 3.0, 2012 or 2012 R2 (OfficeDocs-SkypeForBusiness
+# lync-server-2013-server-and-tools-operating-system-support.md); OCS 2007 R2 on 64-bit 2003 SP2, 2008 SP2, 2008 R2.
+_LYNC_OS = ("2008r2sp1-wmf3", "2012", "2012r2")
+_OCS_OS = ("2003sp2", "2008sp2", "2008sp2-wmf3", "2008r2", "2008r2sp1", "2008r2sp1-wmf3")
+
+
+def _dotnet(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def _host(v: "_Validator", s: dict, p: str):
+    """servers[i].os and its overrides (powershell, dotnet, winrm, wmf3_memory_bug, quotas) as a HostProfile."""
+    quotas = s.get("quotas")
+    spec = HostSpec(os=s.get("os"), powershell=s.get("powershell"), dotnet=s.get("dotnet"), winrm=s.get("winrm"),
+                    wmf3_memory_bug=s.get("wmf3_memory_bug"), quotas={} if quotas is None else quotas)
+    try:
+        host = build_host(spec)
+    except HostSpecError as e:
+        v.fail(f"{p}.{e.field}", e.problem, e.fix)
+    role = s.get("role", "")
+    if s.get("os") is not None:
+        if role in _LYNC_ROLES and host.os not in _LYNC_OS:
+            v.fail(f"{p}.os", f"Lync Server 2013 does not run on {host.os_name} ({host.os})",
+                   f"use one of {', '.join(_LYNC_OS)} (lync-server-2013-server-and-tools-operating-system-support.md)")
+        if role.startswith("ocs_") and host.os not in _OCS_OS:
+            v.fail(f"{p}.os", f"OCS 2007 R2 does not run on {host.os_name} ({host.os})",
+                   f"use one of {', '.join(_OCS_OS)} (OCS 2007 R2 needs 64-bit 2003 SP2, 2008 SP2 or 2008 R2)")
+    if role in _LYNC_ROLES and (host.powershell == "2.0" or _dotnet(host.dotnet) < (4, 5)):
+        v.fail(f"{p}.powershell", f"Lync Server 2013 needs PowerShell 3.0 and .NET Framework 4.5; this host has "
+               f"PowerShell {host.powershell}, .NET {host.dotnet}",
+               "use os: 2008r2sp1-wmf3, 2012 or 2012r2 without lowering powershell/dotnet "
+               "(lync-server-2013-additional-software-requirements.md)")
+    return host
 
 
 def _culture(v: "_Validator", s: dict, p: str) -> str:

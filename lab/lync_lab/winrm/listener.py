@@ -31,7 +31,7 @@ from .shells import acquire_manager, release_manager
 
 log = logging.getLogger(__name__)
 
-# Read limit for one HTTP body; far above MaxEnvelopeSizekb so oversized requests still get Windows' fault.
+# Read limit for one HTTP body; far above MaxEnvelopeSizekb so oversized requests still get Windows' answer (413).
 MAX_HTTP_BODY = 16 * 1024 * 1024
 
 
@@ -199,11 +199,16 @@ class _Handler(BaseHTTPRequestHandler):
                 pass
             return
 
+        host = listener.server.host
+        if len(message) > host.max_envelope_bytes:
+            # Over MaxEnvelopeSizekb: HTTP 413 without a SOAP body (see wsman.REQUEST_TOO_LARGE_STATUS).
+            log.info("request of %d bytes from %s over MaxEnvelopeSizekb %d", len(message), self.client_address[0],
+                     host.quotas.MaxEnvelopeSizekb)
+            self._send(wsman.REQUEST_TOO_LARGE_STATUS)
+            return
         relates_to = ""
         try:
-            if len(message) > wsman.MAX_ENVELOPE_BYTES:
-                raise wsman.envelope_too_large()
-            request = wsman.parse_request(message)
+            request = wsman.parse_request(message, host.max_envelope_bytes, host.max_timeout_seconds)
             relates_to = request.message_id
             if faults is not None and faults.roll("http500"):
                 log.info("fault injection: HTTP 500 for %s", request.action)

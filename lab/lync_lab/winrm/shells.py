@@ -10,12 +10,28 @@ in a worker thread; their output is buffered per stream and handed out by later 
 
 From ``lab`` this module uses: ``lab.runtime_for(server)`` and ``lab.faults`` (a FaultPlan or None; the
 ``quota`` and ``slow`` kinds are applied here).
+
+Quotas are the server's (``server.host.quotas``, model/hosts.py: WinRM 2.0 or 3.0 defaults or the scenario's
+values), each enforced as Windows documents it (win32 WinRM/quotas.md and the installation-and-configuration page):
+
+- MaxShellsPerUser: a Create beyond it gets ERROR_WSMAN_QUOTA_MAX_SHELLS.
+- MaxConcurrentUsers: a Create by a user with no shell while that many other users hold shells gets
+  ERROR_WSMAN_QUOTA_MAX_SHELLUSERS ("new remote shell connections will be rejected").
+- IdleTimeout: a shell nobody used for that long, none of its commands running, is deleted by the service (a
+  reaper thread, on the real clock: it is a WinRM setting, not service latency, so --time-scale does not apply);
+  the next request naming it gets the shell-not-found fault.
+- MaxProcessesPerShell: the processes a shell's commands run at once (cmd.exe plus powershell.exe per command,
+  powershell.exe alone with WINRS_SKIP_CMD_SHELL); a Command that would go beyond it fails (fault *assumed*, see
+  wsman.max_processes).
+- MaxConcurrentOperationsPerUser: running commands of one user.
+- MaxMemoryPerShellMB (or 150 MB on a WMF 3.0 host without KB2842230): see ``ShellMemory``.
 """
 
 from __future__ import annotations
 
 import base64
 import codecs
+import json
 import logging
 import threading
 import time
@@ -31,13 +47,30 @@ log = logging.getLogger(__name__)
 # cmd.exe's limit on one command line (characters); without cmd.exe (WINRS_SKIP_CMD_SHELL) CreateProcess' limit.
 CMD_LINE_LIMIT = 8191
 CREATE_PROCESS_LINE_LIMIT = 32767
-# winrm/config/winrs and winrm/config/service defaults on Windows Server 2012.
-MAX_SHELLS_PER_USER = 30
-MAX_CONCURRENT_OPERATIONS_PER_USER = 1500
-# winrm/config/winrs IdleTimeout (ms 7200000): a shell nobody used for two hours is closed by the service.
-SHELL_IDLE_TIMEOUT = 7200.0
 # Exit code a console process gets when ended by Ctrl+C (STATUS_CONTROL_C_EXIT), as WinRS reports it.
 CTRL_C_EXIT = 0xC000013A
+# How often the reaper looks for idle shells, at most (seconds); shorter when IdleTimeout is short.
+REAP_INTERVAL = 1.0
+
+# --- the memory model (MaxMemoryPerShellMB) -------------------------------------------------------------------
+# WinRM puts a shell's processes in a job object limited to MaxMemoryPerShellMB (quotas.md: "the maximum amount of
+# memory allocated per shell, including the shell's child processes"). An allocation beyond it fails; in
+# powershell.exe that is a System.OutOfMemoryException (KB2842230's symptom: "out of memory ... exceptions";
+# ansible/ansible#39327 and WinRb/winrm-fs#55 show processes under WinRM ending that way). What a process uses is
+# modelled, since the lab runs no real process; every figure below is *assumed* (no Microsoft page gives them),
+# chosen to be of the order of what a real powershell.exe shows in Task Manager:
+CMD_EXE_MB = 2                 # cmd.exe, which WinRS starts unless WINRS_SKIP_CMD_SHELL
+POWERSHELL_BASE_MB = 45        # powershell.exe with its runspace, before any script runs
+MODULE_MB = {"lync": 60}       # a module's assemblies once imported (the Lync module loads many); others ~0
+KB_PER_OBJECT = 8              # one object a cmdlet emitted and the script holds (a CsUser has ~80 properties)
+# While the envelope answers a call it holds that call's objects, the rows made from them and the JSON text of
+# the line (a .NET string: 2 bytes per character); once the line is written they are garbage (the next call's
+# `$a=` drops them). So a process needs: base + imported modules + the largest single answer.
+# When the limit is passed the process ends as an unhandled OutOfMemoryException ends a .NET console program:
+# the CLR's one-line report on stderr and its exception code 0xE0434352 as exit code (*assumed*: the report and
+# code the CLR gives for an unhandled managed exception; no WinRM page describes it).
+OUT_OF_MEMORY_STDERR = "\r\nUnhandled Exception: OutOfMemoryException.\r\n"
+CLR_UNHANDLED_EXCEPTION_EXIT = 0xE0434352
 # winrm/config/service EnumerationTimeoutms (60000): an enumeration context nobody pulled for a minute is dropped.
 ENUMERATION_TIMEOUT = 60.0
 
@@ -108,6 +141,47 @@ class StdinReader:
                 self._cond.wait()
 
 
+class ProcessOutOfMemory(BaseException):
+    """The process's job object refused memory: the process is gone. A BaseException so that no handler of the
+    PowerShell layer (which catches PSError and Exception) mistakes it for a script error and carries on."""
+
+
+class ShellMemory:
+    """What one command's processes use, by the model above, against the shell's memory limit."""
+
+    def __init__(self, limit_mb: int, uses_cmd: bool, imported_modules) -> None:
+        self.limit_mb = limit_mb
+        self.base_mb = (CMD_EXE_MB if uses_cmd else 0)
+        self._imported_modules = imported_modules   # () -> names of the modules the process has imported
+        self.powershell = False
+        self.peak_mb = 0.0
+
+    def started_powershell(self) -> None:
+        self.powershell = True
+
+    def _modules_mb(self) -> float:
+        return sum(MODULE_MB.get(name.lower(), 0) for name in self._imported_modules())
+
+    def charge(self, text: str) -> None:
+        """The process wrote ``text``; raise ProcessOutOfMemory when holding it went beyond the limit."""
+        if not self.powershell:
+            return
+        held_kb = 0.0
+        for line in text.splitlines():
+            held_kb += 2 * len(line) / 1024.0
+            if line.startswith("{") and '"objects"' in line:
+                try:
+                    objects = json.loads(line).get("objects")
+                except ValueError:
+                    objects = None
+                if isinstance(objects, list):
+                    held_kb += KB_PER_OBJECT * len(objects)
+        used = self.base_mb + POWERSHELL_BASE_MB + self._modules_mb() + held_kb / 1024.0
+        self.peak_mb = max(self.peak_mb, used)
+        if used > self.limit_mb:
+            raise ProcessOutOfMemory(f"{used:.0f} MB needed, {self.limit_mb} MB allowed")
+
+
 class OutputSink:
     """Where a running command writes: text in, bytes in the shell's code page out on the next Receive."""
 
@@ -120,9 +194,20 @@ class OutputSink:
         return self._command.cancelled
 
     def stdout(self, text: str) -> None:
+        if self._command.killed:
+            return
+        memory = self._command.memory
+        if memory is not None and text:
+            try:
+                memory.charge(text)
+            except ProcessOutOfMemory:
+                self._command.killed = True   # nothing more from this process, not even its error stream's end
+                raise
         self._command.append("stdout", text)
 
     def stderr(self, text: str) -> None:
+        if self._command.killed:
+            return
         self._command.append("stderr", text)
 
 
@@ -138,6 +223,9 @@ class Command:
         self.exit_code: int | None = None
         self.cancelled = False
         self.receive_started = False
+        self.killed = False              # the process ended by the memory quota: later writes are lost
+        self.memory: ShellMemory | None = None
+        self.processes = 0               # processes running for it (cmd.exe, powershell.exe), for MaxProcessesPerShell
 
     def append(self, stream: str, text: str) -> None:
         if not text:
@@ -189,19 +277,34 @@ class Shell:
 
 
 class ShellManager:
-    """The shells of one modelled server, with Windows' per-user quotas."""
+    """The shells of one modelled server, with its host's WinRM quotas (``server.host``).
 
-    def __init__(self, lab, server: ServerInfo, max_shells_per_user: int = MAX_SHELLS_PER_USER,
-                 max_operations_per_user: int = MAX_CONCURRENT_OPERATIONS_PER_USER) -> None:
+    The quota attributes start from the host profile; tests may set them on a manager to exercise a limit."""
+
+    def __init__(self, lab, server: ServerInfo) -> None:
         self.lab = lab
         self.server = server
-        self.max_shells_per_user = max_shells_per_user
-        self.max_operations_per_user = max_operations_per_user
-        self.idle_timeout = SHELL_IDLE_TIMEOUT
+        host = server.host
+        quotas = host.quotas
+        self.max_shells_per_user = quotas.MaxShellsPerUser
+        self.max_operations_per_user = quotas.MaxConcurrentOperationsPerUser
+        self.max_concurrent_users = quotas.MaxConcurrentUsers
+        self.max_processes_per_shell = quotas.MaxProcessesPerShell
+        self.memory_limit_mb = host.effective_memory_mb
+        self.idle_timeout = host.idle_timeout_seconds
         self._lock = threading.Lock()
         self._shells: dict[str, Shell] = {}
         # Open WS-Enumeration contexts: id -> (user, remaining items, expiry).
         self._enumerations: dict[str, tuple[str, list[wsman.ShellItem], float]] = {}
+        # IdleTimeout is the service's own timer: shells are deleted whether or not anyone sends a request.
+        self._stopping = threading.Event()
+        self._reaper = threading.Thread(target=self._reap_loop, daemon=True,
+                                        name=f"winrs-reaper-{server.computer_name}")
+        self._reaper.start()
+
+    def _reap_loop(self) -> None:
+        while not self._stopping.wait(min(REAP_INTERVAL, max(0.05, self.idle_timeout / 4))):
+            self._reap_idle()
 
     # -- bookkeeping --------------------------------------------------------------------------------------
     def _owned_by(self, user: str) -> list[Shell]:
@@ -216,6 +319,7 @@ class ShellManager:
         return sum(1 for s in self._owned_by(user) for c in list(s.commands.values()) if not c.done)
 
     def close_all(self) -> None:
+        self._stopping.set()
         with self._lock:
             shells = list(self._shells.values())
             self._shells.clear()
@@ -256,6 +360,11 @@ class ShellManager:
 
     # -- dispatch -----------------------------------------------------------------------------------------
     def handle(self, req: wsman.WSManRequest, identity: Identity, client_ip: str, address: str) -> str:
+        uri = (req.resource_uri or "").rstrip("/").lower()
+        if uri in (wsman.CONFIG_URI, wsman.CONFIG_WINRS_URI, wsman.CONFIG_SERVICE_URI):
+            if req.action != wsman.ACTION_GET:
+                raise wsman.action_not_supported(req.action)
+            return wsman.config_response(req, self.server.host)
         if req.resource_uri and req.resource_uri.lower() != wsman.CMD_RESOURCE_URI:
             raise wsman.action_not_supported(req.action)
         if req.action == wsman.ACTION_ENUMERATE:
@@ -293,15 +402,19 @@ class ShellManager:
             output_streams = wsman._text(body.find("rsp:OutputStreams", wsman.NS))
         shell = Shell(identity, codepage, input_streams, output_streams, client_ip)
         self._reap_idle()
+        user = identity.user.lower()
         with self._lock:
-            owned = sum(1 for s in self._shells.values() if s.identity.user.lower() == identity.user.lower())
+            owned = sum(1 for s in self._shells.values() if s.identity.user.lower() == user)
             if owned >= self.max_shells_per_user:
                 raise wsman.max_shells(self.max_shells_per_user)
+            others = {s.identity.user.lower() for s in self._shells.values()} - {user}
+            if not owned and len(others) >= self.max_concurrent_users:
+                raise wsman.max_shell_users(self.max_concurrent_users)
             self._shells[shell.id] = shell
         log.info("shell %s created for %s (%s, codepage %s) on %s", shell.id, identity.user, identity.auth,
                  codepage, self.server.fqdn)
         return wsman.create_response(req, shell.id, address, identity.user, client_ip, shell.input_streams,
-                                     shell.output_streams)
+                                     shell.output_streams, self.idle_timeout)
 
     # -- WS-Enumeration of shells (MS-WSMV 3.1.4.8.2): a user sees only the shells they created ----------------
     def _items_of(self, identity: Identity) -> list[wsman.ShellItem]:
@@ -309,7 +422,8 @@ class ShellManager:
         shells = sorted(self._owned_by(identity.user), key=lambda s: s.created)
         return [wsman.ShellItem(shell_id=s.id, owner=s.identity.user, client_ip=s.client_ip,
                                 input_streams=s.input_streams, output_streams=s.output_streams,
-                                run_seconds=now - s.created, idle_seconds=now - s.last_used) for s in shells]
+                                run_seconds=now - s.created, idle_seconds=now - s.last_used,
+                                idle_timeout=self.idle_timeout) for s in shells]
 
     def _new_context(self, identity: Identity, rest: list[wsman.ShellItem]) -> str:
         context = f"uuid:{str(uuid.uuid4()).upper()}"
@@ -370,9 +484,18 @@ class ShellManager:
         command_line = " ".join([command, *arguments]) if arguments else command
         if self.running_commands_of(identity.user) >= self.max_operations_per_user:
             raise wsman.max_operations(self.max_operations_per_user)
-        cmd = Command(shell, command_line)
-        shell.commands[cmd.id] = cmd
         skip_cmd = req.options.get("WINRS_SKIP_CMD_SHELL", "FALSE").upper() == "TRUE"
+        # cmd.exe and the program it starts (powershell.exe) both count against MaxProcessesPerShell.
+        processes = 1 if skip_cmd or command.lower().startswith("cmd") else 2
+        running = sum(c.processes for c in list(shell.commands.values()) if not c.done)
+        if running + processes > self.max_processes_per_shell:
+            raise wsman.max_processes(self.max_processes_per_shell)
+        cmd = Command(shell, command_line)
+        cmd.processes = processes
+        if command.lower().replace("/", "\\").split("\\")[-1].startswith("powershell"):
+            cmd.memory = ShellMemory(self.memory_limit_mb, not skip_cmd, self._imported_modules)
+            cmd.memory.started_powershell()
+        shell.commands[cmd.id] = cmd
         limit = CREATE_PROCESS_LINE_LIMIT if skip_cmd else CMD_LINE_LIMIT
         if len(command_line) > limit:
             # cmd.exe refuses before starting anything: one line on stderr, exit code 1.
@@ -385,11 +508,22 @@ class ShellManager:
             worker.start()
         return wsman.command_response(req, cmd.id)
 
+    def _imported_modules(self):
+        """The modules the calling worker thread's powershell.exe has imported (the runtime keeps them per thread,
+        and a command's output is written from its own worker thread)."""
+        state = getattr(self.lab.runtime_for(self.server), "state", None)
+        return tuple(getattr(state, "imported", ()) or ())
+
     def _run(self, shell: Shell, cmd: Command) -> None:
         out = OutputSink(cmd)
         try:
             runtime = self.lab.runtime_for(self.server)
             exit_code = runtime.run(shell.session, cmd.command_line, cmd.stdin, out)
+        except ProcessOutOfMemory as oom:
+            # The job object's memory limit ended the process: what it had not written yet is lost.
+            log.info("command %s on %s ended by MaxMemoryPerShellMB: %s", cmd.id, self.server.fqdn, oom)
+            cmd.append("stderr", OUT_OF_MEMORY_STDERR)
+            exit_code = CLR_UNHANDLED_EXCEPTION_EXIT
         except Exception as exc:  # a bug in a lower layer must not take the listener down
             log.exception("command %s on %s failed inside the lab", cmd.id, self.server.fqdn)
             out.stderr(f"lync_lab internal error: {type(exc).__name__}: {exc}\r\n")

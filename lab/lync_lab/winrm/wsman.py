@@ -46,21 +46,30 @@ SIGNAL_TERMINATE = SHELL_URI + "/signal/terminate"
 SIGNAL_CTRL_C = SHELL_URI + "/signal/ctrl_c"
 SIGNAL_CTRL_BREAK = SHELL_URI + "/signal/ctrl_break"
 
-# Windows' defaults (winrm get winrm/config): MaxEnvelopeSizekb 500, MaxTimeoutms 60000.
+# WinRM 3.0's defaults (winrm get winrm/config): MaxEnvelopeSizekb 500, MaxTimeoutms 60000. Each server's own
+# values come from its HostProfile (model/hosts.py); these apply when a caller gives none.
 MAX_ENVELOPE_BYTES = 500 * 1024
 MAX_TIMEOUT_SECONDS = 60.0
+# WS-Transfer Get of the WinRM configuration (what `winrm get winrm/config` and Get-WSManInstance read).
+ACTION_GET = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get"
+CONFIG_URI = "http://schemas.microsoft.com/wbem/wsman/1/config"
+CONFIG_WINRS_URI = CONFIG_URI + "/winrs"
+CONFIG_SERVICE_URI = CONFIG_URI + "/service"
 
 
 class WSManFault(Exception):
     """A SOAP fault as Windows' WinRM service sends it (HTTP 500 with s:Fault and a WSManFault detail)."""
 
-    def __init__(self, code: str, subcode: str, wsman_code: int, message: str, http_status: int = 500) -> None:
+    def __init__(self, code: str, subcode: str, wsman_code: int, message: str, http_status: int = 500,
+                 reason: str | None = None, fault_detail: str | None = None) -> None:
         super().__init__(message)
         self.code = code              # s:Sender | s:Receiver
         self.subcode = subcode        # w:TimedOut, w:QuotaLimit, ...
         self.wsman_code = wsman_code  # the HRESULT in WSManFault/@Code
-        self.message = message
+        self.message = message        # f:WSManFault/f:Message
         self.http_status = http_status
+        self.reason = reason if reason is not None else message   # s:Reason/s:Text, when Windows words it apart
+        self.fault_detail = fault_detail                          # w:FaultDetail URI, when Windows sends one
 
 
 # --- the faults the lab gives, with Windows' codes (wsmerror.h) and messages ---------------------------------
@@ -88,25 +97,44 @@ def max_operations(limit: int) -> WSManFault:
                       f"user, or raise the quota for this user. ")
 
 
-def envelope_too_large(limit_bytes: int = MAX_ENVELOPE_BYTES) -> WSManFault:
-    # The w:EncodingLimit subcode maps to ERROR_WSMAN_ENCODING_LIMIT 0x80338035 (2150858805) in wsmerror.h; the
-    # brief for this layer named 2150858817, which wsmerror.h lists as SchemaValidationError, so the header's
-    # code is used. The message is the closest documented wording: wsmerror.h's EncodingLimit text, with the
-    # configured limit (MaxEnvelopeSizekb) added so the cause is visible.
-    return WSManFault("s:Sender", "w:EncodingLimit", 2150858805,
-                      f"The WS-Management service cannot process the request because the request envelope size "
-                      f"exceeds the maximum allowed ({limit_bytes // 1024} KB, MaxEnvelopeSizekb). The encoding of "
-                      f"the request exceeds an internal encoding limit. Reconfigure the client to send messages "
-                      f"which fit the encoding limits of the service. ")
+# A request larger than MaxEnvelopeSizekb is refused at the HTTP level: status 413 and no SOAP body. The Windows
+# WinRM client reports that status as ERROR_WSMAN_HTTP_REQUEST_TOO_LARGE_STATUS 0x80338111 ("The WinRM client sent
+# a request to the remote WS-Management service and was notified that the request size exceeded the configured
+# MaxEnvelopeSize quota.", wsmerror.h); pywinrm raises WinRMTransportError with code 413 (seen against Windows in
+# ansible-collections/ansible.windows#391 and #620, where the maintainer explains 413 as the WinRM service refusing
+# data larger than MaxEnvelopeSizekb).
+REQUEST_TOO_LARGE_STATUS = 413
+
+
+def max_shell_users(limit: int) -> WSManFault:
+    # ERROR_WSMAN_QUOTA_MAX_SHELLUSERS 0x803381AB (2150859179): wsmerror.h's text; MaxConcurrentUsers (winrs).
+    return WSManFault("s:Sender", "w:QuotaLimit", 2150859179,
+                      "The WS-Management service cannot process the request. The maximum number of users executing "
+                      "shell operations has been exceeded. Retry after some time or raise the quota for concurrent "
+                      "shell users. ")
+
+
+def max_processes(limit: int) -> WSManFault:
+    # MaxProcessesPerShell: the shell's job object refuses the new process. No Microsoft page says what the client
+    # then sees; *assumed*: the Command fails with the Win32 error CreateProcess gets for a job's process limit,
+    # ERROR_NOT_ENOUGH_QUOTA (1816) as HRESULT 0x80070718, with its system message.
+    return WSManFault("s:Receiver", "w:InternalError", 2147944216,
+                      f"Not enough quota is available to process this command. (MaxProcessesPerShell {limit}) ")
 
 
 def shell_not_found(shell_id: str) -> WSManFault:
-    # ERROR_WSMAN_INVALID_SELECTORS family: the message Windows gives for an unknown or closed ShellId.
+    # What Windows sends for an unknown, deleted or reaped (IdleTimeout) ShellId: subcode w:InvalidSelectors, the
+    # generic invalid-selectors Reason, FaultDetail UnexpectedSelectors, and the shell text in the WSManFault
+    # Message with code 2150858843 (a captured Windows fault, in a WinRM client's test data; the message text is
+    # also quoted in Microsoft's Exchange Online PowerShell connection troubleshooting topics).
     return WSManFault("s:Sender", "w:InvalidSelectors", 2150858843,
                       f"The request for the Windows Remote Shell with ShellId {shell_id} failed because the shell was "
                       f"not found on the server. Possible causes are: the specified ShellId is incorrect or the shell "
                       f"no longer exists on the server. Provide the correct ShellId or create a new shell and retry "
-                      f"the operation. ")
+                      f"the operation. ",
+                      reason="The WS-Management service cannot process the request because the request contained "
+                             "invalid selectors for the resource. ",
+                      fault_detail="http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/UnexpectedSelectors")
 
 
 def command_not_found(command_id: str) -> WSManFault:
@@ -189,7 +217,10 @@ def _text(el: ET.Element | None) -> str:
     return (el.text or "").strip() if el is not None else ""
 
 
-def parse_request(data: bytes) -> WSManRequest:
+def parse_request(data: bytes, max_envelope_bytes: int = MAX_ENVELOPE_BYTES,
+                  max_timeout_seconds: float = MAX_TIMEOUT_SECONDS) -> WSManRequest:
+    """The request; the client's MaxEnvelopeSize and OperationTimeout are capped at the host's MaxEnvelopeSizekb
+    and MaxTimeoutms."""
     try:
         root = ET.fromstring(data)
     except ET.ParseError:
@@ -201,19 +232,19 @@ def parse_request(data: bytes) -> WSManRequest:
     selectors = {sel.get("Name", ""): _text(sel) for sel in header.findall("w:SelectorSet/w:Selector", NS)}
     options = {opt.get("Name", ""): _text(opt) for opt in header.findall("w:OptionSet/w:Option", NS)}
     try:
-        max_env = int(_text(header.find("w:MaxEnvelopeSize", NS)) or MAX_ENVELOPE_BYTES)
+        max_env = int(_text(header.find("w:MaxEnvelopeSize", NS)) or max_envelope_bytes)
     except ValueError:
-        max_env = MAX_ENVELOPE_BYTES
-    timeout = parse_duration(_text(header.find("w:OperationTimeout", NS)), MAX_TIMEOUT_SECONDS)
+        max_env = max_envelope_bytes
+    timeout = parse_duration(_text(header.find("w:OperationTimeout", NS)), max_timeout_seconds)
     return WSManRequest(
         action=_text(header.find("a:Action", NS)),
         message_id=_text(header.find("a:MessageID", NS)),
         resource_uri=_text(header.find("w:ResourceURI", NS)),
         selectors=selectors,
         options=options,
-        operation_timeout=min(timeout, MAX_TIMEOUT_SECONDS),
+        operation_timeout=min(timeout, max_timeout_seconds),
         # Windows caps the client's MaxEnvelopeSize at its own MaxEnvelopeSizekb.
-        max_envelope_size=min(max_env, MAX_ENVELOPE_BYTES),
+        max_envelope_size=min(max_env, max_envelope_bytes),
         body=body,
         to=_text(header.find("a:To", NS)),
     )
@@ -240,15 +271,23 @@ def _envelope(action: str, relates_to: str, body: str) -> str:
 def fault_envelope(fault: WSManFault, relates_to: str, machine: str) -> str:
     body = (
         f"<s:Fault><s:Code><s:Value>{fault.code}</s:Value><s:Subcode><s:Value>{fault.subcode}</s:Value>"
-        f"</s:Subcode></s:Code><s:Reason><s:Text xml:lang=\"en-US\">{escape(fault.message)}</s:Text></s:Reason>"
-        f"<s:Detail><f:WSManFault xmlns:f=\"{NS['f']}\" Code=\"{fault.wsman_code}\" Machine={quoteattr(machine)}>"
+        f"</s:Subcode></s:Code><s:Reason><s:Text xml:lang=\"en-US\">{escape(fault.reason)}</s:Text></s:Reason>"
+        f"<s:Detail>"
+        + (f"<w:FaultDetail>{escape(fault.fault_detail)}</w:FaultDetail>" if fault.fault_detail else "")
+        + f"<f:WSManFault xmlns:f=\"{NS['f']}\" Code=\"{fault.wsman_code}\" Machine={quoteattr(machine)}>"
         f"<f:Message>{escape(fault.message)}</f:Message></f:WSManFault></s:Detail></s:Fault>"
     )
     return _envelope(ACTION_FAULT, relates_to, body)
 
 
+def _idle_timeout(seconds: float) -> str:
+    """rsp:IdleTimeOut as Windows writes it: PT7200.000S."""
+    return f"PT{seconds:.3f}S"
+
+
 def create_response(req: WSManRequest, shell_id: str, address: str, owner: str, client_ip: str,
-                    input_streams: str, output_streams: str) -> str:
+                    input_streams: str, output_streams: str, idle_timeout: float = 7200.0) -> str:
+    """The CreateResponse; rsp:IdleTimeOut tells the client the host's IdleTimeout (MS-WSMV 2.2.4.37 Shell)."""
     body = (
         f"<x:ResourceCreated><a:Address>{escape(address)}</a:Address><a:ReferenceParameters>"
         f"<w:ResourceURI>{CMD_RESOURCE_URI}</w:ResourceURI><w:SelectorSet>"
@@ -256,7 +295,8 @@ def create_response(req: WSManRequest, shell_id: str, address: str, owner: str, 
         f"</x:ResourceCreated>"
         f"<rsp:Shell><rsp:ShellId>{shell_id}</rsp:ShellId><rsp:ResourceUri>{CMD_RESOURCE_URI}</rsp:ResourceUri>"
         f"<rsp:Owner>{escape(owner)}</rsp:Owner><rsp:ClientIP>{escape(client_ip)}</rsp:ClientIP>"
-        f"<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut><rsp:InputStreams>{escape(input_streams)}</rsp:InputStreams>"
+        f"<rsp:IdleTimeOut>{_idle_timeout(idle_timeout)}</rsp:IdleTimeOut>"
+        f"<rsp:InputStreams>{escape(input_streams)}</rsp:InputStreams>"
         f"<rsp:OutputStreams>{escape(output_streams)}</rsp:OutputStreams>"
         f"<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime><rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity>"
         f"</rsp:Shell>"
@@ -319,13 +359,15 @@ class ShellItem:
     run_seconds: float
     idle_seconds: float
     state: str = "Connected"
+    idle_timeout: float = 7200.0
 
 
 def shell_item_xml(item: ShellItem) -> str:
     return (
         f"<rsp:Shell><rsp:ShellId>{escape(item.shell_id)}</rsp:ShellId>"
         f"<rsp:ResourceUri>{CMD_RESOURCE_URI}</rsp:ResourceUri><rsp:Owner>{escape(item.owner)}</rsp:Owner>"
-        f"<rsp:ClientIP>{escape(item.client_ip)}</rsp:ClientIP><rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut>"
+        f"<rsp:ClientIP>{escape(item.client_ip)}</rsp:ClientIP>"
+        f"<rsp:IdleTimeOut>{_idle_timeout(item.idle_timeout)}</rsp:IdleTimeOut>"
         f"<rsp:InputStreams>{escape(item.input_streams)}</rsp:InputStreams>"
         f"<rsp:OutputStreams>{escape(item.output_streams)}</rsp:OutputStreams>"
         f"<rsp:ShellRunTime>{_duration(item.run_seconds)}</rsp:ShellRunTime>"
@@ -403,3 +445,41 @@ def pull_response(req: WSManRequest, context: str | None, items: list[ShellItem]
 
 def release_response(req: WSManRequest) -> str:
     return _envelope(ENUMERATION_URI + "/ReleaseResponse", req.message_id, "")
+
+
+# --- winrm/config (WS-Transfer Get) ---------------------------------------------------------------------------
+
+def config_response(req: WSManRequest, host) -> str:
+    """The GetResponse for winrm/config, winrm/config/service or winrm/config/winrs: the host's quotas, in the
+    elements and namespaces of MS-WSMV's configuration schemas (2.2.4.42 WinrsType for winrs), so a client reads
+    what it may use. A WMF 3.0 host with the memory bug reports the configured MaxMemoryPerShellMB: the bug is
+    that the service does not apply it."""
+    q = host.quotas
+    winrs = (
+        f"<cfg:AllowRemoteShellAccess>true</cfg:AllowRemoteShellAccess>"
+        f"<cfg:IdleTimeout>{q.IdleTimeout}</cfg:IdleTimeout>"
+        f"<cfg:MaxConcurrentUsers>{q.MaxConcurrentUsers}</cfg:MaxConcurrentUsers>"
+        f"<cfg:MaxShellRunTime>2147483647</cfg:MaxShellRunTime>"
+        f"<cfg:MaxProcessesPerShell>{q.MaxProcessesPerShell}</cfg:MaxProcessesPerShell>"
+        f"<cfg:MaxMemoryPerShellMB>{q.MaxMemoryPerShellMB}</cfg:MaxMemoryPerShellMB>"
+        f"<cfg:MaxShellsPerUser>{q.MaxShellsPerUser}</cfg:MaxShellsPerUser>"
+    )
+    service = (
+        f"<cfg:MaxConcurrentOperationsPerUser>{q.MaxConcurrentOperationsPerUser}</cfg:MaxConcurrentOperationsPerUser>"
+        f"<cfg:EnumerationTimeoutms>60000</cfg:EnumerationTimeoutms>"
+        f"<cfg:AllowUnencrypted>false</cfg:AllowUnencrypted>"
+    )
+    uri = req.resource_uri.rstrip("/").lower()
+    if uri == CONFIG_WINRS_URI:
+        body = f'<cfg:Winrs xmlns:cfg="{CONFIG_WINRS_URI}">{winrs}</cfg:Winrs>'
+    elif uri == CONFIG_SERVICE_URI:
+        body = f'<cfg:Service xmlns:cfg="{CONFIG_SERVICE_URI}">{service}</cfg:Service>'
+    else:
+        body = (
+            f'<cfg:Config xmlns:cfg="{CONFIG_URI}">'
+            f"<cfg:MaxEnvelopeSizekb>{q.MaxEnvelopeSizekb}</cfg:MaxEnvelopeSizekb>"
+            f"<cfg:MaxTimeoutms>{q.MaxTimeoutms}</cfg:MaxTimeoutms>"
+            f"<cfg:MaxBatchItems>32000</cfg:MaxBatchItems>"
+            f"<cfg:Service>{service}</cfg:Service><cfg:Winrs>{winrs}</cfg:Winrs></cfg:Config>"
+        )
+    return _envelope("http://schemas.xmlsoap.org/ws/2004/09/transfer/GetResponse", req.message_id, body)

@@ -70,3 +70,51 @@ def test_contoso_large_seeds_quickly(tmp_path):
     store.close()
     assert len(pools) == 3
     assert elapsed < 10
+
+
+# -- servers' hosts (os: and overrides; lync_lab/model/hosts.py) -----------------------------------------------
+
+def test_shipped_scenarios_run_ocs_on_2008_r2_and_lync_on_supported_windows():
+    """wmf-overview.md: 2008 R2 includes WMF 2.0 (PowerShell 2.0, WinRM 2.0), 2012 R2 WMF 4.0; win32
+    WinRM/installation-and-configuration page: WinRM 2.0 allows 5 shells per user, 150 MB per shell."""
+    small = {s.fqdn: s.host for s in load_scenario("contoso-small").servers}
+    ocs = small["ocs-fe01.contoso.net"]
+    assert (ocs.os, ocs.powershell, ocs.winrm, ocs.dotnet) == ("2008r2", "2.0", "2.0", "3.5")
+    assert (ocs.quotas.MaxShellsPerUser, ocs.quotas.MaxMemoryPerShellMB, ocs.quotas.IdleTimeout) == (5, 150, 180000)
+    lync = small["lync-fe01.contoso.net"]
+    assert (lync.os, lync.powershell, lync.winrm, lync.quotas.MaxShellsPerUser) == ("2012r2", "4.0", "3.0", 30)
+    large = {s.fqdn: s.host for s in load_scenario("contoso-large").servers}
+    pilot = large["lync-fe01.contoso.net"]
+    # KB2842230 not installed: MaxMemoryPerShellMB says 1024, shells get 150 MB.
+    assert (pilot.os, pilot.powershell, pilot.wmf3_memory_bug) == ("2008r2sp1-wmf3", "3.0", True)
+    assert (pilot.quotas.MaxMemoryPerShellMB, pilot.effective_memory_mb) == (1024, 150)
+    assert {h.os for h in large.values()} >= {"2003sp2", "2008sp2", "2008r2", "2008r2sp1-wmf3", "2012"}
+
+
+def test_server_overrides_apply_over_the_os_defaults(tmp_path):
+    raw = yaml.safe_load((SCENARIO_DIR / "contoso-small.yml").read_text(encoding="utf-8"))
+    raw["servers"][0].update(os="2008r2sp1-wmf3", wmf3_memory_bug=False,
+                             quotas={"MaxShellsPerUser": 12, "IdleTimeout": 600000})
+    path = tmp_path / "custom.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    host = load_scenario(str(path)).servers[0].host
+    assert (host.powershell, host.winrm, host.wmf3_memory_bug) == ("3.0", "3.0", False)
+    assert (host.quotas.MaxShellsPerUser, host.quotas.IdleTimeout, host.quotas.MaxMemoryPerShellMB) == (12, 600000, 1024)
+    assert host.effective_memory_mb == 1024
+
+
+@pytest.mark.parametrize("server, change, field, fix", [
+    (0, {"os": "2016"}, "servers[0].os", "2008r2"),
+    (0, {"os": "2003sp2", "powershell": "3.0"}, "servers[0].powershell", "at most WMF 2.0"),
+    (0, {"powershell": "5.1"}, "servers[0].powershell", "2.0, 3.0, 4.0"),
+    (0, {"quotas": {"MaxShells": 3}}, "servers[0].quotas.MaxShells", "MaxShellsPerUser"),
+    (0, {"quotas": {"MaxShellsPerUser": 0}}, "servers[0].quotas.MaxShellsPerUser", "positive whole number"),
+    (0, {"os": "2012r2", "winrm": "2.0"}, "servers[0].winrm", "WinRM 3.0"),
+    (0, {"os": "2012r2"}, "servers[0].os", "OCS 2007 R2"),
+    (3, {"os": "2008r2"}, "servers[3].os", "Lync Server 2013"),
+    (3, {"os": "2012", "powershell": "2.0", "winrm": "2.0"}, "servers[3].powershell", "PowerShell 3.0"),
+    (0, {"os": "2008r2", "wmf3_memory_bug": True}, "servers[0].wmf3_memory_bug", "WMF 3.0"),
+])
+def test_host_errors_name_the_field_and_the_fix(tmp_path, server, change, field, fix):
+    msg = _broken(tmp_path, lambda r: r["servers"][server].update(change))
+    assert f"{field}:" in msg and fix in msg

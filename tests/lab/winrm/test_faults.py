@@ -233,4 +233,4 @@ def test_idle_shells_are_closed_and_free_the_quota(faulty, certs):
     p.open_shell()          # the two idle shells were closed by the service
     with pytest.raises(WSManFaultError) as info:
         p.run_command(first, "echo", ["x"])
-    assert "the shell was not found on the server" in info.value.reason
+    assert info.value.wsman_fault_code == 2150858843
