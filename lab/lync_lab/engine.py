@@ -17,6 +17,7 @@ from .cmdlets import load_all, lookup
 from .errors import PSError
 from .localisation import localise
 from .model import servers
+from .model.cs_support import non_interactive_prompt
 
 _CATALOG = Path(__file__).parent / "data" / "lync2013-cmdlets.json"
 
@@ -107,6 +108,9 @@ def invoke(ctx, cmdlet: str, params: dict, audit_params: dict | None = None) -> 
             and not params.get("Credential")
         ):
             raise directory_bind_failed(ctx, name)
+        if impl.prompts is not None and not params.get("WhatIf") and impl.prompts(params):
+            # -WhatIf never prompts: ShouldProcess answers it without asking.
+            raise non_interactive_prompt(name)
         faults = getattr(ctx.lab, "faults", None)
         if faults is not None and faults.roll("cmdlet"):
             raise sql_unavailable(ctx)

@@ -75,6 +75,27 @@ def install_lync(tx, fqdn: str) -> dict:
     return {"changed": changed, "detail": detail}
 
 
+def schedule_lync_meetings(tx, pool: str | None) -> dict:
+    """Users at work on the pilot: every user homed on a Lync Server 2013 pool (or on --server, a pool FQDN)
+    schedules one meeting there, as Outlook does once the user is on Lync. Rehearse a rollback after it to see
+    what moving those users back to OCS 2007 R2 costs (their Lync meetings must be rescheduled)."""
+    from .model import users as U
+
+    made = 0
+    for _key, doc in tx.query("user"):
+        if doc.get("OnOcs") or not doc.get("RegistrarPool"):
+            continue
+        if pool and doc["RegistrarPool"].lower() != pool.lower():
+            continue
+        if any(c.get("origin") == "lync" for _k, c in U.conferences_of(tx, doc)):
+            continue
+        conf = U.new_lync_conference(doc, 0)
+        tx.put("conference", f"{doc['SamAccountName']}/{conf['ConferenceId']}", conf)
+        made += 1
+    where = pool or "every Lync Server 2013 pool"
+    return {"changed": bool(made), "detail": f"{made} users of {where} scheduled a meeting on Lync"}
+
+
 def confirm_only(step: str):
     def run(tx, fqdn: str | None) -> dict:  # noqa: ARG001 - same signature as the others
         return {"changed": False, "detail": f"{step}: nothing in the lab models it; recorded only"}
@@ -84,6 +105,8 @@ def confirm_only(step: str):
 STEPS = {
     "install-core": (install_core, True, "P3.1/P3.2: Lync Server 2013 Core Components and admin tools on --server"),
     "install-lync": (install_lync, True, "P3.4: install Lync Server 2013 on --server (local store, components)"),
+    "schedule-lync-meetings": (schedule_lync_meetings, False, "rehearsal: users on Lync pools (or --server POOL) "
+                               "schedule one meeting each on Lync, which a rollback to OCS 2007 R2 loses"),
     "ocs-updates": (confirm_only("P2.1 OCS 2007 R2 updates"), False, "P2.1: recorded only"),
     "bpa": (confirm_only("P2.3 Best Practices Analyzer"), False, "P2.3: recorded only"),
     "backup": (confirm_only("P2.4 backup"), False, "P2.4: recorded only"),

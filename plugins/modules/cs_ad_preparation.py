@@ -55,7 +55,7 @@ state:
   type: dict
   contains:
     schema: {description: Get-CsAdServerSchema, type: str, sample: SCHEMA_VERSION_STATE_CURRENT}
-    forest: {description: Get-CsAdForest, type: str, sample: FOREST_READY}
+    forest: {description: Get-CsAdForest, type: str, sample: LC_FORESTSETTINGS_STATE_READY}
     domains: {description: Get-CsAdDomain per domain, type: dict, sample: {contoso.net: LC_DOMAINSETTINGS_STATE_READY}}
 cmdlets:
   description: The cmdlets run (or, in check mode, that would run), in order.
@@ -67,19 +67,19 @@ cmdlets:
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
 
+# The ready values of the enumerations Get-CsAdServerSchema (SchemaVersionState), Get-CsAdForest
+# (LcForestSettingsState) and Get-CsAdDomain (LcDomainSettingsState) return: office-docs-powershell, each
+# cmdlet's page ("If the cmdlet returns any other value, then ... has not been ...").
 SCHEMA_DONE = "SCHEMA_VERSION_STATE_CURRENT"
-FOREST_DONE = "FOREST_READY"
+FOREST_DONE = "LC_FORESTSETTINGS_STATE_READY"
 DOMAIN_DONE = "LC_DOMAINSETTINGS_STATE_READY"
 
 
-def _value(objects):
-    """The state string the Get-CsAd* cmdlets return (one string, or an object's ToString())."""
-    if not objects:
-        return None
-    first = objects[0]
-    if isinstance(first, dict):
-        return str(first.get("Value") or first.get("State") or next(iter(first.values()), ""))
-    return str(first)
+def _value(module, cmdlet, objects):
+    """The enumeration's name (the envelope returns an enum as its name, never as its members)."""
+    if len(objects) == 1 and isinstance(objects[0], str):
+        return objects[0]
+    module.fail_json(msg="%s returned %r where Lync returns one state value; nothing was changed" % (cmdlet, objects))
 
 
 def read_state(module, domains):
@@ -90,9 +90,9 @@ def read_state(module, domains):
         if not r.ok:
             module.fail_json_from_error(r.error, cmdlet=r.call.cmdlet)
     return {
-        "schema": _value(results[0].objects),
-        "forest": _value(results[1].objects),
-        "domains": dict((d, _value(r.objects)) for d, r in zip(domains, results[2:])),
+        "schema": _value(module, "Get-CsAdServerSchema", results[0].objects),
+        "forest": _value(module, "Get-CsAdForest", results[1].objects),
+        "domains": dict((d, _value(module, "Get-CsAdDomain", r.objects)) for d, r in zip(domains, results[2:])),
     }
 
 

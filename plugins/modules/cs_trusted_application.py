@@ -73,7 +73,10 @@ options:
         description: The port the application listens on; unique within the pool. Required with state=present.
         type: int
       enable_tcp:
-        description: Use TCP instead of mutual TLS (EnableTcp), e.g. for a SIP/CSTA gateway over TCP.
+        description:
+          - Use TCP instead of mutual TLS (EnableTcp), e.g. for a SIP/CSTA gateway over TCP.
+          - C(New-CsTrustedApplication -EnableTcp) asks for confirmation unless C(-Force); the module passes
+            C(-Force), having been told by this option that TCP is wanted.
         type: bool
         default: false
   purge_applications:
@@ -329,7 +332,10 @@ def plan(params, pool_view, apps, sites, pools):
         tcp = bool(app.get("enable_tcp"))
         new = {"ApplicationId": app["application_id"], "TrustedApplicationPoolFqdn": fqdn, "Port": app["port"]}
         if tcp:
+            # Without -Force, -EnableTcp asks for confirmation (office-docs-powershell New-CsTrustedApplication.md),
+            # which a WinRM command cannot answer: -Force is the deliberate answer.
             new["EnableTcp"] = True
+            new["Force"] = True
         if obj is None:
             news.append(Call("New-CsTrustedApplication", new))
         elif (str(obj.get("Protocol") or "").lower() == "tcp") != tcp:

@@ -12,6 +12,7 @@ short_description: Move users between OCS 2007 R2 and Lync Server 2013 pools, in
 description:
   - Reads every user (C(Get-CsUser)) and the target pool (C(Get-CsPool)), plans each move, then moves users
     homed on OCS 2007 R2 with C(Move-CsLegacyUser) and users homed on Lync Server 2013 with C(Move-CsUser)
+    C(-Confirm:$false) (Move-CsUser prompts for confirmation otherwise, and a prompt cannot be answered over WinRM)
     (this includes the rollback of a user to a legacy pool).
   - Users already on O(target_pool) are left alone (C(unchanged)).
   - Identities that are not found, ambiguous or not well formed (leading or trailing spaces, empty, control
@@ -443,8 +444,12 @@ def move_call(entry, params):
     if entry["cmdlet"] == "Move-CsLegacyUser":
         for name in params["exclude_policies"]:
             args[EXCLUDE_SWITCHES[name]] = True
-    elif params["move_conference_data"]:
-        args["MoveConferenceData"] = True
+    else:
+        # Move-CsUser asks for confirmation unless -Confirm:$false (office-docs-powershell Move-CsUser.md,
+        # -Confirm); a WinRM command cannot answer a prompt, so the move would fail.
+        args["Confirm"] = False
+        if params["move_conference_data"]:
+            args["MoveConferenceData"] = True
     return Call(entry["cmdlet"], args)
 
 

@@ -6,12 +6,11 @@ from ..engine import what_if
 from ..model.cs_support import (
     filter_matches,
     invalid,
-    non_interactive_prompt,
     not_found,
     public,
     require_pool,
 )
-from . import cmdlet
+from . import cmdlet, unless_confirm_false
 
 
 def _find(tx, identity) -> tuple[str, dict] | None:
@@ -41,7 +40,9 @@ def get_cs_ex_um_contact(ctx, params, tx):
     return [public(d) for d in docs]
 
 
-@cmdlet("Move-CsExUmContact", requires="lync", needs_directory=True)
+@cmdlet("Move-CsExUmContact", requires="lync", needs_directory=True, prompts=unless_confirm_false,
+        prompt_source="office-docs-powershell Move-CsExUmContact.md, Example 1: a confirmation prompt is displayed "
+                      "even without -Confirm and even with -Force")
 def move_cs_ex_um_contact(ctx, params, tx):
     name = "Move-CsExUmContact"
     identities = params.get("Identity")
@@ -49,10 +50,6 @@ def move_cs_ex_um_contact(ctx, params, tx):
         raise invalid(name, "Give the contacts to move with -Identity (or pipe Get-CsExUmContact).",
                       category="InvalidArgument")
     identities = identities if isinstance(identities, list) else [identities]
-    # The reference's own example shows the prompt even with -Force: only -Confirm:$false suppresses it, and a
-    # prompt cannot be answered in a WinRM command.
-    if params.get("Confirm") is not False and not params.get("WhatIf"):
-        raise non_interactive_prompt(name)
     target = require_pool(tx, name, params["Target"], "Target", registrar=True)
     out = []
     for ident in identities:

@@ -19,6 +19,7 @@ from ..model.cs_support import (
     strip_prefix,
 )
 from ..model.topology_xml import DISPLAY_ROLE, ROLE_DISPLAY, TopologyInvalid, parse_topology
+from ..powershell.values import XElementValue
 from . import cmdlet
 
 # ------------------------------------------------------------------------------------------------------
@@ -29,7 +30,9 @@ from . import cmdlet
 def get_cs_topology(ctx, params, tx):
     topo = require_topology(tx, "Get-CsTopology")
     if params.get("AsXml"):
-        return [topo_model.current_xml(tx)]
+        # An XElement, not a string (Publish-CsTopology.md types -Document as System.Xml.Linq.XElement and
+        # converts this result with .ToString()).
+        return [XElementValue.of_document(topo_model.current_xml(tx))]
     return [{
         "Sites": [topo_model.site_identity(s) for s in topo.sites],
         "InternalDomains": list(topo.domains),

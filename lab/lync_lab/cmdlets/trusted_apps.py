@@ -127,7 +127,10 @@ def get_cs_trusted_application(ctx, params, tx):
     return rows
 
 
-@cmdlet("New-CsTrustedApplication", requires="lync")
+@cmdlet("New-CsTrustedApplication", requires="lync",
+        prompts=lambda params: bool(params.get("EnableTcp")) and not params.get("Force"),
+        prompt_source="office-docs-powershell New-CsTrustedApplication.md, -EnableTcp: without -Force you'll "
+                      "receive a confirmation prompt before the new trusted application is created")
 def new_cs_trusted_application(ctx, params, tx):
     name = "New-CsTrustedApplication"
     topo = require_topology(tx, name)

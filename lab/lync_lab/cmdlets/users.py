@@ -6,7 +6,7 @@ from ..engine import what_if
 from ..errors import PSError
 from ..model import opath, policies
 from ..model import users as U
-from . import cmdlet
+from . import cmdlet, unless_confirm_false
 
 
 def _dom(ctx) -> tuple[str, str]:
@@ -138,7 +138,9 @@ def move_cs_legacy_user(ctx, params, tx):
 _MOVE_FQID = "Microsoft.Rtc.Management.AD.Cmdlets.MoveOcsUserCmdlet"
 
 
-@cmdlet("Move-CsUser", requires="lync", needs_directory=True, move=True)
+@cmdlet("Move-CsUser", requires="lync", needs_directory=True, move=True, prompts=unless_confirm_false,
+        prompt_source="office-docs-powershell Move-CsUser.md, -Confirm: bypasses the confirmation prompt that "
+                      "would otherwise appear when you attempt to move a user (-Confirm:$False)")
 def move_cs_user(ctx, params, tx):
     domain, netbios = _dom(ctx)
     if params.get("UserList"):
@@ -175,6 +177,15 @@ def move_cs_user(ctx, params, tx):
     else:
         new["HomeServer"] = U.lync_home_server(domain)
     U.put_user(tx, new, netbios, old)
+    if params.get("Force"):
+        # Move-CsUser.md, -Force: the account moves without its contacts or meetings, which are not recoverable.
+        U.lose_conferences(tx, new, lambda conf: False, "Move-CsUser -Force moves no meetings", "Move-CsUser")
+    elif pool.get("legacy"):
+        # Back to OCS 2007 R2: users "will likely experience functionality and data loss" and may have to
+        # reschedule the meetings they created while homed on Lync (Move-CsUser, Lync Server 2010 reference,
+        # learn.microsoft.com gg398528(v=ocs.14)). Assumed: the meetings migrated from OCS go back with the user.
+        U.lose_conferences(tx, new, lambda conf: conf.get("origin", "ocs") != "lync",
+                           "scheduled on Lync Server 2013: OCS 2007 R2 cannot host it; reschedule it", "Move-CsUser")
     U.move_conferences(tx, new, pool["Fqdn"])
     if params.get("WhatIf"):
         return [what_if("Move", doc["DistinguishedName"])]

@@ -3,7 +3,9 @@
 Kind "user", key = SamAccountName (unique in the domain, and unchanged when the SIP address changes).
 Kind "user_alias", key = every identity form Lync accepts (sip:address, address, UPN, DOMAIN\\sam, DN,
 display name) -> {"users": [sam, ...]} (a display name may belong to several users).
-Kind "conference", key "<sam>/<conference id>": a user's "my meeting" conference, hosted on the user's pool.
+Kind "conference", key "<sam>/<conference id>": a user's "my meeting" conference, hosted on the user's pool; its
+bookkeeping key "origin" says where it was scheduled ("ocs" when missing, "lync" for one scheduled on Lync 2013).
+Kind "lost_data", key "<sam>/<conference id>": what a move lost for good (a rehearsal shows what a rollback costs).
 """
 
 from __future__ import annotations
@@ -262,3 +264,24 @@ def move_conferences(tx, doc: dict, target: str) -> None:
     for key, conf in conferences_of(tx, doc):
         conf["Pool"] = target
         tx.put("conference", key, conf)
+
+
+def new_lync_conference(doc: dict, n: int) -> dict:
+    """A meeting the user scheduled while homed on Lync Server 2013 (ids apart from the OCS ones)."""
+    conf = new_conference(doc, 1000 + n)
+    conf["origin"] = "lync"
+    return conf
+
+
+def lose_conferences(tx, doc: dict, keep, reason: str, cmdlet: str) -> list[str]:
+    """Delete the user's conferences that ``keep(conf)`` refuses, each recorded as lost data; their ids."""
+    lost = []
+    for key, conf in conferences_of(tx, doc):
+        if keep(conf):
+            continue
+        tx.delete("conference", key)
+        tx.put("lost_data", key, {"User": doc["SipAddress"], "ConferenceId": conf["ConferenceId"],
+                                  "Origin": conf.get("origin", "ocs"), "Pool": conf["Pool"], "Reason": reason,
+                                  "Cmdlet": cmdlet})
+        lost.append(conf["ConferenceId"])
+    return lost

@@ -53,6 +53,15 @@ class XElementValue:
     text: str
     type_name = "System.Xml.Linq.XElement"
 
+    @classmethod
+    def of_document(cls, document: str) -> "XElementValue":
+        """The root element of an XML document's text: XNode.ToString gives the element's indented XML and an
+        element carries no XML declaration (dotnet-api-docs System.Xml.Linq XNode.ToString, XDeclaration)."""
+        text = document.lstrip("\ufeff").lstrip()
+        if text.startswith("<?xml"):
+            text = text[text.index("?>") + 2:].lstrip()
+        return cls(text.rstrip())
+
     def __str__(self) -> str:
         return self.text
 

@@ -103,11 +103,24 @@ def test_whatif_changes_nothing(fe):
     assert fe("Get-CsUser", Identity="Hao Chen")[0]["RegistrarPool"] == "pool01.contoso.net"
 
 
+def test_move_cs_user_prompts_unless_confirm_false(fe):
+    """office-docs-powershell Move-CsUser.md, -Confirm: -Confirm:$False bypasses "the confirmation prompt that
+    would otherwise appear when you attempt to move a user"; a WinRM command runs powershell.exe -NonInteractive,
+    where a prompt fails (HostException) and nothing moves."""
+    fe("Move-CsLegacyUser", Identity="Katie Jordan", Target="pool02.contoso.net")
+    err = fe.fails("Move-CsUser", Identity="Katie Jordan", Target="pool01.contoso.net")
+    assert err.message == "PowerShell is in NonInteractive mode. Read and Prompt functionality is not available."
+    assert err.exception == "System.Management.Automation.Host.HostException" and err.fqid.startswith("HostException,")
+    assert fe("Get-CsUser", Identity="Katie Jordan")[0]["RegistrarPool"] == "pool02.contoso.net"
+    [msg] = fe("Move-CsUser", Identity="Katie Jordan", Target="pool01.contoso.net", WhatIf=True)
+    assert msg["WhatIf"].startswith("What if:")   # -WhatIf answers ShouldProcess without a prompt
+
+
 def test_rollback_with_move_cs_user(fe):
     fe("Move-CsLegacyUser", Identity="Katie Jordan", Target="pool02.contoso.net")
-    err = fe.fails("Move-CsUser", Identity="Hao Chen", Target="pool02.contoso.net")
+    err = fe.fails("Move-CsUser", Identity="Hao Chen", Target="pool02.contoso.net", Confirm=False)
     assert "Move-CsLegacyUser" in err.message
-    [back] = fe("Move-CsUser", Identity="Katie Jordan", Target="pool01.contoso.net", PassThru=True)
+    [back] = fe("Move-CsUser", Identity="Katie Jordan", Target="pool01.contoso.net", PassThru=True, Confirm=False)
     assert back["RegistrarPool"] == "pool01.contoso.net" and back["ConferencingPolicy"] is None
     assert [u["DisplayName"] for u in fe("Get-CsUser", OnOfficeCommunicationServer=True,
                                           Identity="Katie Jordan")] == ["Katie Jordan"]
@@ -116,6 +129,36 @@ def test_rollback_with_move_cs_user(fe):
     # and forward again: the legacy policies are still known
     [again] = fe("Move-CsLegacyUser", Identity="Katie Jordan", Target="pool02.contoso.net", PassThru=True)
     assert again["ConferencingPolicy"] == "Executive Meeting Policy"
+
+
+def test_rollback_to_ocs_loses_the_meetings_scheduled_on_lync(fe):
+    """Move-CsUser (Lync Server 2010 reference, learn.microsoft.com gg398528(v=ocs.14)): users moved back to
+    OCS "will likely experience functionality and data loss" and may have to reschedule meetings created while
+    homed on Lync. The lab drops those meetings and records them as lost; the ones migrated from OCS (assumed)
+    go back with the user."""
+    from lync_lab.perform import schedule_lync_meetings
+
+    fe("Move-CsLegacyUser", Identity="Katie Jordan", Target="pool02.contoso.net")
+    with fe.lab.store.transaction() as tx:
+        before = {c["ConferenceId"] for _k, c in tx.query("conference", prefix="kjordan/")}
+        assert schedule_lync_meetings(tx, "pool02.contoso.net")["changed"]
+        scheduled = {c["ConferenceId"] for _k, c in tx.query("conference", prefix="kjordan/")} - before
+    assert len(scheduled) == 1
+    fe("Move-CsUser", Identity="Katie Jordan", Target="pool01.contoso.net", Confirm=False)
+    with fe.lab.store.transaction(write=False) as tx:
+        assert {c["ConferenceId"] for _k, c in tx.query("conference", prefix="kjordan/")} == before
+        lost = [d for _k, d in tx.query("lost_data", prefix="kjordan/")]
+    assert [d["ConferenceId"] for d in lost] == list(scheduled) and lost[0]["Origin"] == "lync"
+
+
+def test_move_cs_user_force_moves_no_meetings(fe):
+    """office-docs-powershell Move-CsUser.md, -Force: moves the user account without moving contacts or
+    meetings; "Contacts and meetings are not recoverable"."""
+    fe("Move-CsLegacyUser", Identity="Katie Jordan", Target="pool02.contoso.net")
+    fe("Move-CsUser", Identity="Katie Jordan", Target="pool01.contoso.net", Confirm=False, Force=True)
+    with fe.lab.store.transaction(write=False) as tx:
+        assert tx.query("conference", prefix="kjordan/") == []
+        assert tx.query("lost_data", prefix="kjordan/") != []
 
 
 def test_grant_policy(fe):

@@ -14,23 +14,27 @@ def clear_adprep(sh):
 def test_ad_preparation_order(fe):
     sh = fe(4)
     clear_adprep(sh)
-    assert sh("Get-CsAdServerSchema") == ["SCHEMA_VERSION_STATE_NOT_AVAILABLE"]
-    assert sh("Get-CsAdForest") == ["FOREST_NOT_READY"]
+
+    def state(*args, **kw):
+        return [str(v) for v in sh(*args, **kw)]
+
+    assert state("Get-CsAdServerSchema") == ["SCHEMA_VERSION_STATE_NOT_AVAILABLE"]
+    assert state("Get-CsAdForest") == ["LC_FORESTSETTINGS_STATE_NOT_READY"]
     assert "Prepare Schema must be completed" in sh.fails("Enable-CsAdForest").message
     assert "Prepare Forest must be completed" in sh.fails("Enable-CsAdDomain").message
     sh("Install-CsAdServerSchema", WhatIf=True)
-    assert sh("Get-CsAdServerSchema") == ["SCHEMA_VERSION_STATE_NOT_AVAILABLE"]
+    assert state("Get-CsAdServerSchema") == ["SCHEMA_VERSION_STATE_NOT_AVAILABLE"]
     sh("Install-CsAdServerSchema")
-    assert sh("Get-CsAdServerSchema") == ["SCHEMA_VERSION_STATE_CURRENT"]
+    assert state("Get-CsAdServerSchema") == ["SCHEMA_VERSION_STATE_CURRENT"]
     sh("Enable-CsAdForest")
-    assert sh("Get-CsAdForest") == ["FOREST_READY"]
-    assert sh("Get-CsAdDomain") == ["LC_DOMAINSETTINGS_STATE_NOT_READY"]
+    assert state("Get-CsAdForest") == ["LC_FORESTSETTINGS_STATE_READY"]
+    assert state("Get-CsAdDomain") == ["LC_DOMAINSETTINGS_STATE_NOT_READY"]
     sh("Enable-CsAdDomain")
-    assert sh("Get-CsAdDomain", Domain="contoso.net") == ["LC_DOMAINSETTINGS_STATE_READY"]
+    assert state("Get-CsAdDomain", Domain="contoso.net") == ["LC_DOMAINSETTINGS_STATE_READY"]
     assert "Disable-CsAdDomain" in sh.fails("Disable-CsAdForest").message
     sh("Disable-CsAdDomain")
     sh("Disable-CsAdForest")
-    assert sh("Get-CsAdForest") == ["FOREST_NOT_READY"]
+    assert state("Get-CsAdForest") == ["LC_FORESTSETTINGS_STATE_NOT_READY"]
 
 
 def test_stage_4_replica_is_up_to_date_and_replication_needs_its_agent(fe):
@@ -41,7 +45,7 @@ def test_stage_4_replica_is_up_to_date_and_replication_needs_its_agent(fe):
     assert {s["Status"] for s in sh("Get-CsWindowsService")} == {"Running"}    # Phase 3 started them (P3.4)
     sh("Stop-CsWindowsService")
     # a publish makes every replica stale; with its agent stopped, replication cannot bring it up to date
-    sh("Set-Content", Path="topology.xml", Value=sh("Get-CsTopology", AsXml=True)[0])
+    sh("Set-Content", Path="topology.xml", Value=str(sh("Get-CsTopology", AsXml=True)[0]))
     sh("Publish-CsTopology", FileName="topology.xml")
     sh("Invoke-CsManagementStoreReplication")           # the replica agent is not running
     assert sh("Get-CsManagementStoreReplicationStatus")[0]["UpToDate"] is False
@@ -56,7 +60,7 @@ def test_stage_4_replica_is_up_to_date_and_replication_needs_its_agent(fe):
 def test_publish_makes_replicas_stale_until_replication_is_invoked(fe):
     sh = fe(5)
     assert all(r["UpToDate"] for r in sh("Get-CsManagementStoreReplicationStatus"))
-    xml = sh("Get-CsTopology", AsXml=True)[0]
+    xml = str(sh("Get-CsTopology", AsXml=True)[0])
     sh("Set-Content", Path="t.xml", Value=xml)
     sh("Publish-CsTopology", FileName="t.xml")
     assert [r["UpToDate"] for r in sh("Get-CsManagementStoreReplicationStatus")] == [False]
