@@ -99,6 +99,7 @@ import hashlib
 import json
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
+from ansible_collections.lync.migration.plugins.module_utils.lync.error_ids import error_id, exception_is
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
 from ansible_collections.lync.migration.plugins.module_utils.lync.users import classify_lookup
 
@@ -111,8 +112,11 @@ def read_copies(module):
     for item, res in zip(items, results):
         label = "%s %s" % (item["cmdlet"], item["identity"])
         kind, detail = classify_lookup(res)
-        if kind == "error" and "does not exist" in (detail.message or ""):
-            kind = "not_found"   # Get-CsConferencingPolicy and the like: 'Cannot get ... because it does not exist.'
+        if kind == "error" and (error_id(detail) == "MissingItem" or exception_is(detail, "ItemNotFoundException")
+                                or "does not exist" in (detail.message or "")):
+            # Get-CsConferencingPolicy and the like: 'Cannot get ... because it does not exist.' By its id or
+            # exception first (localised message); both are the lab's (assumed), so the English text stays last.
+            kind = "not_found"
         if kind == "error":
             module.fail_json_from_error(detail, cmdlet=item["cmdlet"])
         if kind == "not_found":

@@ -70,6 +70,7 @@ cmdlets:
 import re
 import xml.etree.ElementTree as ET
 
+from ansible_collections.lync.migration.plugins.module_utils.lync.error_ids import error_id
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
 
@@ -85,7 +86,9 @@ def canonical(text):
 
 
 def _no_cms(error):
-    return (error.fqid or "").startswith("NoCentralManagementStore") or "Central Management store" in (error.message or "")
+    # No published topology yet. The id is the lab's (no Microsoft page shows this error), so the English wording
+    # stays as a second test for an English server that reports another id (docs/localisation.md).
+    return error_id(error) == "NoCentralManagementStore" or "Central Management store" in (error.message or "")
 
 
 def topology(module):

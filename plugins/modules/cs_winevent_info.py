@@ -67,6 +67,7 @@ count:
 """
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
+from ansible_collections.lync.migration.plugins.module_utils.lync.error_ids import error_id
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
 
 PROPERTIES = ["Id", "ProviderName", "TimeCreated", "LevelDisplayName", "Message"]
@@ -82,8 +83,10 @@ def filter_hashtable(params):
 
 
 def no_events(error):
-    # Get-WinEvent reports an empty match as an error: NoMatchingEventsFound.
-    return "NoMatchingEventsFound" in (error.fqid or "") or "No events were found" in (error.message or "")
+    # Get-WinEvent reports an empty match as an error, FullyQualifiedErrorId
+    # NoMatchingEventsFound,Microsoft.PowerShell.Commands.GetWinEventCommand (PowerShell/PowerShell issue #2327
+    # shows it). Its message is localised (French on a French server), so only the id is tested.
+    return error_id(error) == "NoMatchingEventsFound"
 
 
 def winevent_info(module):

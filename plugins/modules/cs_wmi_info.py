@@ -85,6 +85,7 @@ missing:
 import re
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
+from ansible_collections.lync.migration.plugins.module_utils.lync.error_ids import error_id
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
 
 CLASS_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -92,7 +93,11 @@ NAMESPACE = re.compile(r"^[A-Za-z0-9_]+(\\[A-Za-z0-9_]+)*$")
 
 
 def is_invalid_class(error):
-    return "invalid class" in (error.message or "").lower() or "InvalidType" == error.category
+    # Get-WmiObject's 'Invalid class "X"': GetWMIManagementException with category InvalidType (Microsoft's
+    # support article "Get-VMNetworkAdapter command doesn't report IP addresses" shows the record). The same id
+    # with other categories is another WMI failure (invalid namespace or query, provider load failure); the
+    # message is localised, so it is not tested.
+    return error_id(error) == "GetWMIManagementException" and error.category == "InvalidType"
 
 
 def wmi_info(module):

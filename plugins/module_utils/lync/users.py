@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from .envelope import Call
+from .error_ids import error_id, exception_is
 from .identity import same_fqdn
 
 USER_PROPERTIES = ["Identity", "SipAddress", "DisplayName", "SamAccountName", "UserPrincipalName",
@@ -92,11 +93,18 @@ def classify_lookup(result):
             return ("ambiguous", "%d users match this identity: %s" % (len(result.objects), names))
         return ("found", result.objects[0])
     error = result.error
+    # By identifier first (the message is localised on a French or German server): Get-CsUser's ambiguity error
+    # (AmbiguousIdentity, AmbiguousIdentityException) and its not-found error ("Identity" with ManagementException,
+    # or the category ObjectNotFound). No Microsoft page prints these identifiers (the lab's are assumed), so the
+    # English wording stays as the last test, for an English server whose identifiers differ (docs/localisation.md).
+    if error_id(error) == "AmbiguousIdentity" or exception_is(error, "AmbiguousIdentityException"):
+        return ("ambiguous", error.message)
+    if error.category == "ObjectNotFound" or (error_id(error) == "Identity" and exception_is(error, "ManagementException")):
+        return ("not_found", error.message)
     text = (error.message or "").lower()
     if "ambiguous" in text or "more than one" in text or "multiple" in text:
         return ("ambiguous", error.message)
-    if error.category == "ObjectNotFound" or "not found" in text or "cannot be found" in text \
-            or "couldn't find" in text or "could not find" in text:
+    if "not found" in text or "cannot be found" in text or "couldn't find" in text or "could not find" in text:
         return ("not_found", error.message)
     return ("error", error)
 
