@@ -12,7 +12,11 @@ short_description: Merge the OCS 2007 R2 topology into Lync Server 2013 (the Mer
 description:
   - The scriptable form of Topology Builder's I(Merge Office Communications Server 2007 R2 Topology) wizard
     (migration guide P4.2). Edge Servers are not in Active Directory, so the legacy Edges are written to the
-    server as the wizard's user input file (C(Set-Content), the text travels as data), then
+    server as Microsoft's custom Edge Server input file (C(Set-Content), the text travels as data; the format is
+    the Lync Server 2010 deployment topic I(Create a Custom Edge Server Input File): C(TopologyInput) in the
+    C(urn:schema:Microsoft.Rtc.Management.Deploy.LegacyUserInput.2008) namespace, one C(EdgeCluster) per Edge
+    with C(AP), C(MR), C(DP) and C(Version), C(LoadBalancer), C(Machines/Machine), C(Ports) and
+    C(DirectorOrEdgeNextHop)), then
     C(Merge-CsLegacyTopology -TopologyXmlFileName -UserInputFileName -Report) writes the merged document, which is
     published with C(Publish-CsTopology -FileName -Report) and C(Enable-CsTopology -Report). The C(-Report) files
     are read back and returned.
@@ -33,25 +37,44 @@ options:
     elements: dict
     default: []
     suboptions:
-      internal_fqdn: {description: The Edge's internal FQDN (the pool FQDN for a load-balanced Edge)., type: str, required: true}
+      internal_fqdn:
+        description: The Edge's internal FQDN (the internal load balancer's FQDN for a load-balanced Edge); the file's C(LoadBalancer InternalFqdn).
+        type: str
+        required: true
       edge_type:
         description: Edge configuration type.
         type: str
         choices: [SingleEdgeServer, LoadBalancedConsolidatedEdge, ExpandedEdge]
         default: SingleEdgeServer
-      access_edge_fqdn: {description: External FQDN of the Access Edge service., type: str, required: true}
-      webconf_edge_fqdn: {description: External FQDN of the Web Conferencing Edge service., type: str, required: true}
-      av_edge_fqdn: {description: External FQDN of the A/V Edge service., type: str, required: true}
-      next_hop_fqdn: {description: The Edge's next hop (the legacy Director or pool)., type: str, required: true}
-      federation: {description: This Edge pool is used for federation and public IM connectivity., type: bool, default: false}
-      machines: {description: The Edge computers of a load-balanced Edge (the internal FQDN when omitted)., type: list, elements: str}
+      access_edge_fqdn:
+        description:
+          - External FQDN of the Access Edge service. Microsoft's input file has no place for it, so it is not
+            written; accepted so that the inventory's shared Edge facts can be passed as they are.
+        type: str
+      webconf_edge_fqdn:
+        description: External FQDN of the Web Conferencing Edge service (the file's C(LoadBalancer ExternalDPFqdn)).
+        type: str
+        required: true
+      av_edge_fqdn:
+        description: External FQDN of the A/V Edge service. Not part of Microsoft's input file (see O(edges[].access_edge_fqdn)).
+        type: str
+      next_hop_fqdn: {description: The Edge's next hop (the legacy Director or pool); the file's C(DirectorOrEdgeNextHop Fqdn)., type: str, required: true}
+      federation: {description: This Edge pool is used for federation and public IM connectivity (C(FederationEnabled))., type: bool, default: false}
+      machines: {description: The Edge computers (C(Machines/Machine InternalFqdn); the internal FQDN when omitted)., type: list, elements: str}
+      internal_webconf_port: {description: The Web Conferencing Edge's internal port (C(Ports InternalDPPort))., type: int, default: 8057}
+      external_webconf_port: {description: The Web Conferencing Edge's external port (C(Ports ExternalDPPort))., type: int, default: 443}
+      version:
+        description: The Edge's version (C(EdgeCluster Version)).
+        type: str
+        choices: [OCS2007R2, OCS2007]
+        default: OCS2007R2
   legacy_pools:
     description: OCS 2007 R2 pool FQDNs that must appear in BackCompatSite after the merge (verification).
     type: list
     elements: str
     default: []
   internal_sip_port:
-    description: The legacy Edges' internal SIP port (Specify Internal SIP port; the default is 5061).
+    description: The legacy Edges' internal SIP port, the Access Edge's C(Ports InternalAPPort) (the wizard's Specify Internal SIP port; the default is 5061).
     type: int
     default: 5061
   work_dir:
@@ -98,7 +121,7 @@ merged:
   returned: always
   type: bool
 user_input:
-  description: The Edge user input document given to C(-UserInputFileName).
+  description: The custom Edge Server input document given to C(-UserInputFileName).
   returned: always
   type: str
 reports:
@@ -130,23 +153,33 @@ def q(tag, ns=NS):
 
 def edge_settings(edge, port):
     """An Edge as BackCompatSite records it: what decides whether the merge must run again."""
-    return {"edge_type": edge["edge_type"], "access_edge_fqdn": edge["access_edge_fqdn"].lower(),
-            "webconf_edge_fqdn": edge["webconf_edge_fqdn"].lower(), "av_edge_fqdn": edge["av_edge_fqdn"].lower(),
-            "next_hop_fqdn": edge["next_hop_fqdn"].lower(), "federation": bool(edge["federation"]),
-            "internal_sip_port": int(port)}
+    return {"webconf_edge_fqdn": edge["webconf_edge_fqdn"].lower(), "next_hop_fqdn": edge["next_hop_fqdn"].lower(),
+            "federation": bool(edge["federation"]), "internal_sip_port": int(port),
+            "internal_webconf_port": int(edge["internal_webconf_port"]),
+            "external_webconf_port": int(edge["external_webconf_port"]),
+            "machines": sorted(m.lower() for m in (edge.get("machines") or [edge["internal_fqdn"]]))}
 
 
 def user_input_document(edges, port):
-    """The Merge wizard's Edge answers as the -UserInputFileName document. Values are XML-escaped attributes."""
+    """The legacy Edges as Microsoft's custom Edge Server input file (-UserInputFileName). Each Edge is one
+    consolidated cluster (AP, MR and DP all true: the migration supports no Expanded Edge). Values are
+    XML-escaped attributes."""
+    a = quoteattr
     lines = ['<?xml version="1.0" encoding="utf-8"?>',
-             '<TopologyInput xmlns="%s" InternalSipPort=%s>' % (INPUT_NS, quoteattr(str(port))), "  <EdgeClusters>"]
+             '<TopologyInput xmlns="%s" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">' % INPUT_NS,
+             "  <EdgeClusters>"]
     for e in edges:
-        lines.append("    <EdgeCluster EdgeType=%s InternalFqdn=%s AccessEdgeExternalFqdn=%s DataEdgeExternalFqdn=%s "
-                     "AVEdgeExternalFqdn=%s NextHopFqdn=%s FederationEnabled=%s>" % tuple(quoteattr(v) for v in (
-                         e["edge_type"], e["internal_fqdn"], e["access_edge_fqdn"], e["webconf_edge_fqdn"],
-                         e["av_edge_fqdn"], e["next_hop_fqdn"], "true" if e["federation"] else "false")))
+        lines.append('    <EdgeCluster AP="true" MR="true" DP="true" Version=%s FederationEnabled=%s>'
+                     % (a(e["version"]), a("true" if e["federation"] else "false")))
+        lines.append("      <LoadBalancer InternalFqdn=%s ExternalDPFqdn=%s />"
+                     % (a(e["internal_fqdn"]), a(e["webconf_edge_fqdn"])))
+        lines.append("      <Machines>")
         for m in e.get("machines") or [e["internal_fqdn"]]:
-            lines.append("      <Machine Fqdn=%s />" % quoteattr(m))
+            lines.append("        <Machine InternalFqdn=%s />" % a(m))
+        lines.append("      </Machines>")
+        lines.append("      <Ports InternalAPPort=%s InternalDPPort=%s ExternalDPPort=%s />"
+                     % (a(str(port)), a(str(e["internal_webconf_port"])), a(str(e["external_webconf_port"]))))
+        lines.append("      <DirectorOrEdgeNextHop Fqdn=%s />" % a(e["next_hop_fqdn"]))
         lines.append("    </EdgeCluster>")
     lines += ["  </EdgeClusters>", "</TopologyInput>"]
     return "\r\n".join(lines)
@@ -161,7 +194,7 @@ def backcompat_view(text):
     for c in root.find(q("Clusters")) if root.find(q("Clusters")) is not None else []:
         cid = c.find(q("ClusterId"))
         if cid.get("SiteId") in ids:
-            clusters[(cid.get("SiteId"), cid.get("Number"))] = c.get("Fqdn")
+            clusters[(cid.get("SiteId"), cid.get("Number"))] = c
     edges = {}
     services = root.find(q("Services"))
     for svc in services if services is not None else []:
@@ -172,15 +205,16 @@ def backcompat_view(text):
         if sid.get("RoleName") == "EdgeServer" and where in clusters:
             el = svc.find(q("EdgeService", NS_ROLES))
             get = el.get if el is not None else (lambda _k, d=None: d)
-            edges[clusters[where].lower()] = {
-                "edge_type": get("EdgeType", "SingleEdgeServer"),
-                "access_edge_fqdn": (get("AccessEdgeExternalFqdn") or "").lower(),
+            cluster = clusters[where]
+            edges[cluster.get("Fqdn").lower()] = {
                 "webconf_edge_fqdn": (get("DataEdgeExternalFqdn") or "").lower(),
-                "av_edge_fqdn": (get("AVEdgeExternalFqdn") or "").lower(),
                 "next_hop_fqdn": (get("NextHopFqdn") or "").lower(),
                 "federation": (get("FederationEnabled") or "false").lower() == "true",
-                "internal_sip_port": int(get("InternalSipPort") or 5061)}
-    return {"exists": bool(ids), "pools": sorted(f.lower() for f in clusters.values()), "edges": edges}
+                "internal_sip_port": int(get("InternalSipPort") or 5061),
+                "internal_webconf_port": int(get("InternalDataPort") or 8057),
+                "external_webconf_port": int(get("ExternalDataPort") or 443),
+                "machines": sorted((m.get("Fqdn") or "").lower() for m in cluster.findall(q("Machine")))}
+    return {"exists": bool(ids), "pools": sorted(c.get("Fqdn").lower() for c in clusters.values()), "edges": edges}
 
 
 def canonical(text):
@@ -267,12 +301,15 @@ def main():
         internal_fqdn=dict(type="str", required=True),
         edge_type=dict(type="str", choices=["SingleEdgeServer", "LoadBalancedConsolidatedEdge", "ExpandedEdge"],
                        default="SingleEdgeServer"),
-        access_edge_fqdn=dict(type="str", required=True),
+        access_edge_fqdn=dict(type="str"),
         webconf_edge_fqdn=dict(type="str", required=True),
-        av_edge_fqdn=dict(type="str", required=True),
+        av_edge_fqdn=dict(type="str"),
         next_hop_fqdn=dict(type="str", required=True),
         federation=dict(type="bool", default=False),
         machines=dict(type="list", elements="str"),
+        internal_webconf_port=dict(type="int", default=8057),
+        external_webconf_port=dict(type="int", default=443),
+        version=dict(type="str", choices=["OCS2007R2", "OCS2007"], default="OCS2007R2"),
     )
     module = LyncModule(
         argument_spec=dict(

@@ -14,8 +14,14 @@ description:
     C(Get-CsTopology -AsXml) and compares it with O(document), element by element (whitespace and the document's
     C(Signature) aside). When they differ, publishes O(document) with C(Publish-CsTopology -Document) and
     enables it with C(Enable-CsTopology); otherwise nothing runs.
-  - With no Central Management store yet (the first publish), the document is published as the first topology,
-    as Topology Builder does; the Central Management Server is where the document places it.
+  - The first topology needs a Central Management store, which Publish-CsTopology does not create. With
+    O(central_management_store), the store is made the documented way first, only where it is missing -
+    C(Install-CsDatabase -CentralManagementDatabase -SqlServerFqdn -SqlInstanceName) when
+    C(Test-CsDatabase -CentralManagementDatabase) does not reach it, and C(Set-CsConfigurationStoreLocation)
+    when C(Get-CsConfigurationStoreLocation) does not name it - what Topology Builder runs before its first
+    publish. A store located on another SQL Server instance is refused (moving it is C(Move-CsManagementServer)).
+  - The document places the Central Management Server; for the first topology its C(CentralMgmtStore) must be on
+    the instance the store was installed on.
   - The C(Signature) of the published document is carried over to O(document), so an edit of the current
     topology publishes as an edit, not a new topology.
 version_added: 0.1.0
@@ -32,6 +38,14 @@ options:
     description: Run C(Enable-CsTopology) after publishing.
     type: bool
     default: true
+  central_management_store:
+    description:
+      - Where the Central Management store is (or is to be) installed. Give it for the first topology (Phase 3);
+        left out, the store must already exist.
+    type: dict
+    suboptions:
+      sql_server_fqdn: {description: The SQL Server computer (C(-SqlServerFqdn))., type: str, required: true}
+      sql_instance: {description: The SQL Server instance (C(-SqlInstanceName))., type: str, default: rtc}
 attributes:
   check_mode:
     support: full
@@ -46,9 +60,10 @@ attributes:
 """
 
 EXAMPLES = r"""
-- name: Define and publish the pilot pool (P3.3)
+- name: Create the Central Management store, then define and publish the pilot pool (P3.3)
   lync.migration.cs_topology:
     document: "{{ lookup('ansible.builtin.template', 'topology.xml.j2') }}"
+    central_management_store: {sql_server_fqdn: lync-sql01.contoso.net, sql_instance: rtc}
 """
 
 RETURN = r"""
@@ -57,9 +72,13 @@ published:
   returned: always
   type: bool
 first_topology:
-  description: There was no published topology before (this publish creates the Central Management store).
+  description: There was no published topology before.
   returned: always
   type: bool
+central_management_store:
+  description: The store's location before and after (C(Get-CsConfigurationStoreLocation)) and whether its database was reachable before.
+  returned: when O(central_management_store) is given
+  type: dict
 cmdlets:
   description: The cmdlets run (or that would run).
   returned: always
@@ -91,12 +110,49 @@ def _no_cms(error):
     return error_id(error) == "NoCentralManagementStore" or "Central Management store" in (error.message or "")
 
 
+def store_path(sql, instance):
+    return "%s\\%s" % (sql, instance)
+
+
+def central_management_store(module, spec):
+    """The store's database and location, made as Topology Builder makes them before the first publish, only
+    what is missing. Returns (report, cmdlets that ran or would run)."""
+    sql, instance = spec["sql_server_fqdn"], spec["sql_instance"]
+    wanted = store_path(sql, instance)
+    located = [o for o in module.call_or_fail("Get-CsConfigurationStoreLocation") if isinstance(o, str)]
+    before = located[0] if located else None
+    if before is not None and before.lower() != wanted.lower():
+        module.fail_json(msg="the Central Management store is located on %s, not %s: this task creates the first "
+                             "store and does not move one (Move-CsManagementServer moves the CMS)" % (before, wanted))
+    test = module.call_or_fail("Test-CsDatabase", {"CentralManagementDatabase": True, "SqlServerFqdn": sql,
+                                                   "SqlInstanceName": instance})
+    installed = any(isinstance(o, dict) and o.get("Succeed") for o in test)
+    plan = []
+    if not installed:
+        plan.append(Call("Install-CsDatabase", {"CentralManagementDatabase": True, "SqlServerFqdn": sql,
+                                                "SqlInstanceName": instance}))
+    if before is None:
+        plan.append(Call("Set-CsConfigurationStoreLocation", {"SqlServerFqdn": sql, "SqlInstanceName": instance}))
+    if plan and not module.check_mode:
+        for res in module.run_calls(plan):
+            if not res.ok:
+                module.fail_json_from_error(res.error, cmdlet=res.call.cmdlet)
+    after = wanted if plan and not module.check_mode else before
+    described = ["%s -SqlServerFqdn %s -SqlInstanceName %s" % (
+        c.cmdlet + (" -CentralManagementDatabase" if c.cmdlet == "Install-CsDatabase" else ""), sql, instance)
+        for c in plan]
+    return {"location_before": before, "location": after, "database_found": installed}, described
+
+
 def topology(module):
     document = module.params["document"]
     try:
         wanted = canonical(document)
     except ET.ParseError as exc:
         module.fail_json(msg="option document: not a well-formed XML document: %s" % exc)
+    store, store_cmdlets = None, []
+    if module.params["central_management_store"]:
+        store, store_cmdlets = central_management_store(module, module.params["central_management_store"])
     result = module.run_calls([Call("Get-CsTopology", {"AsXml": True})])[0]
     if result.ok:
         current = result.objects[0] if result.objects else None
@@ -105,14 +161,16 @@ def topology(module):
         current = None
     else:
         module.fail_json_from_error(result.error, cmdlet="Get-CsTopology")
+    extra = {"central_management_store": store} if store is not None else {}
     if current is not None and canonical(current) == wanted:
-        return dict(changed=False, published=False, first_topology=False, cmdlets=[])
+        return dict(changed=bool(store_cmdlets), published=False, first_topology=False, cmdlets=store_cmdlets, **extra)
     if current is not None:
         signature = _SIGNATURE.search(current)
         if signature:
             document = _SIGNATURE.sub(lambda m: m.group(1) + signature.group(2) + m.group(3), document, count=1)
-    cmdlets = ["Publish-CsTopology -Document <document>"] + (["Enable-CsTopology"] if module.params["enable"] else [])
-    out = dict(changed=True, published=True, first_topology=current is None, cmdlets=cmdlets)
+    cmdlets = store_cmdlets + ["Publish-CsTopology -Document <document>"] + (
+        ["Enable-CsTopology"] if module.params["enable"] else [])
+    out = dict(changed=True, published=True, first_topology=current is None, cmdlets=cmdlets, **extra)
     if module._diff:
         out["diff"] = dict(before=current or "", after=document, before_header="published topology",
                            after_header="topology document")
@@ -129,8 +187,10 @@ def topology(module):
 
 
 def main():
+    store_spec = dict(sql_server_fqdn=dict(type="str", required=True), sql_instance=dict(type="str", default="rtc"))
     module = LyncModule(argument_spec=dict(document=dict(type="str", required=True),
-                                           enable=dict(type="bool", default=True)),
+                                           enable=dict(type="bool", default=True),
+                                           central_management_store=dict(type="dict", options=store_spec)),
                         supports_check_mode=True)
     module.exit_json(**topology(module))
 

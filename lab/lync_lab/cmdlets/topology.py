@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 from ..engine import what_if
 from ..errors import PSError
-from ..model import servers, vfs
+from ..model import cms_bootstrap, servers, vfs
 from ..model import topology as topo_model
 from ..model.cs_support import (
     cmdlet_class,
@@ -72,6 +72,52 @@ def _publish_checks(tx, old, new) -> list[str]:
     return problems
 
 
+def _require_cms_store(tx) -> None:
+    """Publish-CsTopology writes into the Central Management store that Active Directory's service control point
+    names: the store must have been installed (Install-CsDatabase -CentralManagementDatabase) and located
+    (Set-CsConfigurationStoreLocation) first (model/cms_bootstrap.py has the sources). The errors' wording is
+    assumed: Microsoft documents the sequence, not what Publish-CsTopology says without it."""
+    loc = cms_bootstrap.location(tx)
+    if loc is None:
+        raise PSError("Cannot publish the topology: Active Directory does not contain the location of the Central "
+                      "Management store. Install the store with Install-CsDatabase -CentralManagementDatabase "
+                      "-SqlServerFqdn <SQL Server> -SqlInstanceName <instance>, set its location with "
+                      "Set-CsConfigurationStoreLocation, then publish.",
+                      f"NoCentralManagementStore,{cmdlet_class('Publish-CsTopology')}", category="ResourceUnavailable",
+                      exception="Microsoft.Rtc.Management.ManagementException")
+    if cms_bootstrap.located_database(tx) is None:
+        where = cms_bootstrap.path(loc["SqlServerFqdn"], loc["SqlInstanceName"])
+        raise PSError(f"Cannot publish the topology: the Central Management store was not found on {where}, where "
+                      "Active Directory locates it. Install it there with Install-CsDatabase "
+                      "-CentralManagementDatabase.",
+                      f"CentralManagementStoreNotFound,{cmdlet_class('Publish-CsTopology')}",
+                      category="ObjectNotFound", target=where,
+                      exception="Microsoft.Rtc.Management.ManagementException")
+
+
+def _first_publish_checks(tx, new) -> list[str]:
+    """The first topology must place its Central Management store (the CentralMgmtStore service the active
+    CentralMgmt depends on) on the SQL Server instance where the store was installed and located, as Topology
+    Builder's "Select Central Management Server" page ties the two (lync-server-2013-publish-the-topology topic).
+    The rule's wording is the lab's."""
+    loc = cms_bootstrap.location(tx)
+    cms = new.cms_service()
+    if loc is None or cms is None:
+        return []
+    stores = [new.service(dep) for _u, dep in cms.depends_on if dep[1] == "CentralMgmtStore"]
+    placed = []
+    for store in stores:
+        cluster = new.cluster(*store.installed_on) if store else None
+        if cluster is not None:
+            placed.append(cms_bootstrap.path(cluster.fqdn, store.sql_instance).lower())
+    wanted = cms_bootstrap.path(loc["SqlServerFqdn"], loc["SqlInstanceName"]).lower()
+    if wanted in placed:
+        return []
+    return [f"The topology places the Central Management store on {', '.join(placed) or 'no SQL Server instance'}, "
+            f"but the store was installed and located on {wanted} (Install-CsDatabase -CentralManagementDatabase, "
+            "Set-CsConfigurationStoreLocation)"]
+
+
 @cmdlet("Publish-CsTopology", requires="lync")
 def publish_cs_topology(ctx, params, tx):
     if params.get("FinalizeUninstall"):
@@ -83,6 +129,7 @@ def publish_cs_topology(ctx, params, tx):
     else:
         text = vfs.read_text(tx, ctx, params["FileName"], "Publish-CsTopology", "FileName")
         source = vfs.full_path(ctx, params["FileName"])
+    _require_cms_store(tx)
     try:
         new = parse_topology(text)
     except TopologyInvalid as exc:
@@ -91,16 +138,14 @@ def publish_cs_topology(ctx, params, tx):
                       target=source, exception="Microsoft.Rtc.Management.Deployment.DeploymentException") from None
     old = topo_model.current(tx)
     problems = _publish_checks(tx, old, new)
+    if old is None:
+        problems += _first_publish_checks(tx, new)
     if problems:
         raise PSError("Topology validation failed. The topology was not published: " + "; ".join(problems),
                       f"TopologyValidationFailed,{cmdlet_class('Publish-CsTopology')}", category="InvalidOperation",
                       target=source, exception="Microsoft.Rtc.Management.Deployment.DeploymentException")
     if params.get("BackupFileName") and old is not None:
         vfs.write_text(tx, ctx, params["BackupFileName"], topo_model.current_xml(tx))
-    if old is None and not params.get("WhatIf"):
-        from ..model.cms_bootstrap import create_cms
-
-        create_cms(tx)    # the first publish creates the CMS (Install-CsDatabase -CentralManagementDatabase)
     published = topo_model.publish(tx, text, enable=False)
     from .replication import topology_changed
 
@@ -271,48 +316,128 @@ def wmi_provider_error(cmdlet: str) -> PSError:
         exception="System.Management.ManagementException")
 
 
-def read_edge_input(text: str) -> tuple[list[dict], int]:
-    """Parse the -UserInputFileName document: the legacy Edges as the Merge wizard asks for them.
+# Microsoft's custom Edge Server input file (Lync Server 2010 deployment documentation, "Create a Custom Edge
+# Server Input File", learn.microsoft.com/previous-versions/office/skype-server-2010/gg398097): a TopologyInput root
+# in the LegacyUserInput.2008 namespace, EdgeClusters/EdgeCluster with the AP (Access Edge), MR (A/V Edge, the Media
+# Relay) and DP (Web Conferencing Edge, the Data Proxy) switches and Version, then LoadBalancer, Machines/Machine,
+# Ports and DirectorOrEdgeNextHop; an optional RegistrarClusterPort after EdgeClusters. The topic says the
+# TopologyInput element is what makes the cmdlet validate the file against its schema. The schema itself is not
+# published: which attributes the lab requires for which switch (below) is the lab's reading of the topic's example.
+_EDGE_CLUSTER_ATTRS = {"AP", "MR", "DP", "Version", "FederationEnabled"}
+_EDGE_CHILDREN = ("LoadBalancer", "Machines", "Ports", "DirectorOrEdgeNextHop")
+_VERSIONS = ("OCS2007R2", "OCS2007")
+_BOOLEANS = {"true": True, "false": False, "1": True, "0": False}   # xs:boolean's lexical forms
 
-    <TopologyInput xmlns="urn:schema:Microsoft.Rtc.Management.Deploy.LegacyUserInput.2008" InternalSipPort="5061">
-      <EdgeClusters>
-        <EdgeCluster EdgeType="SingleEdgeServer" InternalFqdn="ocs-edge01.contoso.net"
-                     AccessEdgeExternalFqdn="sip.contoso.net" DataEdgeExternalFqdn="webconf.contoso.net"
-                     AVEdgeExternalFqdn="av.contoso.net" NextHopFqdn="pool01.contoso.net" FederationEnabled="true">
-          <Machine Fqdn="ocs-edge01.contoso.net" />
-        </EdgeCluster>
-      </EdgeClusters>
-    </TopologyInput>
-    """
+
+class EdgeInputInvalid(ValueError):
+    """The user input file does not validate against the Edge input schema."""
+
+
+def read_edge_input(text: str) -> list[dict]:
+    """Parse and validate the -UserInputFileName document; return the Edges it describes.
+
+    Each Edge: ``fqdn`` (LoadBalancer InternalFqdn: the Edge's internal FQDN, its load balancer's for a pool),
+    ``machines``, ``webconf_edge`` (LoadBalancer ExternalDPFqdn), ``internal_sip_port`` / ``internal_webconf_port``
+    / ``external_webconf_port`` (Ports), ``next_hop`` (DirectorOrEdgeNextHop Fqdn), ``federation`` and
+    ``version``. Raises EdgeInputInvalid with every reason."""
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
-        raise ValueError(f"the user input file is not well-formed XML: {exc}") from None
+        raise EdgeInputInvalid(f"the file is not well-formed XML: {exc}") from None
     q = lambda t: f"{{{LEGACY_INPUT_NS}}}{t}"  # noqa: E731
     if root.tag != q("TopologyInput"):
-        raise ValueError(f"the root element must be TopologyInput in namespace {LEGACY_INPUT_NS}")
-    port = root.get("InternalSipPort", "5061")
-    if not port.isdigit():
-        raise ValueError(f"InternalSipPort {port!r} is not a port number")
+        raise EdgeInputInvalid(f"the root element must be TopologyInput in namespace {LEGACY_INPUT_NS} "
+                               f"(found {root.tag})")
+    problems: list[str] = []
+
+    def value(el, attr, where, required=True):
+        raw = el.get(attr)
+        if raw is None or not raw.strip():
+            if required:
+                problems.append(f"{where}: attribute {attr} is required")
+            return None
+        return raw.strip()      # the topic's own example carries a trailing space in an FQDN
+
+    def boolean(el, attr, where, required=True):
+        raw = value(el, attr, where, required)
+        if raw is None:
+            return False
+        if raw not in _BOOLEANS:
+            problems.append(f"{where}: {attr}={raw!r} is not true or false")
+            return False
+        return _BOOLEANS[raw]
+
+    def port(el, attr, where, required):
+        raw = value(el, attr, where, required) if el is not None else None
+        if raw is None:
+            return None
+        if not raw.isdigit() or not 0 < int(raw) < 65536:
+            problems.append(f"{where}: {attr}={raw!r} is not a port number")
+            return None
+        return int(raw)
+
+    for child in root:
+        if child.tag not in (q("EdgeClusters"), q("RegistrarClusterPort")):
+            problems.append(f"TopologyInput: unexpected element {child.tag.split('}')[-1]}")
+    registrar_port = root.find(q("RegistrarClusterPort"))
+    if registrar_port is not None:
+        boolean(registrar_port, "EnableAutoDiscoveryOfPorts", "RegistrarClusterPort")
+        port(registrar_port, "Port", "RegistrarClusterPort", required=False)
     edges = []
-    for el in root.findall(f"{q('EdgeClusters')}/{q('EdgeCluster')}"):
-        edge_type = el.get("EdgeType", "SingleEdgeServer")
-        fqdn = el.get("InternalFqdn") or ""
-        if edge_type not in ("SingleEdgeServer", "LoadBalancedConsolidatedEdge"):
-            raise ValueError(f"Edge {fqdn}: EdgeType {edge_type!r} is not supported; an Expanded Edge must be "
-                             "converted to a Single Edge Server or a Load-balanced consolidated Edge first")
-        edge = {"fqdn": fqdn, "edge_type": edge_type,
-                "access_edge": el.get("AccessEdgeExternalFqdn"), "webconf_edge": el.get("DataEdgeExternalFqdn"),
-                "av_edge": el.get("AVEdgeExternalFqdn"), "next_hop": el.get("NextHopFqdn"),
-                "federation": (el.get("FederationEnabled") or "false").lower() == "true",
-                "machines": [m.get("Fqdn") for m in el.findall(q("Machine")) if m.get("Fqdn")] or [fqdn]}
-        missing = [k for k in ("fqdn", "access_edge", "webconf_edge", "av_edge", "next_hop") if not edge[k]]
-        if missing:
-            raise ValueError(f"EdgeCluster {fqdn or '(no InternalFqdn)'} lacks {', '.join(missing)}")
+    for n, el in enumerate(root.findall(f"{q('EdgeClusters')}/{q('EdgeCluster')}"), 1):
+        where = f"EdgeCluster {n}"
+        for attr in el.attrib:
+            if attr not in _EDGE_CLUSTER_ATTRS:
+                problems.append(f"{where}: attribute {attr} is not declared for EdgeCluster")
+        for child in el:
+            if child.tag not in {q(t) for t in _EDGE_CHILDREN}:
+                problems.append(f"{where}: unexpected element {child.tag.split('}')[-1]}")
+        roles = {r: boolean(el, r, where) for r in ("AP", "MR", "DP")}
+        version = value(el, "Version", where)
+        if version is not None and version not in _VERSIONS:
+            problems.append(f"{where}: Version={version!r} is not one of {', '.join(_VERSIONS)}")
+        lb = el.find(q("LoadBalancer"))
+        if lb is None:
+            problems.append(f"{where}: the LoadBalancer element is required")
+        fqdn = value(lb, "InternalFqdn", f"{where} LoadBalancer") if lb is not None else None
+        webconf = value(lb, "ExternalDPFqdn", f"{where} LoadBalancer", required=roles["DP"]) if lb is not None else None
+        machines = [value(m, "InternalFqdn", f"{where} Machine")
+                    for m in el.findall(f"{q('Machines')}/{q('Machine')}")]
+        if not machines:
+            problems.append(f"{where}: Machines must list at least one Machine")
+        ports = el.find(q("Ports"))
+        if ports is None:
+            problems.append(f"{where}: the Ports element is required")
+        hop = el.find(q("DirectorOrEdgeNextHop"))
+        if hop is None:
+            problems.append(f"{where}: the DirectorOrEdgeNextHop element is required")
+        edge = {
+            "fqdn": fqdn, "machines": [m for m in machines if m], "webconf_edge": webconf,
+            "internal_sip_port": port(ports, "InternalAPPort", f"{where} Ports", required=roles["AP"]),
+            "internal_webconf_port": port(ports, "InternalDPPort", f"{where} Ports", required=roles["DP"]),
+            "external_webconf_port": port(ports, "ExternalDPPort", f"{where} Ports", required=roles["DP"]),
+            "next_hop": value(hop, "Fqdn", f"{where} DirectorOrEdgeNextHop") if hop is not None else None,
+            "federation": boolean(el, "FederationEnabled", where, required=False),
+            "version": version, "roles": roles,
+        }
         edges.append(edge)
-    if sum(1 for e in edges if e["federation"]) > 1:
-        raise ValueError("only one Edge can be used for federation and public IM connectivity")
-    return edges, int(port)
+    if problems:
+        raise EdgeInputInvalid("; ".join(problems))
+    for edge in edges:
+        # The Merge wizard topic (Lync Server 2013, merge-using-topology-builder-merge-wizard.md, step 5): an
+        # Expanded Edge is not supported and must first become a Single Edge Server or a Load-balanced
+        # consolidated Edge, i.e. one cluster running all three Edge services. The refusal's wording is the lab's.
+        if not all(edge["roles"].values()):
+            off = ", ".join(r for r, on in edge["roles"].items() if not on)
+            raise EdgeInputInvalid(f"the Edge {edge['fqdn']} does not run every Edge service ({off} is false): an "
+                                   "Expanded Edge is not supported; convert it to a Single Edge Server or a "
+                                   "Load-balanced consolidated Edge first")
+    # Same topic, step 8: with several Edges, only one of them is enabled for federation.
+    federating = [e["fqdn"] for e in edges if e["federation"]]
+    if len(federating) > 1:
+        raise EdgeInputInvalid("only one Edge can be used for federation and public IM connectivity "
+                               f"({', '.join(federating)} have FederationEnabled=\"true\")")
+    return edges
 
 
 @cmdlet("Merge-CsLegacyTopology", requires="lync")
@@ -322,14 +447,14 @@ def merge_cs_legacy_topology(ctx, params, tx):
         raise wmi_provider_error(name)
     topo = require_topology(tx, name)
     edges: list[dict] = []
-    port = 5061
     if params.get("UserInputFileName"):
         text = vfs.read_text(tx, ctx, params["UserInputFileName"], name, "UserInputFileName")
         try:
-            edges, port = read_edge_input(text)
-        except ValueError as exc:
-            raise invalid(name, f"The user input file {params['UserInputFileName']} cannot be used: {exc}.",
-                          target=params["UserInputFileName"], category="InvalidData") from None
+            edges = read_edge_input(text)
+        except EdgeInputInvalid as exc:
+            # wording assumed: Microsoft documents that the file is schema-validated, not what the error says
+            raise invalid(name, f"The user input file {params['UserInputFileName']} failed schema validation: "
+                                f"{exc}.", target=params["UserInputFileName"], category="InvalidData") from None
     if "TopologyXmlFileName" not in params:
         raise invalid(name, "TopologyXmlFileName is required: the merged topology is written to that file and "
                             "published with Publish-CsTopology.", category="InvalidArgument")
@@ -337,8 +462,7 @@ def merge_cs_legacy_topology(ctx, params, tx):
         doc = servers.get(tx, fqdn)
         return doc is None or servers.has(tx, fqdn, "ocs")   # servers the lab keeps no state for count as present
 
-    merged = topo_model.merge_legacy(topo, ctx.lab.scenario, edges, internal_sip_port=port,
-                                     still_installed=still_installed)
+    merged = topo_model.merge_legacy(topo, ctx.lab.scenario, edges, still_installed=still_installed)
     from ..model.topology_xml import to_xml
 
     out = vfs.write_text(tx, ctx, params["TopologyXmlFileName"], to_xml(merged))

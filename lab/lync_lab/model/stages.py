@@ -23,8 +23,10 @@ def seed(tx, scenario, stage: int) -> None:
     _seed_servers(tx, scenario, stage)
     legacy = scenario.raw.get("legacy") or {}
     policies.seed_legacy(tx, legacy)
-    if stage >= 4:            # Phase 3 published the pilot pool's topology: a CMS with its global settings
-        policies.seed_lync_globals(tx)
+    if stage >= 4:            # Phase 3 installed the CMS, set its location and published the pilot pool's topology
+        from . import cms_bootstrap
+
+        cms_bootstrap.seed(tx, scenario)
     if stage >= 5:            # Phase 4 imported the legacy configuration
         policies.import_legacy_configuration(tx)
     _seed_users(tx, scenario, stage)

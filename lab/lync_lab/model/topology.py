@@ -27,6 +27,7 @@ from .topology_xml import (
 )
 
 TOPOLOGY_KEY = "cms"
+ANY_ADDRESS = "0.0.0.0"     # Topology Builder's "use all configured IP addresses"
 
 # ------------------------------------------------------------------------------------------------------
 # the scenario's topology: section
@@ -57,6 +58,7 @@ SECTION_HELP = """topology:
   central_site: Redmond                # the Lync central site's name
   sip_domains: [contoso.net]           # first is the default SIP domain
   pilot_pool: {fqdn: pool02.contoso.net, sql: lync-sql01.contoso.net, file_share: lyncshare, collocated_mediation: true}
+                                       # optional sql_instance (default rtc): the instance the CMS is installed on
   legacy_pools: [{fqdn: pool01.contoso.net, sql: ocs-sql01.contoso.net}]
   legacy_edges: [{fqdn: ocs-edge01.contoso.net, access_edge: sip.contoso.net, webconf_edge: webconf.contoso.net,
                   av_edge: av.contoso.net, next_hop: pool01.contoso.net, federation: true}]
@@ -140,18 +142,38 @@ def _domain(scenario: Any, section: dict) -> list[str]:
     return list(domains)
 
 
+def _central(topo: Topology, site_id: int) -> bool:
+    site = topo.site(site_id)
+    return site is not None and not site.backcompat
+
+
 def _add_service(topo: Topology, site_id: int, role: str, cluster: Cluster, version: int = LYNC_2013_VERSION,
                  depends: list[tuple[str, tuple[int, str, int]]] | None = None, sql: str | None = None,
                  **settings: str) -> Service:
+    """A service as Topology Builder defines it: a Lync Server 2013 service in a central site gets its role's
+    ports, and the computers of its cluster the network interfaces those ports are on."""
+    lync = version == LYNC_2013_VERSION and _central(topo, site_id)
     svc = Service(site_id, role, topo.next_instance(site_id, role), version, (cluster.site_id, cluster.number),
-                  sql, depends or [], dict(settings))
+                  sql, depends or [], dict(settings), tx_xml.default_ports(role) if lync and not sql else [])
     topo.services.append(svc)
+    if lync:
+        sides = tx_xml.interface_sides({role})
+        for m in cluster.machines:
+            have = cluster.interfaces.setdefault(m.lower(), [])
+            for side in sides:
+                if not any(h[0] == side for h in have):
+                    have.append((side, 1, ANY_ADDRESS))
+            have.sort(key=lambda h: tx_xml.INTERFACE_SIDES.index(h[0]))
     return svc
 
 
 def _add_cluster(topo: Topology, site_id: int, fqdn: str, machines: list[str], replicate: bool = True) -> Cluster:
+    """A pool; in a central site each computer gets the Primary NetInterface Topology Builder writes (IPAddress
+    0.0.0.0: use all configured addresses)."""
     c = Cluster(site_id, topo.next_cluster_number(site_id), fqdn, machines, requires_replication=replicate,
                 requires_setup=replicate)
+    if _central(topo, site_id):
+        c.interfaces = {m.lower(): [("Primary", 1, ANY_ADDRESS)] for m in machines}
     topo.clusters.append(c)
     return c
 
@@ -168,14 +190,15 @@ def pilot_topology(scenario: Any) -> Topology:
     fes = _servers(scenario, "lync_frontend", pool=pilot["fqdn"]) or [pilot["fqdn"]]
     # store and file clusters hold no CMS replica, which RequiresReplication="false" says
     sql = _add_cluster(topo, site_id, pilot["sql"], [pilot["sql"]], replicate=False)
-    topo.sql_instances.append(SqlInstance(site_id, sql.number, "rtc"))
+    topo.sql_instances.append(SqlInstance(site_id, sql.number, pilot.get("sql_instance", "rtc")))
     pool = _add_cluster(topo, site_id, pilot["fqdn"], fes)
     file_server = pilot.get("file_server") or pilot["sql"]
     fs_cluster = sql if file_server.lower() == sql.fqdn.lower() else _add_cluster(topo, site_id, file_server,
                                                                                   [file_server], replicate=False)
-    user_store = _add_service(topo, site_id, "UserStore", sql, sql="rtc")
-    app_store = _add_service(topo, site_id, "ApplicationStore", sql, sql="rtc")
-    cms_store = _add_service(topo, site_id, "CentralMgmtStore", sql, sql="rtc")
+    instance = pilot.get("sql_instance", "rtc")
+    user_store = _add_service(topo, site_id, "UserStore", sql, sql=instance)
+    app_store = _add_service(topo, site_id, "ApplicationStore", sql, sql=instance)
+    cms_store = _add_service(topo, site_id, "CentralMgmtStore", sql, sql=instance)
     file_store = _add_service(topo, site_id, "FileStore", fs_cluster, ShareName=pilot.get("file_share", "lyncshare"))
     user = _add_service(topo, site_id, "UserServices", pool,
                         depends=[("Default", user_store.key), ("Default", file_store.key)])
@@ -208,10 +231,23 @@ def legacy_side(scenario: Any) -> tuple[list[dict], list[str]]:
     return pools, mediation
 
 
-def merge_legacy(topo: Topology, scenario: Any, edges: list[dict], internal_sip_port: int = 5061,
-                 still_installed: Any = None) -> Topology:
+def edge_input(entry: dict) -> dict:
+    """A scenario's legacy_edges entry as the admin writes it in the custom Edge input file (what
+    Merge-CsLegacyTopology's -UserInputFileName gives, cmdlets.topology.read_edge_input): the Edge's internal
+    FQDN, its computers, the Web Conferencing Edge's external FQDN, the ports (the file's example values: 5061,
+    8057, 443), the next hop and the federation flag. The file carries no Access Edge or A/V Edge external FQDN."""
+    return {"fqdn": entry["fqdn"], "machines": list(entry.get("machines") or [entry["fqdn"]]),
+            "webconf_edge": entry["webconf_edge"], "internal_sip_port": int(entry.get("internal_sip_port", 5061)),
+            "internal_webconf_port": int(entry.get("internal_webconf_port", 8057)),
+            "external_webconf_port": int(entry.get("external_webconf_port", 443)),
+            "next_hop": entry["next_hop"], "federation": bool(entry.get("federation")),
+            "version": entry.get("version", "OCS2007R2")}
+
+
+def merge_legacy(topo: Topology, scenario: Any, edges: list[dict], still_installed: Any = None) -> Topology:
     """What Merge-CsLegacyTopology writes: BackCompatSite with the legacy pools, Mediation Servers and the given
-    Edges (the Edges come only from the caller, i.e. the user input file, never from discovery).
+    Edges (the Edges come only from the caller, i.e. the user input file, never from discovery; each as
+    ``edge_input`` describes it).
 
     ``still_installed(fqdn) -> bool`` leaves out OCS servers that have been uninstalled (a re-run at the end of
     the migration), and pools none of whose Front Ends remain."""
@@ -240,13 +276,13 @@ def merge_legacy(topo: Topology, scenario: Any, edges: list[dict], internal_sip_
         cluster = _add_cluster(topo, site_id, med, [med], replicate=False)
         _add_service(topo, site_id, "MediationServer", cluster, version=OCS_2007_R2_VERSION)
     for edge in edges:
-        machines = edge.get("machines") or [edge["fqdn"]]
-        cluster = _add_cluster(topo, site_id, edge["fqdn"], machines, replicate=False)
+        cluster = _add_cluster(topo, site_id, edge["fqdn"], edge.get("machines") or [edge["fqdn"]], replicate=False)
+        settings = {"DataEdgeExternalFqdn": edge["webconf_edge"], "InternalSipPort": edge["internal_sip_port"],
+                    "InternalDataPort": edge["internal_webconf_port"], "ExternalDataPort": edge["external_webconf_port"],
+                    "NextHopFqdn": edge["next_hop"], "FederationEnabled": bool(edge.get("federation"))}
         _add_service(topo, site_id, "EdgeServer", cluster, version=OCS_2007_R2_VERSION,
-                     AccessEdgeExternalFqdn=edge["access_edge"], DataEdgeExternalFqdn=edge["webconf_edge"],
-                     AVEdgeExternalFqdn=edge["av_edge"], InternalSipPort=str(internal_sip_port),
-                     NextHopFqdn=edge["next_hop"], FederationEnabled=str(bool(edge.get("federation"))).lower(),
-                     EdgeType=edge.get("edge_type", "SingleEdgeServer"))
+                     **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in settings.items()
+                        if v is not None})
     return topo
 
 
@@ -292,7 +328,7 @@ def topology_for_stage(scenario: Any, stage: int) -> Topology | None:
     pilot_fqdn = section["pilot_pool"]["fqdn"]
     topo = pilot_topology(scenario)
     if stage >= 5:
-        topo = merge_legacy(topo, scenario, section.get("legacy_edges", []))
+        topo = merge_legacy(topo, scenario, [edge_input(e) for e in section.get("legacy_edges", [])])
     legacy_fed = next((e for e in section.get("legacy_edges", []) if e.get("federation")), None)
     if stage >= 6 and legacy_fed:
         route_through_edge(topo, pilot_fqdn, legacy_fed["fqdn"])

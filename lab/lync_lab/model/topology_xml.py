@@ -58,12 +58,129 @@ _ROLE_TYPE = {
 _ROLE_ELEMENT = {
     "Registrar": ("RegistrarService", ("IsDirector",)),
     "EdgeServer": ("EdgeService", ("AccessEdgeExternalFqdn", "DataEdgeExternalFqdn", "AVEdgeExternalFqdn",
-                                   "InternalSipPort", "NextHopFqdn", "FederationEnabled", "EdgeType")),
+                                   "InternalSipPort", "InternalDataPort", "ExternalDataPort", "NextHopFqdn",
+                                   "FederationEnabled", "EdgeType")),
     "FileStore": ("FileStoreService", ("ShareName",)),
     "CentralMgmt": ("CentralMgmtService", ("IsActive",)),
     "ExternalServer": ("ExternalService", ("ThrottleAsServer", "TreatAsAuthenticated", "OutboundOnly")),
 }
 SQL_ROLES = {"CentralMgmtStore", "UserStore", "ApplicationStore", "ArchivingStore", "MonitoringStore"}
+
+# ------------------------------------------------------------------------------------------------------
+# Network interfaces and ports, as Topology Builder writes them: every Machine carries NetInterface elements
+# (InterfaceSide Primary/External, InterfaceNumber, IPAddress; 0.0.0.0 = "use all configured IP addresses"), and
+# every service a Ports element (ServiceRoles namespace) with one Port per listening component: Owner (a
+# urn:component: or urn:application: name), Usage, InterfaceSide, InterfaceNumber, Port, Protocol, UrlPath,
+# AuthorizesRequests, and GruuType / ConfiguredPort / Range where the component has them. The names and the
+# Front End components' values are those of a real Topology Builder export (the only one in the public code
+# index is a Skype for Business Server 2015 one, ServiceVersion 8: RoleVersion 2 on UserServices and Registrar;
+# the lab keeps RoleVersion 1 and ServiceVersion 6 for Lync Server 2013, and leaves out the components that came
+# with Skype for Business). The Mediation Server's and the Edge's ports, absent from that export, are assumed
+# from the ports Lync documents for those roles.
+PORT_ATTRS = ("Owner", "Usage", "InterfaceSide", "InterfaceNumber", "Port", "Protocol", "UrlPath",
+              "AuthorizesRequests", "GruuType", "ConfiguredPort", "Range")
+INTERFACE_SIDES = ("Primary", "External")
+PROTOCOLS = ("Tcp", "Udp", "TcpOrUdp", "Tls", "Mtls", "Http", "Https")
+
+
+def _p(owner, usage, side, port, protocol, url="/", authorizes="false", **extra):
+    doc = {"Owner": owner, "Usage": usage, "InterfaceSide": side, "InterfaceNumber": "1", "Port": str(port),
+           "Protocol": protocol, "UrlPath": url, "AuthorizesRequests": authorizes}
+    doc.update({k: str(v) for k, v in extra.items()})
+    return doc
+
+
+_MEDIA = [_p("urn:component:MediaComp", "AudioCommunication", "Primary", 49152, "TcpOrUdp", Range=8348),
+          _p("urn:component:MediaComp", "VideoCommunication", "Primary", 57501, "TcpOrUdp", Range=8034),
+          _p("urn:component:MediaComp", "AppSharingCommunication", "Primary", 49152, "TcpOrUdp", Range=16383)]
+LYNC_2013_PORTS: dict[str, list[dict[str, str]]] = {
+    "UserServices": [
+        _p("urn:component:McuFactory", "WebServer", "Primary", 444, "Mtls", "/LiveServer/McuFactory/"),
+        _p("urn:component:PresenceFocus", "UserPinManagement", "Primary", 443, "Https", "/LiveServer/UserPinManagement/"),
+        _p("urn:component:McuFactory", "WcfServer", "Primary", 9001, "Tcp", "/LiveServer/ConfDirMgmt/"),
+    ],
+    "Registrar": [
+        _p("urn:component:Registrar", "SipServer", "Primary", 5061, "Mtls", authorizes="true", GruuType="HomeServer"),
+        _p("urn:component:Registrar", "WebServer", "Primary", 444, "Mtls", "/LiveServer/Focus/"),
+        _p("urn:component:WinFab", "WinFabFederation", "Primary", 5090, "Tcp"),
+        _p("urn:component:WinFab", "WinFabLeaseAgent", "Primary", 5091, "Tcp"),
+        _p("urn:component:WinFab", "WinFabClientConnection", "Primary", 5092, "Tcp"),
+        _p("urn:component:WinFab", "WinFabIPC", "Primary", 5093, "Tcp"),
+        _p("urn:component:WinFab", "WinFabReplication", "Primary", 5094, "Tcp"),
+        _p("urn:component:QoE", "SipServer", "Primary", 5061, "Mtls", "/LiveServer/QoE/", "true", GruuType="QoS"),
+        _p("urn:component:Lyss", "WcfMtls", "Primary", 5077, "Mtls"),
+        _p("urn:component:XmppFederation", "SipServer", "Primary", 5098, "Mtls", authorizes="true",
+           GruuType="XmppFederation"),
+    ],
+    "WebServices": [
+        _p("urn:component:OCSWebSite", "WebSite", "External", 8080, "Http", ConfiguredPort=80),
+        _p("urn:component:OCSWebSite", "WebSite", "External", 4443, "Https", ConfiguredPort=443),
+        _p("urn:component:OCSWebSite", "WebSite", "Primary", 80, "Http"),
+        _p("urn:component:OCSWebSite", "WebSite", "Primary", 443, "Https"),
+        _p("urn:component:Reach", "PsomServer", "Primary", 8060, "Mtls"),
+        _p("urn:component:Reach", "PsomServer", "External", 8061, "Mtls"),
+        _p("urn:component:MediaComp", "AppSharingCommunication", "Primary", 49152, "TcpOrUdp", Range=16383),
+        _p("urn:component:McxService", "SipServer", "Primary", 5086, "Mtls", authorizes="true", GruuType="McxInternal"),
+        _p("urn:component:McxServiceExternal", "SipServer", "Primary", 5087, "Mtls", authorizes="true",
+           GruuType="McxExternal"),
+        _p("urn:component:PersistentChatWebManager", "SipServer", "Primary", 5095, "Mtls", authorizes="true",
+           GruuType="PersistentChatRMWebInternal"),
+        _p("urn:component:PersistentChatWebManagerExternal", "SipServer", "Primary", 5096, "Mtls", authorizes="true",
+           GruuType="PersistentChatRMWebExternal"),
+        _p("urn:component:UcwaService", "SipServer", "Primary", 5088, "Mtls", authorizes="true", GruuType="UcwaInternal"),
+        _p("urn:component:UcwaServiceExternal", "SipServer", "Primary", 5089, "Mtls", authorizes="true",
+           GruuType="UcwaExternal"),
+    ],
+    "ConfServices": [
+        _p("urn:component:IMConf", "SipServer", "Primary", 5062, "Mtls", GruuType="chat"),
+        _p("urn:component:IMConf", "WebServer", "Primary", 444, "Mtls", "/LiveServer/IMMcu/"),
+        _p("urn:component:DataConf", "PsomClient", "Primary", 8057, "Tls"),
+        _p("urn:component:AVConf", "SipServer", "Primary", 5063, "Mtls", GruuType="audio-video"),
+        _p("urn:component:AppSharingConf", "SipServer", "Primary", 5065, "Mtls", GruuType="applicationsharing"),
+        _p("urn:component:DataConf", "WebServer", "Primary", 444, "Mtls", "/LiveServer/DataMcu/"),
+        _p("urn:component:AVConf", "WebServer", "Primary", 444, "Mtls", "/LiveServer/AVMcu/"),
+        _p("urn:component:AppSharingConf", "WebServer", "Primary", 444, "Mtls", "/LiveServer/ASMcu/"),
+    ] + _MEDIA,
+    "ApplicationServer": [
+        _p("urn:application:testbot", "SipServer", "Primary", 5076, "Mtls", authorizes="true",
+           GruuType="Microsoft.Rtc.Applications.TestBot"),
+    ] + _MEDIA,
+    # assumed: the collocated Mediation Server's SIP listener (5070) and gateway listener (5067)
+    "MediationServer": [
+        _p("urn:component:MediationServer", "SipServer", "Primary", 5070, "Mtls", authorizes="true",
+           GruuType="MediationServer"),
+        _p("urn:component:MediationServer", "GatewayPeer", "Primary", 5067, "Tls"),
+        _MEDIA[0],
+    ],
+    # assumed: a Lync Server 2013 Edge pool with one IP per side (Access Edge 5061 in and out, Web Conferencing
+    # Edge 8057 in and 444 out, A/V Edge 443/3478 both sides and its authentication service on 5062)
+    "EdgeServer": [
+        _p("urn:component:AccessEdge", "SipServer", "Primary", 5061, "Mtls", authorizes="true"),
+        _p("urn:component:AccessEdge", "SipServer", "External", 5061, "Mtls", authorizes="true"),
+        _p("urn:component:DataEdge", "PsomServer", "Primary", 8057, "Tls"),
+        _p("urn:component:DataEdge", "PsomClient", "External", 444, "Tls"),
+        _p("urn:component:MediaRelayAuthEdge", "MRASServer", "Primary", 5062, "Mtls"),
+        _p("urn:component:MediaRelay", "MediaRelay", "Primary", 443, "Tcp"),
+        _p("urn:component:MediaRelay", "MediaRelay", "Primary", 3478, "Udp"),
+        _p("urn:component:MediaRelay", "MediaRelay", "External", 443, "Tcp"),
+        _p("urn:component:MediaRelay", "MediaRelay", "External", 3478, "Udp"),
+    ],
+}
+# Roles whose Lync Server 2013 services listen: Topology Builder never writes them with an empty Ports element.
+LISTENING_ROLES = tuple(LYNC_2013_PORTS)
+# Usages served by HTTP.sys: several components share one port there, told apart by UrlPath.
+_SHARED_HTTP_USAGES = {"WebServer", "WebSite", "UserPinManagement", "WcfServer"}
+
+
+def default_ports(role: str) -> list[dict[str, str]]:
+    return [dict(p) for p in LYNC_2013_PORTS.get(role, [])]
+
+
+def interface_sides(roles: set[str]) -> tuple[str, ...]:
+    """The NetInterfaces a computer of a cluster needs for the services it runs (External for web services'
+    external site and the Edge's external side)."""
+    sides = {p["InterfaceSide"] for r in roles for p in LYNC_2013_PORTS.get(r, [])}
+    return tuple(side for side in INTERFACE_SIDES if side == "Primary" or side in sides)
 
 
 class TopologyInvalid(Exception):
@@ -90,6 +207,8 @@ class Cluster:
     machines: list[str] = field(default_factory=list)
     requires_replication: bool = True
     requires_setup: bool = True
+    # machine FQDN -> its NetInterface elements (InterfaceSide, InterfaceNumber, IPAddress)
+    interfaces: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -109,6 +228,8 @@ class Service:
     sql_instance: str | None = None            # set for the SQL store roles
     depends_on: list[tuple[str, tuple[int, str, int]]] = field(default_factory=list)  # (Usage, ServiceId)
     settings: dict[str, str] = field(default_factory=dict)                             # role element attributes
+    ports: list[dict[str, str]] = field(default_factory=list)                          # Ports/Port attributes
+    role_version: int = 1
 
     @property
     def key(self) -> tuple[int, str, int]:
@@ -200,14 +321,17 @@ def to_xml(topo: Topology) -> str:
                            RequiresSetup=str(c.requires_setup).lower(), Fqdn=c.fqdn)
         ET.SubElement(el, _q("ClusterId"), SiteId=str(c.site_id), Number=str(c.number))
         for i, m in enumerate(c.machines, 1):
-            ET.SubElement(el, _q("Machine"), OrdinalInCluster=str(i), Fqdn=m, FaultDomain=m, UpgradeDomain=m)
+            mel = ET.SubElement(el, _q("Machine"), OrdinalInCluster=str(i), Fqdn=m, FaultDomain=m, UpgradeDomain=m)
+            for side, number, address in c.interfaces.get(m.lower(), []):
+                ET.SubElement(mel, _q("NetInterface"), InterfaceSide=side, InterfaceNumber=str(number),
+                              IPAddress=address)
     sqls = ET.SubElement(root, _q("SqlInstances"))
     for q in topo.sql_instances:
         el = ET.SubElement(ET.SubElement(sqls, _q("SqlInstance")), _q("SqlInstanceId"), Name=q.name)
         ET.SubElement(el, _q("ClusterId"), SiteId=str(q.site_id), Number=str(q.cluster_number))
     services = ET.SubElement(root, _q("Services"))
     for svc in topo.services:
-        attrs = {"RoleVersion": "1", "ServiceVersion": str(svc.version)}
+        attrs = {"RoleVersion": str(svc.role_version), "ServiceVersion": str(svc.version)}
         if svc.role in _ROLE_TYPE:
             attrs["Type"] = _ROLE_TYPE[svc.role]
         el = ET.SubElement(services, _q("Service"), attrs)
@@ -221,7 +345,9 @@ def to_xml(topo: Topology) -> str:
             ET.SubElement(sid, _q("ClusterId"), SiteId=str(svc.installed_on[0]), Number=str(svc.installed_on[1]))
         else:
             ET.SubElement(on, _q("ClusterId"), SiteId=str(svc.installed_on[0]), Number=str(svc.installed_on[1]))
-        ET.SubElement(el, _q("Ports", NS_ROLES))
+        ports = ET.SubElement(el, _q("Ports", NS_ROLES))
+        for port in svc.ports:
+            ET.SubElement(ports, _q("Port", NS_ROLES), {k: port[k] for k in PORT_ATTRS if k in port})
         if svc.role in _ROLE_ELEMENT:
             tag, _names = _ROLE_ELEMENT[svc.role]
             ET.SubElement(el, _q(tag, NS_ROLES), {k: v for k, v in svc.settings.items()})
@@ -255,6 +381,81 @@ def _read_service_id(el: ET.Element | None, where: str, problems: list[str]) -> 
     if not role:
         problems.append(f"{where}: ServiceId has no RoleName")
     return (_int(el, "SiteId", where, problems), role, _int(el, "Instance", where, problems))
+
+
+def _is_ipv4(text: str) -> bool:
+    parts = text.split(".")
+    return len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)
+
+
+def _check_lync_2013_deployment(topo: Topology, problems: list[str]) -> None:
+    """What Topology Builder checks of the Lync Server 2013 part (the central sites) before it publishes, for the
+    parts the lab models: every computer has a Primary NetInterface; services are Lync Server 2013 ones
+    (ServiceVersion 6); a listening role's Ports is not empty and every Port is complete, on an interface each
+    computer of its cluster has; the Registrar listens for SIP; no two services of a cluster claim the same
+    interface, port and protocol (HTTP.sys-shared web ports told apart by UrlPath, and a component listed by
+    several services, excepted). BackCompatSite (what the merge writes for OCS 2007 R2) is not checked. The
+    exact rules Topology Builder applies are not published; these follow what its exports always carry."""
+    central = {s.site_id for s in topo.sites if not s.backcompat}
+    for c in topo.clusters:
+        if c.site_id not in central:
+            continue
+        for m in c.machines:
+            if not any(side == "Primary" for side, _n, _a in c.interfaces.get(m.lower(), [])):
+                problems.append(f"Cluster {c.fqdn}: Machine {m} has no Primary NetInterface (Topology Builder "
+                                "writes one for every computer)")
+    claimed: dict[tuple, tuple[Service, dict]] = {}
+    for svc in topo.services:
+        if svc.site_id not in central:
+            continue
+        where = f"Service {svc.role} {svc.site_id}-{svc.instance}"
+        if svc.version != LYNC_2013_VERSION:
+            problems.append(f"{where}: ServiceVersion {svc.version} is not Lync Server 2013's "
+                            f"({LYNC_2013_VERSION})")
+        if svc.role in LISTENING_ROLES and not svc.ports:
+            problems.append(f"{where}: the Ports element lists no Port; the role's components must be given "
+                            "their ports")
+        if svc.role == "Registrar" and not any(p.get("Usage") == "SipServer" and p.get("Owner") ==
+                                               "urn:component:Registrar" for p in svc.ports):
+            problems.append(f"{where}: the Registrar has no SipServer port")
+        cluster = topo.cluster(*svc.installed_on)
+        for port in svc.ports:
+            missing = [k for k in PORT_ATTRS[:6] if not port.get(k)]
+            if missing:
+                problems.append(f"{where}: a Port lacks {', '.join(missing)}")
+                continue
+            if port["InterfaceSide"] not in INTERFACE_SIDES:
+                problems.append(f"{where}: Port {port['Port']} has InterfaceSide {port['InterfaceSide']!r}")
+            if not port["Port"].isdigit() or not 0 < int(port["Port"]) < 65536:
+                problems.append(f"{where}: Port {port['Port']!r} is not a port number")
+                continue
+            if port["Protocol"] not in PROTOCOLS:
+                problems.append(f"{where}: Port {port['Port']} has Protocol {port['Protocol']!r} "
+                                f"(expected one of {', '.join(PROTOCOLS)})")
+            if cluster is None:
+                continue
+            side = (port["InterfaceSide"], port["InterfaceNumber"])
+            lacking = [m for m in cluster.machines
+                       if side not in {(s_, str(n)) for s_, n, _a in cluster.interfaces.get(m.lower(), [])}]
+            if lacking:
+                problems.append(f"{where}: Port {port['Port']} is on the {side[0]} interface {side[1]}, which "
+                                f"{', '.join(lacking)} does not have (add that NetInterface to the computer)")
+            transports = {"Udp"} if port["Protocol"] == "Udp" else (
+                {"Tcp", "Udp"} if port["Protocol"] == "TcpOrUdp" else {"Tcp"})
+            for transport in transports:
+                key = (svc.installed_on, side, int(port["Port"]), transport)
+                other = claimed.get(key)
+                if other is None:
+                    claimed[key] = (svc, port)
+                    continue
+                osvc, oport = other
+                shared_http = (port.get("Usage") in _SHARED_HTTP_USAGES and oport.get("Usage") in _SHARED_HTTP_USAGES
+                               and port.get("UrlPath") != oport.get("UrlPath"))
+                if osvc is svc or oport.get("Owner") == port.get("Owner") or shared_http:
+                    continue
+                problems.append(f"{where}: Port {port['Port']} ({port['Protocol']}, {side[0]} interface) is already "
+                                f"used by {oport.get('Owner')} of {osvc.role} {osvc.site_id}-{osvc.instance} on "
+                                f"{cluster.fqdn}")
 
 
 def parse_topology(text: str | bytes) -> Topology:
@@ -341,6 +542,17 @@ def parse_topology(text: str | bytes) -> Topology:
                 problems.append(f"{where}: a Machine has no Fqdn")
                 continue
             c.machines.append(mf)
+            for ni in m.findall(_q("NetInterface")):
+                side = ni.get("InterfaceSide") or ""
+                number = _int(ni, "InterfaceNumber", f"{where} Machine {mf} NetInterface", problems)
+                address = ni.get("IPAddress") or ""
+                if side not in INTERFACE_SIDES:
+                    problems.append(f"{where}: Machine {mf} has a NetInterface with InterfaceSide {side!r} "
+                                    f"(expected {' or '.join(INTERFACE_SIDES)})")
+                if not _is_ipv4(address):
+                    problems.append(f"{where}: Machine {mf} NetInterface {side} {number}: IPAddress {address!r} "
+                                    "is not an IPv4 address (0.0.0.0 uses every configured address)")
+                c.interfaces.setdefault(mf.lower(), []).append((side, number, address))
         if not c.machines:
             problems.append(f"{where}: the cluster has no Machine")
         owner = f"{where} (ClusterId {c.site_id}/{c.number})"
@@ -400,7 +612,13 @@ def parse_topology(text: str | bytes) -> Topology:
             if rel is not None:
                 settings = {n: rel.get(n) for n in names if rel.get(n) is not None}
         version = _int(el, "ServiceVersion", where, problems) if el.get("ServiceVersion") else LYNC_2013_VERSION
-        svc = Service(key[0], key[1], key[2], version, installed, sql_name, deps, settings)
+        role_version = _int(el, "RoleVersion", where, problems) if el.get("RoleVersion") else 1
+        ports_el = el.find(_q("Ports", NS_ROLES))
+        if ports_el is None:
+            problems.append(f"{where}: the Ports element is missing")
+        ports = [{k: pe.get(k) for k in PORT_ATTRS if pe.get(k) is not None}
+                 for pe in (ports_el.findall(_q("Port", NS_ROLES)) if ports_el is not None else [])]
+        svc = Service(key[0], key[1], key[2], version, installed, sql_name, deps, settings, ports, role_version)
         if topo.service(svc.key):
             problems.append(f"{where}: the ServiceId is used by more than one service")
         topo.services.append(svc)
@@ -418,6 +636,8 @@ def parse_topology(text: str | bytes) -> Topology:
             if rk and topo.service(rk) is None:
                 problems.append(f"SiteFederationRoute names {rk[1]} {rk[0]}-{rk[2]}, which the topology does not define")
             topo.federation_route = rk
+
+    _check_lync_2013_deployment(topo, problems)
 
     active_cms = [s for s in topo.services if s.role == "CentralMgmt" and s.settings.get("IsActive") == "true"]
     if not active_cms:

@@ -47,7 +47,8 @@ def test_stage_5_shows_the_legacy_pool_and_edge_in_backcompatsite(fe):
     assert legacy["legacy"] is True and legacy["registrar"] is True
     edge = sh("Get-CsService", EdgeServer=True)
     assert [e["Identity"] for e in edge] == ["EdgeServer:ocs-edge01.contoso.net"]
-    assert edge[0]["AccessEdgeExternalFqdn"] == "sip.contoso.net"
+    assert edge[0]["DataEdgeExternalFqdn"] == "webconf.contoso.net"   # what the custom Edge input file gives
+    assert edge[0]["AccessEdgeExternalFqdn"] is None
     assert edge[0]["Version"] == 4
 
 
@@ -71,11 +72,14 @@ def test_round_trip_through_a_file_changes_the_published_topology(fe):
     xml = str(sh("Get-CsTopology", AsXml=True)[0])
     assert NS in xml
     # An admin adds a second computer to the pilot pool and publishes the edited document.
-    edited = xml.replace(
-        '<Machine OrdinalInCluster="1" Fqdn="lync-fe01.contoso.net" FaultDomain="lync-fe01.contoso.net" '
-        'UpgradeDomain="lync-fe01.contoso.net" />',
-        '<Machine OrdinalInCluster="1" Fqdn="lync-fe01.contoso.net" FaultDomain="lync-fe01.contoso.net" '
-        'UpgradeDomain="lync-fe01.contoso.net" />\n      <Machine OrdinalInCluster="2" Fqdn="lync-fe02.contoso.net" />')
+    # Topology Builder writes the computer with its network interfaces (the pool's web services listen on the
+    # External side too).
+    second = ('<Machine OrdinalInCluster="2" Fqdn="lync-fe02.contoso.net" FaultDomain="lync-fe02.contoso.net" '
+              'UpgradeDomain="lync-fe02.contoso.net">'
+              '<NetInterface InterfaceSide="Primary" InterfaceNumber="1" IPAddress="0.0.0.0" />'
+              '<NetInterface InterfaceSide="External" InterfaceNumber="1" IPAddress="0.0.0.0" /></Machine>')
+    edited = re.sub(r'(<Machine OrdinalInCluster="1" Fqdn="lync-fe01\.contoso\.net".*?</Machine>)',
+                    lambda m: m.group(1) + second, xml, count=1, flags=re.S)
     assert edited != xml
     sh("Set-Content", Path="C:\\Topology\\topo.xml", Value=edited)
     sh("Publish-CsTopology", FileName="C:\\Topology\\topo.xml")

@@ -298,14 +298,26 @@ def test_merge_publishes_nothing_when_the_merge_gives_the_published_document_aga
     assert server.writes() == ["Set-Content", "Merge-CsLegacyTopology"]
 
 
-def test_edge_input_document_escapes_values_as_xml_data():
-    edge = dict(LEGACY_EDGE, edge_type="SingleEdgeServer", access_edge_fqdn='sip"&<x>.contoso.net', machines=None)
+def test_edge_input_document_is_microsofts_custom_edge_input_file_with_values_escaped():
+    """The custom Edge Server input file as Microsoft documents it (Lync Server 2010 "Create a Custom Edge Server
+    Input File", gg398097): EdgeCluster AP/MR/DP/Version, LoadBalancer, Machines/Machine, Ports,
+    DirectorOrEdgeNextHop."""
+    edge = dict(LEGACY_EDGE, edge_type="SingleEdgeServer", webconf_edge_fqdn='web"&<x>.contoso.net', machines=None,
+                internal_webconf_port=8057, external_webconf_port=443, version="OCS2007R2")
     text = cs_legacy_topology_merge.user_input_document([edge], 5061)
+    ns = "{%s}" % cs_legacy_topology_merge.INPUT_NS
     root = ET.fromstring(text.encode())
-    cluster = root.find(".//{%s}EdgeCluster" % cs_legacy_topology_merge.INPUT_NS)
-    assert cluster.get("AccessEdgeExternalFqdn") == 'sip"&<x>.contoso.net'
-    assert cluster.get("FederationEnabled") == "true"
-    assert [m.get("Fqdn") for m in cluster] == [EDGE]
+    assert root.tag == ns + "TopologyInput"
+    cluster = root.find("%sEdgeClusters/%sEdgeCluster" % (ns, ns))
+    assert {k: cluster.get(k) for k in ("AP", "MR", "DP", "Version", "FederationEnabled")} == {
+        "AP": "true", "MR": "true", "DP": "true", "Version": "OCS2007R2", "FederationEnabled": "true"}
+    lb = cluster.find(ns + "LoadBalancer")
+    assert lb.get("InternalFqdn") == EDGE and lb.get("ExternalDPFqdn") == 'web"&<x>.contoso.net'
+    assert [m.get("InternalFqdn") for m in cluster.find(ns + "Machines")] == [EDGE]
+    assert cluster.find(ns + "Ports").attrib == {"InternalAPPort": "5061", "InternalDPPort": "8057",
+                                                 "ExternalDPPort": "443"}
+    assert cluster.find(ns + "DirectorOrEdgeNextHop").get("Fqdn") == "pool01.contoso.net"
+    assert "sip.contoso.net" not in text      # the file has no place for the Access Edge's external FQDN
 
 
 # -- cs_legacy_configuration_import --------------------------------------------------------------------------

@@ -38,3 +38,17 @@ def test_every_replica_is_up_to_date(lync_admin):
 
 def test_the_rerun_reported_success():
     assert newest_report("phase4")["status"] == "succeeded"
+
+
+def test_the_edge_input_file_is_microsofts_custom_edge_server_input_file():
+    """The report keeps the -UserInputFileName document: Microsoft's format (Lync Server 2010 "Create a Custom
+    Edge Server Input File"): TopologyInput in the LegacyUserInput.2008 namespace, EdgeCluster AP/MR/DP/Version,
+    LoadBalancer, Machines/Machine, Ports, DirectorOrEdgeNextHop."""
+    import xml.etree.ElementTree as ET
+
+    text = newest_report("phase4")["merge"]["user_input"]     # returned on every run, merged or not
+    ns = "{urn:schema:Microsoft.Rtc.Management.Deploy.LegacyUserInput.2008}"
+    cluster = ET.fromstring(text.encode("utf-8")).find(ns + "EdgeClusters/" + ns + "EdgeCluster")
+    assert (cluster.get("AP"), cluster.get("MR"), cluster.get("DP")) == ("true", "true", "true")
+    assert cluster.find(ns + "LoadBalancer").get("InternalFqdn") == "ocs-edge01.contoso.net"
+    assert cluster.find(ns + "DirectorOrEdgeNextHop").get("Fqdn") == LEGACY_POOL
