@@ -70,6 +70,7 @@ class ScriptRunner:
         self.parsed: ParsedScript | None = None
         self.failed = False
         self._input_given = False      # whether the host cmdlet being run got input (pipeline or -InputObject)
+        self._common: dict = {}        # the common parameters of the command being run
 
     # -- statements ---------------------------------------------------------------------------------
     def run(self, parsed: ParsedScript) -> bool:
@@ -184,13 +185,25 @@ class ScriptRunner:
         except PSError as error:
             raise StatementError(error, name, self._pos(name_node)) from None
         args = self.arguments(node)
+        self._common = {}
         if info.implemented_by == "host":
             results = self._host_cmdlet(info, args, piped, position)
         else:
             results = self._engine_cmdlet(node, info, args, piped, position)
+        if self._common.get("OutVariable"):
+            # -OutVariable name: the command's output is also stored in $name ("+name" appends), as a list.
+            target = str(self._common["OutVariable"])
+            key = target.lstrip("+").lower()
+            before = _as_list_value(self.variables.get(key)) if target.startswith("+") and key in self.variables else []
+            self.variables[key] = before + list(results)
         return self._redirect(redirections, results, position)
 
     def _refuse_unsupported(self, bound: BoundCall, position) -> None:
+        self._common = bound.common
+        for common in ("ErrorVariable", "WarningVariable"):
+            # They would hold ErrorRecord / WarningRecord objects, which the lab does not model.
+            if common in bound.common:
+                raise StatementError(not_supported(f"The common parameter -{common}"), bound.cmdlet.name, position)
         for pname in bound.cmdlet.unsupported_parameters:
             if pname in bound.params:
                 raise StatementError(not_supported(f"The parameter -{pname} of {bound.cmdlet.name}"),
@@ -430,6 +443,23 @@ class ScriptRunner:
                 return left + right if operator == "+" else left - right
             if isinstance(left, list) and operator == "+":
                 return left + _as_list_value(right)
+        if kind == "multiplicative_expression" and len(node.children) == 3:
+            left, right = self.eval(node.children[0]), self.eval(node.children[2])
+            operator = self.text(node.children[1]).strip()
+            numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right))
+            if numbers and operator == "*":
+                return left * right
+            if numbers and operator in ("/", "%") and right == 0:
+                raise PSError("Attempted to divide by zero.", "RuntimeException", category="NotSpecified",
+                              exception="System.Management.Automation.RuntimeException")
+            if numbers and operator == "/":
+                # An integer result stays an integer; otherwise a Double (PowerShell's division).
+                return left // right if isinstance(left, int) and isinstance(right, int) and left % right == 0 \
+                    else left / right
+            if numbers and operator == "%":
+                # .NET's remainder takes the sign of the dividend (Python's % the divisor's).
+                remainder = abs(left) % abs(right)
+                return -remainder if left < 0 else remainder
         if kind == "range_expression" and len(node.children) == 3:
             low, high = self.eval(node.children[0]), self.eval(node.children[2])
             try:
@@ -768,6 +798,40 @@ class ScriptRunner:
                 out.extend(self.run_block(block, item))
         if "End" in p:
             out.extend(self.run_block(p["End"], None))
+        return out
+
+    def _cmd_group_object(self, bound: BoundCall, items: list) -> list:
+        """Group-Object: one GroupInfo (Count, Name, Group) per distinct value of -Property (several properties:
+        the values joined by ", "), in the order the values first appear, as the help's examples show;
+        -NoElement leaves Group out, -AsHashTable returns a hashtable of value -> group."""
+        p = bound.params
+        specs = _as_list_value(p.get("Property")) if "Property" in p else []
+        case_sensitive = bool(p.get("CaseSensitive"))
+        groups: dict = {}
+        for item in items:
+            values = []
+            for spec in specs:
+                if isinstance(spec, ScriptBlock):
+                    values.append(_single(self.run_block(spec, item)))
+                elif isinstance(spec, dict):
+                    values.append(self._calculated(Hashtable(spec), item)[1])
+                else:
+                    values.append(get_property(item, to_ps_string(spec)))
+            name = ", ".join(to_ps_string(v) for v in values) if specs else to_ps_string(item)
+            key = name if case_sensitive else name.lower()
+            groups.setdefault(key, (name, values, []))[2].append(item)
+        if p.get("AsHashTable"):
+            table = Hashtable()
+            for name, values, members in groups.values():
+                single = values[0] if len(values) == 1 and not p.get("AsString") else name
+                table[single] = members
+            return [table]
+        out = []
+        for name, _values, members in groups.values():
+            info = PSObject(Count=len(members), Name=name)
+            if not p.get("NoElement"):
+                info["Group"] = members
+            out.append(info)
         return out
 
     def _cmd_out_null(self, bound: BoundCall, items: list) -> list:

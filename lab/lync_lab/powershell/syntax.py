@@ -177,7 +177,8 @@ def _comma_normalised(script: str) -> str | None:
             j = i + 1
             while j < n and script[j] in " \t":
                 j += 1
-            if j > i + 1 and j < n and script[j] not in "\r\n#":
+            quoted_pair = script[i - 1] in "'\"" and j < n and script[j] in "'\""   # `"a", "b"` parses as typed
+            if j > i + 1 and j < n and script[j] not in "\r\n#" and not quoted_pair:
                 if script.startswith("@{", j):
                     out[i + 1] = "\n"                          # `A, @{...}` -> `A,<newline> @{...}`
                 else:
