@@ -86,10 +86,23 @@ def fault(subcode=None, code=None, http=500):
     (fault(code=2150859173), "create", True, False, True),
     (fault(subcode="w:QuotaLimit"), "create", True, False, True),
     (fault(subcode="w:InvalidSelectors"), "command", False, False, False),
+    # MaxConcurrentUsers (ERROR_WSMAN_QUOTA_MAX_SHELLUSERS 0x803381AB): busy, retry later.
+    (fault(code=2150859179), "create", True, False, True),
+    # Remote shells disabled (ERROR_WSMAN_REMOTESHELLS_NOT_ALLOWED 0x803381AC) is configuration, not a quota.
+    (fault(code=2150859180, subcode="w:InternalError"), "create", True, False, False),
+    (wx.WinRMTransportError("http", 413, ""), "send", False, True, False),
 ])
 def test_transport_errors_are_classified(exc, phase, transient, sent, quota):
     result = S.classify_transport_error(exc, phase)
     assert (result.transient, result.sent, result.quota) == (transient, sent, quota)
+
+
+@pytest.mark.parametrize("phase,sent", [("command", False), ("send", True), ("receive", True)])
+def test_a_shell_gone_from_the_server_is_lost_not_permanent(phase, sent):
+    """WSManFault 2150858843 (shell not found: deleted after IdleTimeout). On a Command nothing started; on a Send or
+    Receive the command was running in it, so its outcome is unknown."""
+    result = S.classify_transport_error(fault(subcode="w:InvalidSelectors", code=2150858843), phase)
+    assert (result.transient, result.sent, result.shell_lost) == (True, sent, True)
 
 
 class FakeProtocol:
@@ -138,12 +151,15 @@ def test_run_envelope_streams_results_and_chunks_large_stdin():
     sess = S.WinRMSession(options(), protocol_factory=lambda o: proto)
     assert sess.open_shell() == "S1" and proto.opened == [65001]
     seen = []
-    stdin = b"A" * (S.STDIN_CHUNK_BYTES * 2 + 10)
+    # Until the host's MaxEnvelopeSizekb is known a Send fits WinRM 2.0's 150 KB (base64 plus the SOAP header).
+    chunk = sess.stdin_chunk_bytes
+    assert chunk * 4 // 3 + S.SEND_ENVELOPE_OVERHEAD <= 150 * 1024
+    stdin = b"A" * (chunk * 2 + 10)
     parser = sess.run_envelope("S1", [Call("Get-CsUser"), Call("Get-CsPool")], stdin,
                                lambda i, r: seen.append((i, r.objects)))
     assert seen == [(0, [{"A": 1}]), (1, [])]
     assert parser.done and proto.cleaned
-    assert proto.sent == [(S.STDIN_CHUNK_BYTES, False), (S.STDIN_CHUNK_BYTES, False), (10, True)]
+    assert proto.sent == [(chunk, False), (chunk, False), (10, True)]
     assert proto.command[0] == "powershell.exe" and "-EncodedCommand" in proto.command[1]
 
 

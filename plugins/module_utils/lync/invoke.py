@@ -22,7 +22,9 @@ from .envelope import (
 )
 from .session import TransportFault, WinRMSession, error_from_fault
 
-# WinRM's default MaxShellsPerUser is 30; leave room for an administrator's own sessions.
+# WinRM 3.0's default MaxShellsPerUser is 30; leave room for an administrator's own sessions. A host that allows
+# fewer (WinRM 2.0: 5, win32 WinRM/installation-and-configuration-for-windows-remote-management.md) gets fewer:
+# see allowed_shells.
 MAX_PARALLEL_SHELLS = 25
 # Read-only calls get this many times connection_retries envelope re-sends (see RetryPolicy).
 READ_ONLY_RETRY_FACTOR = 3
@@ -136,6 +138,13 @@ class AdaptiveConcurrency:
         self._latency_count = 0
         self._busy = 0
 
+    def lower_ceiling(self, ceiling):
+        """The host allows fewer shells than the ceiling (its MaxShellsPerUser): never run more than that."""
+        with self._lock:
+            self.ceiling = max(1, min(self.ceiling, int(ceiling)))
+            self.floor = min(self.floor, self.ceiling)
+            self.limit = min(self.limit, self.ceiling)
+
     def raise_ceiling(self, ceiling):
         """More shells are allowed from now on (other work that shared the account's shells ended). Unless the
         server has shown queueing or busy answers, grow again: a plateau seen under the lower ceiling says
@@ -217,6 +226,14 @@ class AdaptiveConcurrency:
         self.limit = limit
         self._reset_window(now, settle)
         return limit
+
+
+def allowed_shells(max_shells_per_user):
+    """Shells to run at once on a host that allows ``max_shells_per_user`` per account (None: not known): a sixth
+    of its quota stays free for the account's other sessions (25 of WinRM 3.0's 30, 4 of WinRM 2.0's 5)."""
+    if not max_shells_per_user:
+        return MAX_PARALLEL_SHELLS
+    return max(1, min(MAX_PARALLEL_SHELLS, max_shells_per_user - max(1, max_shells_per_user // 6)))
 
 
 def _ewma(old, new, weight=0.3):
@@ -323,6 +340,7 @@ class LyncClient:
         self._callback_lock = threading.RLock()
         self._local = None
         self.last_peak_shells = 0
+        self._quota_source = None   # (ShellRegistry, key) once the host's quotas were asked for
         # WinRM requests re-sent inside the session (retries below connection_retries) and orphaned shells
         # deleted at MaxShellsPerUser, summed over the shells this client closed: for the module's report.
         self.request_retries = 0
@@ -334,6 +352,27 @@ class LyncClient:
         if self._local is not None:
             self._local.close()
             self._local = None
+
+    def shell_limit(self):
+        """How many shells may run at once on this host: allowed_shells of its MaxShellsPerUser, read once from
+        winrm/config (WinRMSession.read_quotas) and lowered when a MaxShellsPerUser fault shows it is less."""
+        if self._quota_source is None:
+            session = self._local.session if self._local is not None else self.session_factory(self.options)
+            try:
+                read = getattr(session, "read_quotas", None)
+                if read is not None:
+                    read()
+            except Exception:  # the quotas only bound the parallelism: a host that cannot tell leaves the default
+                pass
+            finally:
+                if self._local is None or session is not self._local.session:
+                    close = getattr(session, "close", None)
+                    if close is not None:
+                        close()
+                    self.count_session(session)
+            self._quota_source = (getattr(session, "registry", None), getattr(session, "_registry_key", None))
+        registry, key = self._quota_source
+        return allowed_shells(registry.max_shells(key) if registry is not None else None)
 
     def count_session(self, session):
         with self._callback_lock:
@@ -361,6 +400,8 @@ class LyncClient:
         batches = [list(b) for b in batches if b]
         if not batches:
             return []
+        if int(parallelism) > 1:
+            parallelism = min(int(parallelism), self.shell_limit())
         parallelism = max(1, min(int(parallelism), MAX_PARALLEL_SHELLS, len(batches)))
         if parallelism == 1:
             return [self.run_calls(b, on_result, modules) for b in batches]
@@ -414,8 +455,11 @@ class LyncClient:
         auto = parallelism == "auto"
         if auto:
             controller = controller or AdaptiveConcurrency(ceiling=MAX_PARALLEL_SHELLS)
+            controller.lower_ceiling(self.shell_limit())
         else:
             parallelism = max(1, min(int(parallelism), MAX_PARALLEL_SHELLS))
+            if parallelism > 1:
+                parallelism = min(parallelism, self.shell_limit())
         state = {"next": 0, "taken": 0, "done": 0, "active": 0, "failure": None, "peak": 0}
         cond = feed.cond if feed is not None else threading.Condition()
 
@@ -425,7 +469,7 @@ class LyncClient:
         def limit():
             shells = controller.limit if auto else parallelism
             if feed is not None and feed.shells_elsewhere:
-                shells = min(shells, max(1, MAX_PARALLEL_SHELLS - feed.shells_elsewhere))
+                shells = min(shells, max(1, self.shell_limit() - feed.shells_elsewhere))
             return shells
 
         def take(worker_count):
@@ -561,7 +605,7 @@ class LyncClient:
             credential = self.options.credential if any(c.pass_credential for c in sent) else None
             stdin = encode_request(build_request(sent, modules=modules, credential=credential))
             try:
-                worker.session.run_envelope(worker.shell(), sent, stdin, on_line)
+                self._run_envelope(worker, sent, stdin, on_line)
             except TransportFault as fault:
                 if fault.quota and worker.controller is not None:
                     # Too many shells for the server's per-user quota: fewer shells, as for a busy answer.
@@ -586,6 +630,19 @@ class LyncClient:
             if pending:
                 self.policy.wait(attempt)
         return final
+
+    @staticmethod
+    def _run_envelope(worker, sent, stdin, on_line):
+        """One envelope on the worker's shell. A shell the server deleted (its IdleTimeout passed while the worker
+        waited between batches: 180 s on WinRM 2.0) refuses the Command before anything starts, so the batch goes
+        at once to a new shell, without counting as a failed attempt."""
+        try:
+            worker.session.run_envelope(worker.shell(), sent, stdin, on_line)
+        except TransportFault as fault:
+            if not (getattr(fault, "shell_lost", False) and fault.phase == "command"):
+                raise
+            worker.drop_shell()
+            worker.session.run_envelope(worker.shell(), sent, stdin, on_line)
 
     def _line_handler(self, calls, final, attempts, position, this_attempt, on_result):
         """The handler of one attempt's result lines (bound to that attempt's positions)."""
@@ -621,4 +678,5 @@ def single(client, cmdlet, params=None, select=None):
     return client.run_calls([Call(cmdlet, params, select)])[0]
 
 
-__all__ = ["LyncClient", "RetryPolicy", "AdaptiveConcurrency", "CallFeed", "guided_batch_size", "MAX_PARALLEL_SHELLS", "CmdletError", "CallResult", "single"]
+__all__ = ["LyncClient", "RetryPolicy", "AdaptiveConcurrency", "CallFeed", "guided_batch_size", "MAX_PARALLEL_SHELLS",
+           "allowed_shells", "CmdletError", "CallResult", "single"]

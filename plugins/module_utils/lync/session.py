@@ -20,15 +20,31 @@ from .envelope import (
     command_line,
 )
 
-# WinRM's default MaxEnvelopeSizekb is 500 KB; the base64 text inside a Send is 4/3 of the bytes plus SOAP
-# framing, so 200 KB raw per Send stays well below it.
-STDIN_CHUNK_BYTES = 200 * 1024
+# A Send must fit the host's MaxEnvelopeSizekb: 150 KB on WinRM 2.0 (Windows Server 2003/2008/2008 R2 without
+# WMF 3.0, win32 WinRM/installation-and-configuration-for-windows-remote-management.md), 500 KB on WinRM 3.0; a
+# bigger request gets HTTP 413. The base64 text inside a Send is 4/3 of the bytes, plus the SOAP header: the
+# chunk is sized from the host's value when read (read_quotas), from 150 KB until then.
+DEFAULT_MAX_ENVELOPE_KB = 150
+SEND_ENVELOPE_OVERHEAD = 8 * 1024
 UTF8_CODEPAGE = 65001
-# ERROR_WSMAN_QUOTA_MAX_SHELLS (0x803381A5) and the other per-user quota faults.
-QUOTA_FAULT_CODES = frozenset([2150859173, 2150859174, 2150859180, 2150859181])
+# Per-user and per-service quota faults (wsmerror.h): ERROR_WSMAN_QUOTA_MAX_SHELLS 0x803381A5 (MaxShellsPerUser),
+# _MAX_OPERATIONS 0x803381A6 (MaxConcurrentOperationsPerUser), _USER 0x803381A7 and _SYSTEM 0x803381A8 (load),
+# _MAX_SHELLUSERS 0x803381AB (MaxConcurrentUsers).
+QUOTA_FAULT_CODES = frozenset([2150859173, 2150859174, 2150859175, 2150859176, 2150859179])
 MAX_SHELLS_FAULT_CODE = 2150859173
+# The shell a request names is not on the server: unknown, deleted, or deleted by the service after IdleTimeout
+# (WinRM 2.0: 180 s by default). For a Delete or Signal that is success; for a Command nothing ran.
+SHELL_NOT_FOUND_FAULT_CODE = 2150858843
 # The shell or command a Delete/Signal names is gone already: for those two requests that is success.
-SHELL_NOT_FOUND_FAULT_CODES = frozenset([2150858843, 2150858810])
+SHELL_NOT_FOUND_FAULT_CODES = frozenset([SHELL_NOT_FOUND_FAULT_CODE, 2150858810])
+# WS-Transfer Get of the WinRM configuration, as `winrm get winrm/config` reads it (MS-WSMV configuration schemas).
+ACTION_GET = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get"
+CONFIG_URI = "http://schemas.microsoft.com/wbem/wsman/1/config"
+QUOTA_NAMES = ("MaxEnvelopeSizekb", "MaxTimeoutms", "MaxShellsPerUser", "MaxMemoryPerShellMB", "MaxConcurrentUsers",
+               "MaxProcessesPerShell", "IdleTimeout", "MaxConcurrentOperationsPerUser")
+# What .NET writes when an allocation fails (System.OutOfMemoryException), as a process ended by its job's memory
+# limit (MaxMemoryPerShellMB) reports it.
+OUT_OF_MEMORY = "OutOfMemoryException"
 
 # Re-sends of one WinRM request that is safe to repeat (a Create the server refused, a Receive re-poll, Send,
 # Signal, Delete, and a Command of a read-only envelope) after a transient fault. Fixed and small; the
@@ -169,7 +185,8 @@ class TransportFault(Exception):
     connection broke, so its authentication (NTLM, Kerberos, CredSSP bind to the connection) must be redone.
     ``wsman_code``: the WSManFault code when the server sent one."""
 
-    def __init__(self, message, transient, sent=False, quota=False, phase="", reconnect=False, wsman_code=None):
+    def __init__(self, message, transient, sent=False, quota=False, phase="", reconnect=False, wsman_code=None,
+                 shell_lost=False):
         super(TransportFault, self).__init__(message)
         self.message = message
         self.transient = transient
@@ -178,6 +195,9 @@ class TransportFault(Exception):
         self.phase = phase
         self.reconnect = reconnect
         self.wsman_code = wsman_code
+        # The shell is no longer on the server (deleted after IdleTimeout, or by an administrator): a new shell
+        # is needed; on a Command nothing ran.
+        self.shell_lost = shell_lost
 
 
 def classify_transport_error(exc, phase):
@@ -191,6 +211,13 @@ def classify_transport_error(exc, phase):
         return TransportFault("WinRM operation timeout during %s" % phase, transient=True, sent=sent, phase=phase)
     if isinstance(exc, wx.InvalidCredentialsError) or isinstance(exc, wx.AuthenticationError):
         return TransportFault("authentication failed: %s" % exc, transient=False, sent=False, phase=phase)
+    if isinstance(exc, wx.WSManFaultError) and exc.wsman_fault_code == SHELL_NOT_FOUND_FAULT_CODE \
+            and phase in ("command", "send", "receive"):
+        # Refused before anything started when it answers a Command; on a Send or Receive the command was
+        # running in the shell that is gone, so what it did is not known.
+        return TransportFault("the WinRM shell is gone from the server (deleted after its IdleTimeout, or by "
+                              "someone else) during %s" % phase, transient=True, sent=phase != "command",
+                              phase=phase, wsman_code=exc.wsman_fault_code, shell_lost=True)
     if isinstance(exc, wx.WSManFaultError):
         quota = exc.wsman_fault_code in QUOTA_FAULT_CODES or (exc.fault_subcode or "").endswith("QuotaLimit")
         # InternalError is the service failing the request ("Retry the request."), as busy servers do.
@@ -202,6 +229,10 @@ def classify_transport_error(exc, phase):
         if code == 401:
             return TransportFault("authentication failed (HTTP 401): check username, password and transport",
                                   transient=False, phase=phase)
+        if code == 413:
+            # The WinRM service refuses a request larger than its MaxEnvelopeSizekb with HTTP 413.
+            return TransportFault("HTTP 413 from the WinRM service during %s: the request is larger than the "
+                                  "host's MaxEnvelopeSizekb" % phase, transient=False, sent=sent, phase=phase)
         return TransportFault("HTTP %s from the WinRM service during %s" % (code, phase),
                               transient=500 <= int(code) < 600, sent=sent, phase=phase)
     if isinstance(exc, requests.exceptions.SSLError):
@@ -222,12 +253,40 @@ def classify_transport_error(exc, phase):
 
 class ShellRegistry:
     """The shells this process holds per (endpoint, user): ``live`` ones some thread uses, and ``orphans`` whose
-    Delete failed. MaxShellsPerUser recovery deletes orphans first and never touches a live shell. Thread-safe."""
+    Delete failed. MaxShellsPerUser recovery deletes orphans first and never touches a live shell. Also what is
+    known of each endpoint's quotas: read from winrm/config, or learnt from a MaxShellsPerUser fault. Thread-safe."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._live = {}
         self._orphans = {}
+        self._quotas = {}
+        self._learnt_max_shells = {}
+
+    def quotas(self, key):
+        """The quotas read for ``key`` (a dict, {} when the host would not tell), or None when never asked."""
+        with self._lock:
+            return self._quotas.get(key)
+
+    def set_quotas(self, key, quotas):
+        with self._lock:
+            self._quotas[key] = dict(quotas)
+
+    def learn_max_shells(self, key, holding):
+        """A Create was refused for MaxShellsPerUser while this process held ``holding`` shells on ``key``."""
+        if holding < 1:
+            return
+        with self._lock:
+            known = self._learnt_max_shells.get(key)
+            self._learnt_max_shells[key] = holding if known is None else min(known, holding)
+
+    def max_shells(self, key):
+        """The most shells ``key`` allows as far as known (winrm/config or a quota fault), or None."""
+        with self._lock:
+            configured = (self._quotas.get(key) or {}).get("MaxShellsPerUser")
+            learnt = self._learnt_max_shells.get(key)
+        known = [v for v in (configured, learnt) if v]
+        return min(known) if known else None
 
     def opened(self, key, shell_id):
         with self._lock:
@@ -373,6 +432,37 @@ class WinRMSession:
                 self.request_retries += 1
                 self._backoff(attempt)
 
+    # -- the host's quotas -------------------------------------------------------------------------------
+    def read_quotas(self):
+        """The host's WinRM quotas (MaxShellsPerUser, MaxEnvelopeSizekb, IdleTimeout, ...) from a WS-Man Get of
+        winrm/config, read once per endpoint and account in this process; {} when the host refuses (reading the
+        configuration needs the listener's read permission) or answers something else."""
+        key = self._registry_key
+        known = self.registry.quotas(key)
+        if known is not None:
+            return known
+        import xmltodict
+
+        quotas = {}
+        try:
+            envelope = self.protocol.build_wsman_header(action=ACTION_GET, resource_uri=CONFIG_URI)
+            answer = self._request("get", self.protocol.send_message, xmltodict.unparse({"env:Envelope": envelope}))
+            for node in ET.fromstring(answer).iter():
+                name = node.tag.rsplit("}", 1)[-1]
+                if name in QUOTA_NAMES and (node.text or "").strip().isdigit():
+                    quotas[name] = int(node.text.strip())
+        except (TransportFault, ET.ParseError):
+            quotas = {}
+        self.registry.set_quotas(key, quotas)
+        return quotas
+
+    @property
+    def stdin_chunk_bytes(self):
+        """Raw bytes per Send so that the Send envelope stays within the host's MaxEnvelopeSizekb."""
+        quotas = self.registry.quotas(self._registry_key) or {}
+        limit = quotas.get("MaxEnvelopeSizekb") or DEFAULT_MAX_ENVELOPE_KB
+        return max(4096, (limit * 1024 - SEND_ENVELOPE_OVERHEAD) * 3 // 4)
+
     # -- shells -------------------------------------------------------------------------------------------
     def open_shell(self):
         """Create a shell. On MaxShellsPerUser, reclaim this account's orphaned shells and try again."""
@@ -386,6 +476,9 @@ class WinRMSession:
             except TransportFault as fault:
                 if not fault.quota or attempt > REQUEST_RETRIES:
                     raise
+                if fault.wsman_code == MAX_SHELLS_FAULT_CODE:
+                    # What the host allows is at most what this process holds there now.
+                    self.registry.learn_max_shells(self._registry_key, len(self.registry.live(self._registry_key)))
                 if fault.wsman_code in (None, MAX_SHELLS_FAULT_CODE):
                     self.reclaim_shells()
                 self.request_retries += 1
@@ -508,9 +601,10 @@ class WinRMSession:
                            console_mode_stdin=False, skip_cmd_shell=False)
         try:
             try:
-                for offset in range(0, len(stdin_bytes), STDIN_CHUNK_BYTES):
-                    chunk = stdin_bytes[offset:offset + STDIN_CHUNK_BYTES]
-                    last = offset + STDIN_CHUNK_BYTES >= len(stdin_bytes)
+                step = self.stdin_chunk_bytes
+                for offset in range(0, len(stdin_bytes), step):
+                    chunk = stdin_bytes[offset:offset + step]
+                    last = offset + step >= len(stdin_bytes)
                     # A Send refused before handling is safe to repeat; a duplicated chunk would only make the
                     # request unreadable, and the envelope reads the whole request before running any call.
                     self._request("send", self.protocol.send_command_input, shell_id, command_id, chunk, end=last)
@@ -534,6 +628,14 @@ class WinRMSession:
                         "PowerShell 2.0 or later with .NET Framework 3.5 SP1 (docs/hosts.md)."
                         % (self.options.server, exit_code, detail), fqid="EnvelopeDidNotStart",
                         category="NotInstalled"))
+                if OUT_OF_MEMORY in detail:
+                    # The shell's memory quota ended PowerShell (MaxMemoryPerShellMB; 150 MB on a WMF 3.0 host
+                    # without KB2842230): the same calls sent again need the same memory.
+                    raise EnvelopeProtocolError(
+                        "PowerShell on %s ran out of memory under the host's WinRM shell memory quota "
+                        "(MaxMemoryPerShellMB; with WMF 3.0 on Windows Server 2008 R2 it is 150 MB until hotfix "
+                        "KB2842230 is installed) while answering; read fewer objects per call: %s"
+                        % (self.options.server, detail), parser, transient=False)
                 # Output ended early (process killed, envelope crashed): calls without a line are unknown.
                 raise EnvelopeProtocolError("the envelope stopped before finishing: %s" % detail, parser)
             return parser
