@@ -11,10 +11,11 @@ import html
 import io
 import json
 import re
+import subprocess
 
 import pytest
 
-from conftest import LAB_PASSWORD, latest_report
+from conftest import LAB_PASSWORD, VENV_BIN, latest_report
 
 LEGACY_POOL = "pool01.contoso.net"
 PILOT_POOL = "pool02.contoso.net"
@@ -114,8 +115,25 @@ def test_rollback_puts_the_moved_users_back_on_the_legacy_pool(lab, playbook, la
     for user in MOVING:
         assert "%s -> %s: would_move" % (PILOT_POOL, LEGACY_POOL) in plan_line(check.stdout, user)
         assert lab_shell(user) == PILOT_POOL
+    # What the rollback costs is said before anyone moves, in check mode too (Move-CsUser's reference).
+    assert "must be rescheduled" in check.stdout
+    check_report, _, _ = read_report(latest_report(playbook.dirs["reports"], "rollback"))
+    assert any("rescheduled" in line for line in check_report["rollback_cost"])
+    # During the pilot the moved users scheduled meetings on Lync; the rollback loses exactly those.
+    scheduled = subprocess.run([str(VENV_BIN / "lync-lab"), "perform", "schedule-lync-meetings", "--server", PILOT_POOL,
+                                "--state-dir", str(lab.state_dir)], capture_output=True, text=True, check=True)
+    assert json.loads(scheduled.stdout)["changed"]
+    lync_meetings = {k for k, c in lab.dump_state()["conference"].items() if c.get("origin") == "lync"}
+    audit_before = len(lab.audit())
     run = playbook("rollback-users.yml")
     assert run.rc == 0, run.output
+    assert run.stdout.index("costs them") < run.stdout.index("TASK [lync.migration.move_users : Move")
+    assert all(call["params"].get("Confirm") is False for call in lab.move_calls(since=audit_before))
+    state = lab.dump_state()
+    lost = state.get("lost_data", {})
+    # Every meeting the rolled-back users scheduled on Lync is lost, and only those: Ana Trujillo stays on Lync.
+    assert lost and set(lost) <= lync_meetings and all(d["Origin"] == "lync" for d in lost.values())
+    assert set(lost) == lync_meetings - set(state["conference"])
     for user in MOVING:
         assert lab_shell(user) == LEGACY_POOL, user
     # Ana Trujillo was on the pilot pool before Phase 6; the journal never recorded her as moved.
