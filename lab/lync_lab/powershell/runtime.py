@@ -18,6 +18,7 @@ from .commandline import (BAD_COMMAND_LINE_EXIT, CommandLineError, parse_powersh
                           split_windows_args)
 from .envelope import is_loader, module_not_found, run_loader
 from .syntax import ScriptParseError, parse_script
+from .versions import cmdlet_since, first_missing, older
 
 # Modules every Windows Server 2012 box has; "Lync" only where Lync Server 2013 is installed.
 WINDOWS_MODULES = ("Microsoft.PowerShell.Management", "Microsoft.PowerShell.Utility", "Microsoft.PowerShell.Core",
@@ -65,6 +66,10 @@ class HostRuntime:
             except ScriptParseError as exc:
                 errors.write_error(exc, None, exc.position, parse_error=True)
                 return 1
+            refused = self.refused_at_parse(script)
+            if refused is not None:
+                errors.write_error(refused.error, None, refused.position, parse_error=True)
+                return 1
             if is_loader(script):
                 return run_loader(self, ctx, out, errors, stdin)
             from .pipeline import ScriptRunner
@@ -88,6 +93,11 @@ class HostRuntime:
                 parsed = parse_script(line)
             except ScriptParseError as exc:
                 errors.write_error(exc, None, exc.position, parse_error=True)
+                ok = False
+                continue
+            refused = self.refused_at_parse(line)
+            if refused is not None:
+                errors.write_error(refused.error, None, refused.position, parse_error=True)
                 ok = False
                 continue
             ok = runner.run(parsed)
@@ -131,8 +141,22 @@ class HostRuntime:
             return
         raise module_not_found(name)
 
+    @property
+    def powershell(self) -> str:
+        """The host's Windows PowerShell version ($PSVersionTable.PSVersion)."""
+        return self.server.host.powershell
+
+    def refused_at_parse(self, script: str):
+        """A construct this host's PowerShell cannot parse (e.g. -notin on 2.0): nothing of the script runs."""
+        found = first_missing(script, self.powershell)
+        return found if found is not None and found.at_parse else None
+
     def resolve(self, ctx: CmdletContext, name: str) -> CmdletInfo:
         """The command `name` names on this server, auto-importing the Lync module as PowerShell 3.0 does."""
+        since = cmdlet_since(name)
+        if since is not None and older(self.powershell, since):
+            # A cmdlet a later Windows PowerShell added (ConvertTo-Json, Get-CimInstance on 2.0): not there at all.
+            raise engine.not_recognized(name)
         info = self.catalog.get(name)
         if info is None:
             known = self.catalog.not_implemented(name)
@@ -161,6 +185,11 @@ class HostRuntime:
 
             engine.record_rejected(ctx, info.name, redact(params), error)
             raise
+        unmodelled = [p for p in info.unsupported_parameters if p in bound.params]
+        if unmodelled:
+            raise PSError(f"The parameter -{unmodelled[0]} of {info.name} is not supported by the lync.migration lab.",
+                          "LabNotSupported", category="NotImplemented", target=info.name,
+                          exception="System.NotSupportedException")
         if info.implemented_by != "engine":
             raise PSError(f"{info.name} is not supported by the lync.migration lab in this context.",
                           "LabNotSupported", category="NotImplemented", target=info.name,
