@@ -15,6 +15,21 @@ NS = "urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008"
 NS_ROLES = "urn:schema:Microsoft.Rtc.Management.Deploy.ServiceRoles.2008"
 LYNC_2013_SERVICE_VERSION = "6"
 EDGE_SERVICE_TYPE = "Microsoft.Rtc.Management.Deploy.Internal.ServiceRoles.EdgeService"
+# What Topology Builder writes for a Lync Server 2013 Edge pool: each computer with a Primary (internal) and an
+# External NetInterface (IPAddress 0.0.0.0: all configured addresses), and the Edge services' ports, one IP per
+# side (Owner, Usage, InterfaceSide, Port, Protocol, AuthorizesRequests; InterfaceNumber 1, UrlPath /). A publish
+# refuses a listening service without ports or a port on an interface the computers lack.
+EDGE_PORTS = (
+    ("urn:component:AccessEdge", "SipServer", "Primary", "5061", "Mtls", "true"),
+    ("urn:component:AccessEdge", "SipServer", "External", "5061", "Mtls", "true"),
+    ("urn:component:DataEdge", "PsomServer", "Primary", "8057", "Tls", "false"),
+    ("urn:component:DataEdge", "PsomClient", "External", "444", "Tls", "false"),
+    ("urn:component:MediaRelayAuthEdge", "MRASServer", "Primary", "5062", "Mtls", "false"),
+    ("urn:component:MediaRelay", "MediaRelay", "Primary", "443", "Tcp", "false"),
+    ("urn:component:MediaRelay", "MediaRelay", "Primary", "3478", "Udp", "false"),
+    ("urn:component:MediaRelay", "MediaRelay", "External", "443", "Tcp", "false"),
+    ("urn:component:MediaRelay", "MediaRelay", "External", "3478", "Udp", "false"),
+)
 
 
 def q(tag, ns=NS):
@@ -106,7 +121,9 @@ def add_edge_pool(root, spec, site_name=None):
                        Fqdn=spec["fqdn"])
     ET.SubElement(cl, q("ClusterId"), SiteId=sid, Number=number)
     for i, m in enumerate(spec.get("machines") or [spec["fqdn"]], 1):
-        ET.SubElement(cl, q("Machine"), OrdinalInCluster=str(i), Fqdn=m, FaultDomain=m, UpgradeDomain=m)
+        machine = ET.SubElement(cl, q("Machine"), OrdinalInCluster=str(i), Fqdn=m, FaultDomain=m, UpgradeDomain=m)
+        for side in ("Primary", "External"):
+            ET.SubElement(machine, q("NetInterface"), InterfaceSide=side, InterfaceNumber="1", IPAddress="0.0.0.0")
     instance = 1 + max([int(s["instance"]) for s in services(root) if s["site"] == sid and s["role"] == "EdgeServer"]
                        or [0])
     svc = ET.SubElement(root.find(q("Services")), q("Service"), RoleVersion="1",
@@ -115,7 +132,10 @@ def add_edge_pool(root, spec, site_name=None):
     ET.SubElement(svc, q("DependsOn"))
     on = ET.SubElement(svc, q("InstalledOn"))
     ET.SubElement(on, q("ClusterId"), SiteId=sid, Number=number)
-    ET.SubElement(svc, q("Ports", NS_ROLES))
+    ports = ET.SubElement(svc, q("Ports", NS_ROLES))
+    for owner, usage, side, port, protocol, authorizes in EDGE_PORTS:
+        ET.SubElement(ports, q("Port", NS_ROLES), Owner=owner, Usage=usage, InterfaceSide=side, InterfaceNumber="1",
+                      Port=port, Protocol=protocol, UrlPath="/", AuthorizesRequests=authorizes)
     ET.SubElement(svc, q("EdgeService", NS_ROLES), AccessEdgeExternalFqdn=spec["access_edge"],
                   DataEdgeExternalFqdn=spec["webconf_edge"], AVEdgeExternalFqdn=spec["av_edge"],
                   InternalSipPort=str(spec.get("internal_sip_port") or 5061), NextHopFqdn=spec["next_hop"],
