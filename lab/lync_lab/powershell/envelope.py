@@ -28,7 +28,7 @@ KNOWN_LOADER_SHA256: set[str] = {
 }
 KNOWN_ENVELOPE_SHA256: set[str] = {
     # PowerShell 2.0-compatible: JavaScriptSerializer, min_ps, typed values (enums, XElement) returned as values
-    "2db524eed75fc4d3da3363a4e0da65de639dcdee30b06a58e807a70221bd8248",
+    "4ed365de1d401efba3da70472f0a2c4018183ec87366f4b779b58ac631bc6cf3",
 }
 
 ENVELOPE_MODULES = ("Lync",)
@@ -196,7 +196,7 @@ class EnvelopeRun:
             self.write({"fatal": error_document(error)})
             return 1
         if too_old is not None:
-            self.write({"fatal": too_old, "ps": version})
+            self.write({"fatal": too_old, "ps": version, "computer": self.ctx.server.computer_name})
             return 1
         self.write({"ready": True, "computer": self.ctx.server.computer_name, "ps": version})
         for call in _as_array(request.get("calls")):
@@ -275,6 +275,11 @@ def run_loader(host, ctx: CmdletContext, out, errors, stdin) -> int:
         parse_script(script)
     except ScriptParseError as exc:
         errors.write_error(exc, None, exc.position, parse_error=True)
+        return 1
+    refused = host.refused_at_parse(script)
+    if refused is not None:
+        # [ScriptBlock]::Create parses the whole text first: an operator this PowerShell lacks stops it there.
+        errors.write_error(refused.error, None, refused.position, parse_error=True)
         return 1
     if not is_envelope(script):
         error = PSError("The rehearsal lab runs only the lync.migration envelope through the loader (see "

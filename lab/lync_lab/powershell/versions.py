@@ -108,6 +108,16 @@ def _type_not_found(name: str) -> PSError:
                    exception="System.Management.Automation.RuntimeException")
 
 
+def cmdlet_since(name: str) -> str | None:
+    """The PowerShell version that added cmdlet ``name`` (None: there from 2.0, or not a Windows cmdlet)."""
+    return _CMDLET_VERSION.get(name.lower())
+
+
+def older(version: str, since: str) -> bool:
+    """Whether PowerShell ``version`` predates ``since``."""
+    return _older(version, since)
+
+
 def first_missing(script: str, version: str) -> MissingConstruct | None:
     """The first construct of ``script`` that PowerShell ``version`` does not have (parse-time ones first)."""
     parsed = parse_script(script)

@@ -67,7 +67,7 @@ else{foreach($m in @(G $q 'modules')){if(@('Lync') -notcontains $m){throw "modul
 $cr=$null;$c=G $q 'credential'
 if($c){$cr=New-Object Management.Automation.PSCredential($c['username'],(ConvertTo-SecureString $c['password'] -AsPlainText -Force))}
 }catch{if(!$j){[Console]::Error.WriteLine([string]$_);exit 2};W @{fatal=(E $_)};exit 1}
-if($f){W @{fatal=$f;ps=[string]$pv};exit 1}
+if($f){W @{fatal=$f;ps=[string]$pv;computer=$env:COMPUTERNAME};exit 1}
 W @{ready=$true;computer=$env:COMPUTERNAME;ps=[string]$pv}
 $ok='^(Get|Set|New|Remove|Grant|Revoke|Move|Merge|Import|Export|Enable|Disable|Install|Publish|Invoke|Test|Start|Stop|Update|Backup)-Cs[A-Za-z]+$'
 $R=@{}
@@ -284,12 +284,13 @@ class EnvelopeProtocolError(Exception):
 
 class EnvelopeFatal(Exception):
     """The envelope could not start (PowerShell too old, module import failed, bad request): no call ran.
-    ``ps`` is the host's PowerShell version when the envelope said it."""
+    ``ps`` and ``computer`` are the host's PowerShell version and name when the envelope said them."""
 
-    def __init__(self, error, ps=None):
+    def __init__(self, error, ps=None, computer=None):
         super(EnvelopeFatal, self).__init__(error.message)
         self.error = error
         self.ps = ps
+        self.computer = computer
 
 
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -368,7 +369,7 @@ class ResponseParser:
             self._host_line(text)
             return None
         if "fatal" in doc:
-            raise EnvelopeFatal(CmdletError.from_json(doc["fatal"]), ps=doc.get("ps"))
+            raise EnvelopeFatal(CmdletError.from_json(doc["fatal"]), ps=doc.get("ps"), computer=doc.get("computer"))
         if doc.get("ready"):
             self.ready = doc
             return ("ready", doc)

@@ -689,11 +689,12 @@ def explain_fatal(fatal, server):
     error = fatal.error
     if error.fqid == "PowerShellVersionTooOld":
         needed = error.message.rsplit(" ", 1)[-1]
+        host = "%s (%s)" % (server, fatal.computer) if fatal.computer else server
         message = ("%s runs Windows PowerShell %s; this task's cmdlets (the Lync Server Management Shell) need %s or "
                    "later: %s. Nothing was run on it (docs/hosts.md)."
-                   % (server, fatal.ps or error.target, needed, POWERSHELL_FIX.get(needed, "upgrade its PowerShell")))
+                   % (host, fatal.ps or error.target, needed, POWERSHELL_FIX.get(needed, "upgrade its PowerShell")))
         error = CmdletError(message, fqid=error.fqid, category=error.category, target=error.target)
-    return EnvelopeFatal(error, ps=fatal.ps)
+    return EnvelopeFatal(error, ps=fatal.ps, computer=fatal.computer)
 
 
 def _clixml_message(stderr):

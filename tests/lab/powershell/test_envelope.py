@@ -164,7 +164,7 @@ def test_a_host_older_than_the_request_needs_is_refused_before_any_module_or_cal
     assert code == 1
     assert lines == [{"fatal": {"message": "Windows PowerShell 2.0 is older than 3.0", "fqid": "PowerShellVersionTooOld",
                                 "category": "NotInstalled", "target": "2.0", "exception": "", "transient": False},
-                      "ps": "2.0"}]
+                      "ps": "2.0", "computer": "FE01"}]
     assert engine_double.calls == [] and host.lab.latency.imports == []
 
 

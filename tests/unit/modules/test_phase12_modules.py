@@ -95,3 +95,23 @@ def test_dns_info_wants_the_servers_address(monkeypatch):
     out = run_module(cs_dns_info, {"resolver": "dc01.contoso.net", "queries": [{"name": "pool02.contoso.net"}]},
                      None, monkeypatch=monkeypatch, connection={})
     assert out["failed"] is True and "is not an IP address" in out["msg"]
+
+
+def test_a_lync_task_on_a_powershell_2_host_fails_at_once_naming_host_version_and_fix(lab, monkeypatch):
+    """ocs-fe01 runs Windows Server 2008 R2, whose PowerShell is 2.0 (PowerShell-Docs wmf-overview.md); the Lync
+    Server 2013 Management Shell needs 3.0 (OfficeDocs-SkypeForBusiness lync-server-2013-additional-software-
+    requirements.md). The envelope refuses before importing anything or running any call, and the error is not
+    retried: it names the host, its version and what to install."""
+    import time
+
+    from ansible_collections.lync.migration.plugins.modules import cs_pool_info
+
+    before = len(lab["lab"].audit.read())
+    started = time.monotonic()
+    out = run_module(cs_pool_info, {}, None, monkeypatch=monkeypatch, connection=ocs(lab))
+    assert time.monotonic() - started < 10
+    assert out["failed"] is True
+    assert "127.0.0.1 (OCS-FE01) runs Windows PowerShell 2.0" in out["msg"]
+    assert "need 3.0 or later" in out["msg"] and "Windows Management Framework 3.0" in out["msg"]
+    assert out["error"]["fqid"] == "PowerShellVersionTooOld" and out["error"]["transient"] is False
+    assert lab["lab"].audit.read()[before:] == []
