@@ -23,7 +23,8 @@ from .clixml import ClixmlErrorStream, SourcePosition
 from . import out_file  # noqa: F401 - registers Out-File's file write with the engine
 from .formatting import FormattedText, format_default, format_list, format_table, to_json
 from .syntax import ParsedScript
-from .values import Hashtable, PSObject, ScriptBlock, get_property, has_property, to_ps_string
+from .values import (EnumValue, Hashtable, PSObject, ScriptBlock, XElementValue, get_property, has_property,
+                     to_ps_string)
 
 
 @dataclass(frozen=True)
@@ -153,8 +154,11 @@ class ScriptRunner:
         return out
 
     def pipeline(self, node) -> list:
-        elements = [c for c in node.named_children if c.type != "comment"]
-        return self.pipeline_elements(elements)
+        elements = [c for c in node.named_children if c.type not in ("comment", "redirections")]
+        # `(expression) > file`: the grammar hangs an expression's redirections on the pipeline.
+        redirections = [r for c in node.named_children if c.type == "redirections" for r in self.redirections(c)]
+        results = self.pipeline_elements(elements)
+        return self._redirect(redirections, results, self._pos(node)) if redirections else results
 
     def pipeline_elements(self, elements) -> list:
         items: list | None = None
@@ -255,9 +259,10 @@ class ScriptRunner:
                               pos.start_column + start + len(offending))
 
     def redirections(self, node) -> list[tuple[str, object]]:
-        """The command's `> file` / `>> file` redirections of its output, as (operator, target). Only the output
+        """The `> file` / `>> file` redirections of a command's output (or of an expression's, `node` being the
+        pipeline's `redirections`), as (operator, target). Only the output
         stream (1) is modelled; `2>`, `2>&1`, `*>` and the other streams are refused."""
-        elements = node.child_by_field_name("command_elements")
+        elements = node.child_by_field_name("command_elements") if node.type == "command" else node
         found = []
         for child in (elements.children if elements is not None else []):
             if child.type != "redirection":
@@ -460,6 +465,13 @@ class ScriptRunner:
                 # .NET's remainder takes the sign of the dividend (Python's % the divisor's).
                 remainder = abs(left) % abs(right)
                 return -remainder if left < 0 else remainder
+        if kind == "invokation_expression" and len(named) == 3 and self.text(named[1]).lower() == "tostring" \
+                and self.text(named[2]).replace(" ", "") == "()":
+            target = self.eval(named[0])
+            # .ToString() of a string, number, Boolean, enumeration (its name) or XElement (its XML text); an
+            # object's ToString is its .NET type's, which the lab does not model.
+            if isinstance(target, (str, int, float, bool, EnumValue, XElementValue)):
+                return to_ps_string(target)
         if kind == "range_expression" and len(node.children) == 3:
             low, high = self.eval(node.children[0]), self.eval(node.children[2])
             try:
@@ -1086,6 +1098,16 @@ _OPERATORS = ("eq", "ne", "gt", "lt", "ge", "le", "like", "notlike", "match", "n
 
 
 def _scalar_compare(left, op: str, right, case_sensitive: bool) -> bool:
+    if isinstance(left, EnumValue) and op in ("eq", "ne", "gt", "lt", "ge", "le"):
+        # The right operand converts to the enumeration: a name (any case) or its number.
+        if isinstance(right, EnumValue):
+            right = right.value
+        elif not isinstance(right, (int, float)):
+            text = to_ps_string(right)
+            right = left.value if text.lower() == left.name.lower() else int(text) if text.strip().isdigit() else None
+            if right is None:
+                return op == "ne"
+        left = left.value
     if op in ("like", "notlike"):
         flags = 0 if case_sensitive else re.I
         hit = bool(re.compile(_like(to_ps_string(right)).pattern, flags | re.S).match(to_ps_string(left)))
@@ -1112,6 +1134,8 @@ def _scalar_compare(left, op: str, right, case_sensitive: bool) -> bool:
 def _sort_key(value, case_sensitive: bool):
     if value is None:
         return (0, "")
+    if isinstance(value, EnumValue):
+        return (1, value.value)   # an enumeration sorts by its number
     if isinstance(value, bool):
         return (1, int(value))
     if isinstance(value, (int, float)):

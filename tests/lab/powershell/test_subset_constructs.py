@@ -144,3 +144,19 @@ def test_wildcard_filter_of_get_cscomputer(fe):
     """Get-CsComputer.md -Filter: wildcards on the Identity, e.g. -Filter "atl-*"."""
     code, sink = ps(fe, 'Get-CsComputer -Filter "lync-*" | Select-Object -ExpandProperty Identity')
     assert code == 0 and sorted(sink.stdout_text.split()) == ["lync-fe01.contoso.net", "lync-sql01.contoso.net"]
+
+
+def test_publish_cstopology_example_without_its_markdown_escape(fe):
+    """Publish-CsTopology.md Example 1 as PowerShell reads it once the page's `\\>` is the `>` it stands for:
+    the enabled topology's XML written to a file (about_Redirection) and published from there."""
+    code, sink = ps(fe, "(Get-CsTopology -AsXml).ToString() > C:\\Topology.xml\n\n"
+                        'Publish-CsTopology -FileName "C:\\Topology.xml"')
+    assert (code, errors(sink)) == (0, "")
+
+
+def test_enumeration_values_compare_sort_and_convert_as_in_powershell(fe):
+    """values.EnumValue (Get-CsAdForest's LcForestSettingsState): -eq takes the name in any case or the number;
+    ConvertTo-Json writes the number (Windows PowerShell 3.0-5.1)."""
+    code, sink = ps(fe, '(Get-CsAdForest) -eq "lc_forestsettings_state_ready"; (Get-CsAdForest) -eq 1; '
+                        "Get-CsAdForest | ConvertTo-Json; (Get-CsAdForest).ToString()")
+    assert (code, sink.stdout_text) == (0, "True\r\nTrue\r\n1\r\nLC_FORESTSETTINGS_STATE_READY\r\n")
