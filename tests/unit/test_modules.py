@@ -106,8 +106,9 @@ def test_rollback_to_the_legacy_pool_uses_move_csuser(lync, monkeypatch):
     out = run_module(cs_user_move, {"identities": ["Ken Myer"], "target_pool": "pool01.contoso.net",
                                     "move_conference_data": True}, lync, monkeypatch=monkeypatch)
     assert out["results"][0]["outcome"] == "moved"
+    # -Confirm:$false answers the prompt Move-CsUser shows otherwise (office-docs-powershell Move-CsUser.md).
     assert moves(lync) == [("Move-CsUser", {"Identity": "sip:ken@contoso.net", "Target": "pool01.contoso.net",
-                                            "MoveConferenceData": True})]
+                                            "Confirm": False, "MoveConferenceData": True})]
 
 
 def test_invalid_identities_fail_before_any_move_listing_each(lync, monkeypatch):
