@@ -128,3 +128,14 @@ all:
     output = run_playbook(tmp_path, inventory, playbook, "-vvvv")
     assert "failed=0" in output, output[-3000:]
     assert PASSWORD not in output
+
+
+def test_a_wildcard_identity_is_refused_before_any_move_where_lync_would_move_every_match(lab, monkeypatch):
+    """Move-CsLegacyUser -Identity "*Chen*" moves every user whose display name matches (Move-CsLegacyUser.md,
+    -Identity, and the lab does so). A wave that names users that way would move people nobody listed: the
+    module resolves each identity first and refuses one that names several users, so nothing moves."""
+    before = len(audit_moves(lab))
+    out = run_module(cs_user_move, {"identities": ["*Chen*"], "target_pool": "pool02.contoso.net"},
+                     None, monkeypatch=monkeypatch, connection=connection(lab))
+    assert out["failed"] and "*Chen*" in out["msg"] and "ambiguous" in out["msg"]
+    assert len(audit_moves(lab)) == before

@@ -98,9 +98,22 @@ def move_cs_legacy_user(ctx, params, tx):
         e = U.not_found(ident)
         e.fqid = f"Identity,{_MOVE_LEGACY_FQID}"
         raise e
-    if len(found) > 1:
+    out = []
+    for doc in _each_match(ident, found):
+        out.extend(_move_legacy_one(tx, params, doc, ident, target, domain, netbios))
+    return out
+
+
+def _each_match(ident: str, found: list[dict]) -> list[dict]:
+    """The users a move acts on. A display name with the * wildcard names every user it matches, and the cmdlet
+    moves each of them (Move-CsLegacyUser.md, -Identity: "* Smith" returns all the users whose display name ends
+    with " Smith"). Assumed: an identity without a wildcard that two accounts share is refused as ambiguous."""
+    if len(found) > 1 and "*" not in ident:
         raise U.ambiguous(ident)
-    doc = found[0]
+    return found
+
+
+def _move_legacy_one(tx, params, doc, ident, target, domain, netbios) -> list:
     if not doc["OnOcs"]:
         raise _error(f'User "{doc["SipAddress"]}" is not homed on Office Communications Server 2007 R2 or Office '
                      f'Communications Server 2007 (the user is homed on "{doc["RegistrarPool"]}"). Move-CsLegacyUser '
@@ -153,9 +166,13 @@ def move_cs_user(ctx, params, tx):
         e = U.not_found(ident)
         e.fqid = f"Identity,{_MOVE_FQID}"
         raise e
-    if len(found) > 1:
-        raise U.ambiguous(ident)
-    doc = found[0]
+    out = []
+    for doc in _each_match(ident, found):
+        out.extend(_move_one(tx, params, doc, ident, target, domain, netbios))
+    return out
+
+
+def _move_one(tx, params, doc, ident, target, domain, netbios) -> list:
     if doc["OnOcs"]:
         raise _error(f'User "{doc["SipAddress"]}" is homed on a legacy pool ("{doc["RegistrarPool"]}"). To move '
                      "users homed on Office Communications Server 2007 R2, use Move-CsLegacyUser.",

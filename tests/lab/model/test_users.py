@@ -198,3 +198,14 @@ def test_stage_7_has_waves_moved_like_phase_6(make_lab):
     assert on_lync == set(lab.scenario.waves["test"]) | set(lab.scenario.waves["pilot"])
     with lab.store.transaction(write=False) as tx:
         assert servers.has_event(tx, "lync-fe01.contoso.net", "LS User Replicator", 30024)
+
+
+def test_a_wildcard_display_name_moves_every_user_it_matches(fe):
+    """office-docs-powershell Move-CsLegacyUser.md and Move-CsUser.md, -Identity: the * wildcard may be used with
+    a display name, and "* Smith" returns all the users whose display name ends with " Smith": the cmdlet acts on
+    each of them, it does not refuse the identity as ambiguous."""
+    assert sorted(u["DisplayName"] for u in fe("Get-CsUser", Identity="*Chen*")) == ["Chen Yang", "Hao Chen"]
+    fe("Move-CsLegacyUser", Identity="*Chen*", Target="pool02.contoso.net")
+    assert {u["RegistrarPool"] for u in fe("Get-CsUser", Identity="*Chen*")} == {"pool02.contoso.net"}
+    fe("Move-CsUser", Identity="*Chen*", Target="pool01.contoso.net", Confirm=False)
+    assert {u["RegistrarPool"] for u in fe("Get-CsUser", Identity="*Chen*")} == {"pool01.contoso.net"}
