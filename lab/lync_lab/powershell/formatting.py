@@ -13,9 +13,14 @@ class FormattedText(str):
     """Output of Format-List/Format-Table/Out-String: already text, printed as it is."""
 
 
+# $FormatEnumerationLimit's default (about_Preference_Variables, 3.0): a collection shows at most 4 items, then "...".
+FORMAT_ENUMERATION_LIMIT = 4
+
+
 def display_value(value) -> str:
     if isinstance(value, (list, tuple)):
-        return "{" + ", ".join(display_value(v) for v in value) + "}"
+        shown = ", ".join(display_value(v) for v in value[:FORMAT_ENUMERATION_LIMIT])
+        return "{" + shown + ("..." if len(value) > FORMAT_ENUMERATION_LIMIT else "") + "}"
     return to_ps_string(value)
 
 

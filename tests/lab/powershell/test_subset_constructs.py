@@ -160,3 +160,12 @@ def test_enumeration_values_compare_sort_and_convert_as_in_powershell(fe):
     code, sink = ps(fe, '(Get-CsAdForest) -eq "lc_forestsettings_state_ready"; (Get-CsAdForest) -eq 1; '
                         "Get-CsAdForest | ConvertTo-Json; (Get-CsAdForest).ToString()")
     assert (code, sink.stdout_text) == (0, "True\r\nTrue\r\n1\r\nLC_FORESTSETTINGS_STATE_READY\r\n")
+
+
+def test_a_collection_shows_four_items_then_an_ellipsis(fe):
+    """about_Preference_Variables (3.0): $FormatEnumerationLimit is 4 by default; a longer collection's display
+    ends with '...' (the objects keep every item)."""
+    code, sink = ps(fe, "1..20 | Group-Object -Property {$_ % 2}; (1..20 | Group-Object -Property {$_ % 2})[0].Count")
+    assert code == 0
+    assert "   10 1    {1, 3, 5, 7...}" in sink.stdout_text.split("\r\n")
+    assert sink.stdout_text.endswith("10\r\n")
