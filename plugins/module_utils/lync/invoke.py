@@ -453,13 +453,15 @@ class LyncClient:
         if not calls and feed is None:
             return results
         auto = parallelism == "auto"
+        if not auto:
+            parallelism = max(1, min(int(parallelism), MAX_PARALLEL_SHELLS))
+        # The host's quotas are read here, before any lock is held; limit() then only looks them up.
+        host_limit = self.shell_limit() if auto or parallelism > 1 or feed is not None else MAX_PARALLEL_SHELLS
         if auto:
             controller = controller or AdaptiveConcurrency(ceiling=MAX_PARALLEL_SHELLS)
-            controller.lower_ceiling(self.shell_limit())
+            controller.lower_ceiling(host_limit)
         else:
-            parallelism = max(1, min(int(parallelism), MAX_PARALLEL_SHELLS))
-            if parallelism > 1:
-                parallelism = min(parallelism, self.shell_limit())
+            parallelism = min(parallelism, host_limit)
         state = {"next": 0, "taken": 0, "done": 0, "active": 0, "failure": None, "peak": 0}
         cond = feed.cond if feed is not None else threading.Condition()
 
