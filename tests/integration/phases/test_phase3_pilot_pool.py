@@ -86,6 +86,10 @@ def test_check_mode_reads_only_and_lists_the_plan(lab, tmp_path):
     assert report["check_mode"] is True
     actions = [p["action"] for p in report["plan"]]
     assert "Install-CsAdServerSchema" in actions and "Enable-CsAdDomain -Domain contoso.net" in actions
+    # the Central Management store before the first publish (Install-CsDatabase.md, Set-CsConfigurationStoreLocation.md)
+    store = [a for a in actions if a.startswith(("Install-CsDatabase", "Set-CsConfigurationStoreLocation"))]
+    assert store == ["Install-CsDatabase -CentralManagementDatabase -SqlServerFqdn lync-sql01.contoso.net -SqlInstanceName rtc",
+                     "Set-CsConfigurationStoreLocation -SqlServerFqdn lync-sql01.contoso.net -SqlInstanceName rtc"]
     assert any(a.startswith("Publish-CsTopology") for a in actions)
     assert {s["id"]: s["status"] for s in report["guided_steps"]} == {
         "P3.2-admin-tools": "confirmed", "P3.4-install-lync": "confirmed"}
@@ -95,10 +99,15 @@ def test_deploy_reaches_the_stage_4_state(lab, tmp_path):
     run = lab.playbook(PLAYBOOK)
     assert run.returncode == 0, run.stdout + run.stderr
     cmdlets = [e.get("cmdlet") for e in lab.audit()]
-    # AD preparation in the Deployment Wizard's order, then the topology, then the services.
-    order = ["Install-CsAdServerSchema", "Enable-CsAdForest", "Enable-CsAdDomain", "Publish-CsTopology",
-             "Enable-CsTopology", "Start-CsWindowsService"]
+    # AD preparation in the Deployment Wizard's order, then the Central Management store (Publish-CsTopology does
+    # not create it: Install-CsDatabase.md, Set-CsConfigurationStoreLocation.md), the topology, the services.
+    order = ["Install-CsAdServerSchema", "Enable-CsAdForest", "Enable-CsAdDomain", "Install-CsDatabase",
+             "Set-CsConfigurationStoreLocation", "Publish-CsTopology", "Enable-CsTopology", "Start-CsWindowsService"]
     assert [c for c in cmdlets if c in order] == order
+    install = next(e for e in lab.audit() if e.get("cmdlet") == "Install-CsDatabase")
+    assert install["error"] is None
+    assert {k: install["params"].get(k) for k in ("CentralManagementDatabase", "SqlServerFqdn", "SqlInstanceName")} == {
+        "CentralManagementDatabase": True, "SqlServerFqdn": "lync-sql01.contoso.net", "SqlInstanceName": "rtc"}
     assert comparable(lab.dump()) == comparable(seed_state(4, tmp_path))
     report = lab.latest_report("phase3")
     steps = {s["id"]: s for s in report["guided_steps"]}

@@ -30,6 +30,14 @@ def test_phase4_check_run_and_rerun(lab4, tmp_path):
     run = lab4.playbook("phase4-merge-topologies.yml")
     assert run.returncode == 0, run.stdout[-4000:]
     assert recap(run.stdout)["changed"] > 0
+    # The Edge input file on the merge host is Microsoft's custom Edge Server input file (Lync Server 2010
+    # deployment documentation, "Create a Custom Edge Server Input File"), which the lab validates like the cmdlet.
+    files = lab4.instance.dump_state()["file"]
+    edge_input = next(d for k, d in files.items() if k.lower().endswith("\\legacyedges.xml"))
+    text = edge_input["Content"]
+    assert "urn:schema:Microsoft.Rtc.Management.Deploy.LegacyUserInput.2008" in text
+    assert '<EdgeCluster AP="true" MR="true" DP="true" Version="OCS2007R2"' in text
+    assert '<DirectorOrEdgeNextHop Fqdn="pool01.contoso.net" />' in text
     assert state_of(lab4) == seeded_state(5, tmp_path)
 
     again = lab4.playbook("phase4-merge-topologies.yml")

@@ -31,3 +31,10 @@ def test_get_cspool_shows_the_pilot_pool_with_its_registrar(lync_admin):
 def test_the_central_management_store_replicates(lync_admin):
     replicas = powershell_json(lync_admin, "Get-CsManagementStoreReplicationStatus | Select-Object ReplicaFqdn,UpToDate")
     assert [r["ReplicaFqdn"] for r in replicas] == ["lync-fe01.contoso.net"] and replicas[0]["UpToDate"]
+
+
+def test_the_central_management_store_is_installed_and_located(lync_admin):
+    """Install-CsDatabase -CentralManagementDatabase and Set-CsConfigurationStoreLocation ran before the first
+    publish (office-docs-powershell Install-CsDatabase.md, Set-/Get-CsConfigurationStoreLocation.md)."""
+    result = powershell(lync_admin, "Get-CsConfigurationStoreLocation")
+    assert result.rc == 0 and "lync-sql01.contoso.net\\rtc" in result.stdout
