@@ -30,7 +30,7 @@ CONFERENCING_DEFAULTS = {
     "AllowExternalUsersToRecordMeeting": False, "AllowPolls": True, "AllowSharedNotes": True, "AllowQandA": True,
     "AllowOfficeContent": True, "EnableDialInConferencing": True, "EnableAppDesktopSharing": "Desktop",
     "AllowConferenceRecording": False, "EnableP2PRecording": False, "EnableFileTransfer": True,
-    "EnableP2PFileTransfer": True, "EnableP2PVideo": True, "AllowLargeMeetings": False,
+    "EnableP2PFileTransfer": True, "EnableP2PVideo": False, "AllowLargeMeetings": False,
     "EnableOnlineMeetingPromptForLyncResources": False, "EnableDataCollaboration": True,
     "MaxVideoConferenceResolution": "VGA", "MaxMeetingSize": 250, "AudioBitRateKb": 200, "VideoBitRateKb": 50000,
     "AppSharingBitRateKb": 50000, "FileTransferBitRateKb": 50000, "TotalReceiveVideoBitRateKb": 50000,

@@ -115,16 +115,18 @@ def rgs_docs(rg: dict, pool: str, domain: str) -> list[tuple[str, str, dict]]:
             ("rgs_workflow", f"{pool}/{name}", wf)]
 
 
+# The defaults office-docs-powershell Set-CsAccessEdgeConfiguration.md gives for each parameter
+# (AllowAnonymousUsers False, AllowFederatedUsers False, AllowOutsideUsers True, EnableUserReplicator False).
 ACCESS_EDGE_DEFAULT = {
     "Identity": "Global",
-    "AllowAnonymousUsers": True,
+    "AllowAnonymousUsers": False,
     "AllowFederatedUsers": False,
-    "AllowOutsideUsers": False,
+    "AllowOutsideUsers": True,
     "BeClearingHouse": False,
     "EnablePartnerDiscovery": False,
     "DiscoveredPartnerVerificationLevel": "UseSourceVerification",
     "EnableArchivingDisclaimer": False,
-    "EnableUserReplicator": True,
+    "EnableUserReplicator": False,
     "KeepCrlsUpToDateForPeers": True,
     "MarkSourceVerifiableOnOutgoingMessages": True,
     "OutgoingTlsCountForFederatedPartners": 4,
@@ -135,7 +137,8 @@ ACCESS_EDGE_DEFAULT = {
 }
 WEB_SERVICE_DEFAULT = {
     "Identity": "Global",
-    "UseWindowsAuth": "NegotiateAndNtlm",
+    # Set-CsWebServiceConfiguration.md lists Negotiate, NTLM and None; the default is not stated (assumed Negotiate).
+    "UseWindowsAuth": "Negotiate",
     "UseCertificateAuth": True,
     "UsePinAuth": True,
     "AllowAnonymousAccessToLWAConference": True,
@@ -144,7 +147,7 @@ WEB_SERVICE_DEFAULT = {
     "ShowAlternateJoinOptionsExpanded": False,
     "EnableGroupExpansion": True,
     "MaxGroupSizeToExpand": 100,
-    "AutoLaunchLyncWebAccess": False,
+    "AutoLaunchLyncWebAccess": True,   # Set-CsWebServiceConfiguration.md: "The default value is True."
 }
 STATIC_ROUTING_DEFAULT = {"Identity": "Global", "Route": []}
 
