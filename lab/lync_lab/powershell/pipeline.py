@@ -179,8 +179,8 @@ class ScriptRunner:
         name = self.text(name_node)
         position = self._pos(node)
         range_match = re.fullmatch(r"(-?\d+)\.\.(-?\d+)", name)
-        if range_match and node.child_by_field_name("command_elements") is None or \
-                range_match and not self.text(node.child_by_field_name("command_elements")).strip():
+        elements = node.child_by_field_name("command_elements")
+        if range_match and (elements is None or not self.text(elements).strip()):
             # The grammar reads a statement that starts with `1..3` as a command; PowerShell, as a range.
             return _range(int(range_match.group(1)), int(range_match.group(2)))
         redirections = self.redirections(node)
