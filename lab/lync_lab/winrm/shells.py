@@ -147,36 +147,37 @@ class ProcessOutOfMemory(BaseException):
 
 
 class ShellMemory:
-    """What one command's processes use, by the model above, against the shell's memory limit."""
+    """What one powershell.exe command uses, by the model above, against the shell's memory limit."""
 
     def __init__(self, limit_mb: int, uses_cmd: bool, imported_modules) -> None:
         self.limit_mb = limit_mb
-        self.base_mb = (CMD_EXE_MB if uses_cmd else 0)
+        self.base_mb = POWERSHELL_BASE_MB + (CMD_EXE_MB if uses_cmd else 0)
         self._imported_modules = imported_modules   # () -> names of the modules the process has imported
-        self.powershell = False
+        self._partial = ""                          # a line written in pieces, held until it ends
         self.peak_mb = 0.0
-
-    def started_powershell(self) -> None:
-        self.powershell = True
 
     def _modules_mb(self) -> float:
         return sum(MODULE_MB.get(name.lower(), 0) for name in self._imported_modules())
 
+    @staticmethod
+    def _line_kb(line: str) -> float:
+        """What holding one written line cost: its text as a .NET string, plus its objects for a result line."""
+        held = 2 * len(line) / 1024.0
+        if line.startswith("{") and '"objects"' in line:
+            try:
+                objects = json.loads(line).get("objects")
+            except ValueError:
+                objects = None
+            if isinstance(objects, list):
+                held += KB_PER_OBJECT * len(objects)
+        return held
+
     def charge(self, text: str) -> None:
         """The process wrote ``text``; raise ProcessOutOfMemory when holding it went beyond the limit."""
-        if not self.powershell:
-            return
-        held_kb = 0.0
-        for line in text.splitlines():
-            held_kb += 2 * len(line) / 1024.0
-            if line.startswith("{") and '"objects"' in line:
-                try:
-                    objects = json.loads(line).get("objects")
-                except ValueError:
-                    objects = None
-                if isinstance(objects, list):
-                    held_kb += KB_PER_OBJECT * len(objects)
-        used = self.base_mb + POWERSHELL_BASE_MB + self._modules_mb() + held_kb / 1024.0
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        held_kb = max([self._line_kb(line.rstrip("\r")) for line in lines] + [2 * len(self._partial) / 1024.0])
+        used = self.base_mb + self._modules_mb() + held_kb / 1024.0
         self.peak_mb = max(self.peak_mb, used)
         if used > self.limit_mb:
             raise ProcessOutOfMemory(f"{used:.0f} MB needed, {self.limit_mb} MB allowed")
@@ -494,7 +495,6 @@ class ShellManager:
         cmd.processes = processes
         if command.lower().replace("/", "\\").split("\\")[-1].startswith("powershell"):
             cmd.memory = ShellMemory(self.memory_limit_mb, not skip_cmd, self._imported_modules)
-            cmd.memory.started_powershell()
         shell.commands[cmd.id] = cmd
         limit = CREATE_PROCESS_LINE_LIMIT if skip_cmd else CMD_LINE_LIMIT
         if len(command_line) > limit:

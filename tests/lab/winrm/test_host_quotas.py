@@ -214,3 +214,21 @@ def test_wmf3_host_without_kb2842230_holds_a_shell_to_150_mb(serve, bug, survive
         assert lines == ['{"ready": true}']
         assert "OutOfMemoryException" in err.decode()
         assert rc == CLR_UNHANDLED_EXCEPTION_EXIT
+
+
+def test_memory_model_charges_a_result_line_when_it_is_complete():
+    """The model of lab/lync_lab/winrm/shells.py (assumed figures): powershell.exe + cmd.exe + the Lync module
+    (107 MB), plus 8 KB per object of the answer being written. A line written in pieces counts once complete."""
+    from lync_lab.winrm.shells import ProcessOutOfMemory, ShellMemory
+
+    memory = ShellMemory(150, True, lambda: {"lync"})
+    memory.charge('{"ready": true}\r\n')
+    assert 107 <= memory.peak_mb < 108
+    line = json.dumps({"id": "0", "ok": True, "objects": [{"Identity": f"CN=u{i}"} for i in range(8000)]}) + "\r\n"
+    memory.charge(line[:len(line) // 2])          # half a line: only its text is held so far
+    assert memory.peak_mb < 110
+    with pytest.raises(ProcessOutOfMemory):
+        memory.charge(line[len(line) // 2:])
+    small = ShellMemory(150, True, lambda: ())    # without the Lync module the same answer fits
+    small.charge(line)
+    assert small.peak_mb < 150
