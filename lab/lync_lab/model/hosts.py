@@ -19,8 +19,10 @@ Sources (paraphrased; see each profile's ``source``):
 - win32 ``desktop-src/WinRM/quotas.md``: the newer (WinRM 3.0) defaults: MaxProcessesPerShell 25,
   MaxMemoryPerShellMB 1024, MaxShellsPerUser 30, MaxConcurrentUsers 10; IdleTimeout minimum 1000 ms, and its
   ``winrm get winrm/config`` listing of the default quotas shows IdleTimeout = 7200000. (Its prose says the
-  IdleTimeout default is 180000, the WinRM 2.0 value; the listing is what a WinRM 3.0 host reports.) MS-WSMV
-  2.2.4.42 WinrsType gives the same 25/1024/30/10.
+  IdleTimeout default is 180000, the WinRM 2.0 value, as does MS-WSMV 2.2.4.42 WinrsType's schema; the listing is
+  taken as what a WinRM 3.0 host reports.) MS-WSMV 2.2.4.42 gives the same 25/1024/30/10.
+- Not modelled: a Windows Server 2008 host has no WinRM listener until ``winrm quickconfig`` (installation page);
+  every lab server is taken as configured, since the collection needs a listener on each.
 - MaxEnvelopeSizekb 500 on WinRM 3.0: no Microsoft page found that states it; *assumed* from what WinRM 3.0 hosts
   report in ``winrm get winrm/config`` (transcripts in chef/knife-windows#365, microsoft/azure-pipelines-tasks#1897,
   ansible-collections/ansible.windows#391).
