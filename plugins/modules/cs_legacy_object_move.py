@@ -111,6 +111,7 @@ verified:
 """
 
 import ntpath
+import time
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
@@ -178,9 +179,10 @@ def move(module):
         # Pool FQDNs: the cmdlet's -Source/-Destination are strings naming pools, not service identities.
         run_or_fail(module, "Move-CsRgsConfiguration", {"Source": source, "Destination": target}, cmdlets)
         moved = [k for k, _i in before]
-        backup = ntpath.join(p["backup_dir"], "rgs-%s.zip" % target)
+        # Export-CsRgsConfiguration fails when the file exists (its reference, -FileName): a name of this run's.
+        backup = ntpath.join(p["backup_dir"], "rgs-%s-%s.zip" % (target, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())))
         run_or_fail(module, "Export-CsRgsConfiguration", {"Source": "ApplicationServer:%s" % target,
-                                                          "FileName": backup, "Force": True}, cmdlets)
+                                                          "FileName": backup}, cmdlets)
         backups.append(backup)
     elif kind == "conference_directories":
         for key, ident in before:

@@ -179,9 +179,11 @@ def export_cs_rgs_configuration(ctx, params, tx):
                       target=pool_fqdn, category="InvalidArgument")
     data = {kind: [d for _k, d in _objects(tx, kind, pool["Fqdn"])] for kind in RGS_KINDS}
     path = params["FileName"]
-    if vfs.exists(tx, ctx, path) and not params.get("Force"):
-        raise invalid(name, f"The file {vfs.full_path(ctx, path)} already exists. Use -Force to overwrite it.",
-                      target=path, category="ResourceExists")
+    if vfs.exists(tx, ctx, path):
+        # Export-CsRgsConfiguration.md, -FileName: the command fails if this file already exists; -Force only
+        # suppresses non-fatal messages (wording assumed).
+        raise invalid(name, f"The file {vfs.full_path(ctx, path)} already exists. Specify a file that does not "
+                            "exist.", target=path, category="ResourceExists")
     vfs.write_bytes(tx, ctx, path, _zip({"RgsConfiguration.json": json.dumps({"source": pool["Fqdn"], **data})}))
     if params.get("RemoveExportedConfiguration"):
         for kind in RGS_KINDS:

@@ -90,12 +90,16 @@ def test_rgs_move_needs_ocswmibc(fe):
 def test_rgs_export_and_import(fe):
     sh = fe(10)
     sh("Export-CsRgsConfiguration", Source="service:ApplicationServer:pool02.contoso.net", FileName="C:\\rgs.zip")
+    # Export-CsRgsConfiguration.md, -FileName: the command fails if the file already exists; -Force only
+    # suppresses non-fatal messages, so it does not overwrite.
     assert "already exists" in sh.fails("Export-CsRgsConfiguration", Source="ApplicationServer:pool02.contoso.net",
                                         FileName="C:\\rgs.zip").message
-    sh("Export-CsRgsConfiguration", Source="ApplicationServer:pool02.contoso.net", FileName="C:\\rgs.zip",
-       Force=True, RemoveExportedConfiguration=True)
+    assert "already exists" in sh.fails("Export-CsRgsConfiguration", Source="ApplicationServer:pool02.contoso.net",
+                                        FileName="C:\\rgs.zip", Force=True).message
+    sh("Export-CsRgsConfiguration", Source="ApplicationServer:pool02.contoso.net", FileName="C:\\rgs2.zip",
+       RemoveExportedConfiguration=True)
     assert sh("Get-CsRgsWorkflow") == []
-    sh("Import-CsRgsConfiguration", Destination="service:ApplicationServer:pool02.contoso.net", FileName="C:\\rgs.zip")
+    sh("Import-CsRgsConfiguration", Destination="service:ApplicationServer:pool02.contoso.net", FileName="C:\\rgs2.zip")
     assert [w["Name"] for w in sh("Get-CsRgsWorkflow")] == ["Help Desk"]
 
 

@@ -3,6 +3,7 @@ returns (cs_edge_pool, cs_backcompat_site, cs_access_edge_configuration, cs_web_
 cs_server_service, cs_legacy_object_move, cs_configuration_export)."""
 
 import copy
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -305,7 +306,10 @@ def test_response_groups_move_then_export_and_are_verified(monkeypatch):
     assert [p for c, p in lync.calls if c == "Move-CsRgsConfiguration"] == [{"Source": LEGACY, "Destination": PILOT}]
     assert out["verified"] == {"workflows": ["Help Desk"], "queues": ["Help Desk Queue"],
                                "agent_groups": ["Help Desk Agents"]}
-    assert out["backups"] == ["C:\\LyncMigration\\backup\\rgs-pool02.contoso.net.zip"]
+    [backup] = out["backups"]   # a name of this run's: Export-CsRgsConfiguration fails on an existing file
+    assert re.fullmatch(r"C:\\LyncMigration\\backup\\rgs-pool02\.contoso\.net-\d{8}T\d{6}Z\.zip", backup), backup
+    assert [p for c, p in lync.calls if c == "Export-CsRgsConfiguration"] == [
+        {"Source": "ApplicationServer:" + PILOT, "FileName": backup}]
     rollback = run_module(cs_legacy_object_move, dict(object_type="rgs_contacts_rollback", source_pool=PILOT,
                                                       target_pool=LEGACY), lync, monkeypatch=monkeypatch)
     assert rollback["moved"] == ["sip:helpdesk@contoso.net"]
