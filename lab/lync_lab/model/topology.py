@@ -62,6 +62,8 @@ SECTION_HELP = """topology:
   legacy_pools: [{fqdn: pool01.contoso.net, sql: ocs-sql01.contoso.net}]
   legacy_edges: [{fqdn: ocs-edge01.contoso.net, access_edge: sip.contoso.net, webconf_edge: webconf.contoso.net,
                   av_edge: av.contoso.net, next_hop: pool01.contoso.net, federation: true}]
+                                       # optional: machines, internal_sip_port (5061), internal_webconf_port (8057),
+                                       # external_webconf_port (443), version (OCS2007R2): the Edge input file's fields
   lync_edge_pool: {fqdn: edgepool02.contoso.net, access_edge: ..., webconf_edge: ..., av_edge: ..., next_hop: pool02.contoso.net}
   conference_directories: [{id: 3, pool: pool01.contoso.net}]
   response_groups: [{name: Help Desk, pool: pool01.contoso.net, sip_address: sip:helpdesk@contoso.net,
