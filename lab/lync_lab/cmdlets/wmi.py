@@ -150,6 +150,23 @@ def _invalid_class(cls: str, cmd: str) -> PSError:
                    category="InvalidType", target=cls, exception="System.Management.ManagementException")
 
 
+# Classes every Windows Server has (win32 desktop-src/CIMWin32Prov: the Win32 provider's classes; __NAMESPACE is a
+# WMI system class) that the lab does not model: a real server answers them, so they are "not modelled", never
+# "Invalid class" as for a class the server lacks.
+_WINDOWS_CLASSES_NOT_MODELLED = frozenset(c.lower() for c in (
+    "Win32_OperatingSystem", "Win32_ComputerSystem", "Win32_BIOS", "Win32_Process", "Win32_LogicalDisk",
+    "Win32_NetworkAdapter", "Win32_NetworkAdapterConfiguration", "Win32_QuickFixEngineering", "Win32_Share",
+    "Win32_Processor", "Win32_PhysicalMemory", "Win32_UserAccount", "Win32_Group", "Win32_Environment",
+    "Win32_TimeZone", "Win32_PageFileUsage", "Win32_DiskDrive", "Win32_Volume", "Win32_StartupCommand",
+    "__NAMESPACE"))
+
+
+def _not_modelled(cls: str) -> PSError:
+    return PSError(f'The rehearsal lab does not model the WMI class "{cls}" (every Windows Server has it); see '
+                   "lab/README.md for the classes it answers.", "LabClassNotModelled", category="NotImplemented",
+                   target=cls, exception="System.NotImplementedException")
+
+
 _COND = re.compile(r"^\s*(\w+)\s*(=|<>|!=|like)\s*(?:'((?:[^']|'')*)'|\"([^\"]*)\"|(\w+))\s*$", re.I)
 
 
@@ -203,6 +220,8 @@ def _get(ctx, params, tx, cmd: str):
         if not (servers.has(tx, ctx.server.fqdn, "ocs") or servers.installed(tx, ctx.server.fqdn, servers.OCSWMIBC)):
             raise _invalid_class(cls, cmd)
         objs = _OCS_CLASSES[canonical](ctx, tx)
+    elif cls.lower() in _WINDOWS_CLASSES_NOT_MODELLED:
+        raise _not_modelled(cls)
     else:
         raise _invalid_class(cls, cmd)
     if filt:

@@ -82,6 +82,7 @@ DATE = "Get-Date / New-TimeSpan (no date objects)"
 ITEM = "the item cmdlets (Get-Item, Get-ChildItem, New-Item, Set-ItemProperty)"
 CIM = "the CIM cmdlets besides Get-CimInstance (New-CimInstance, New-CimSession, Invoke-CimMethod)"
 MEMBER = "Get-Member"
+WIN32 = "Windows' own WMI classes (Win32_Process, Win32_BIOS, __NAMESPACE ...): every server has them, the lab models none"
 OUTSIDE_SUBSET: dict[tuple[str, str], tuple[int, str]] = {
     ("Get-CsUser", "EXAMPLE 6"): (1, LDAP), ("Get-CsUser", "EXAMPLE 7"): (1, LDAP),
     ("Get-CsUser", "EXAMPLE 8"): (1, LDAP), ("Grant-CsArchivingPolicy", "EXAMPLE 3"): (1, LDAP),
@@ -105,6 +106,15 @@ OUTSIDE_SUBSET: dict[tuple[str, str], tuple[int, str]] = {
     ("Get-CimInstance", "Example 9: Getting only a subset of properties, instead of all properties"): (1, CIM),
     ("Get-CimInstance", "Example 10: Get the CIM instance using CIM session"): (1, CIM),
     ("Get-Content", "Example 8: Get file contents as a byte array"): (1, MEMBER),
+    ("Get-CimInstance", "Example 1: Get the CIM instances of a specified class"): (1, WIN32),
+    ("Get-CimInstance", "Example 2: Get a list of namespaces from a WMI server"): (1, WIN32),
+    ("Get-CimInstance", "Example 3: Get instances of a class filtered by using a query"): (1, WIN32),
+    ("Get-CimInstance", "Example 4: Get instances of a class filtered by using a class name and a filter expression"):
+        (1, WIN32),
+    ("Get-CimInstance", "Example 6: Retrieve CIM instances and reuse them"): (1, WIN32),
+    ("Get-CimInstance", "Example 7: Get CIM instances from remote computer"): (1, WIN32),
+    ("Get-WmiObject", "Example 1: Get processes on the local computer"): (1, WIN32),
+    ("Get-WmiObject", "Example 6: Get the BIOS on the local computer"): (1, WIN32),
 }
 
 
