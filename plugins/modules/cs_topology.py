@@ -45,7 +45,10 @@ options:
     type: dict
     suboptions:
       sql_server_fqdn: {description: The SQL Server computer (C(-SqlServerFqdn))., type: str, required: true}
-      sql_instance: {description: The SQL Server instance (C(-SqlInstanceName))., type: str, default: rtc}
+      sql_instance:
+        description: The SQL Server instance (C(-SqlInstanceName)); empty for the default instance.
+        type: str
+        default: rtc
 attributes:
   check_mode:
     support: full
@@ -111,7 +114,25 @@ def _no_cms(error):
 
 
 def store_path(sql, instance):
-    return "%s\\%s" % (sql, instance)
+    """The store's SQL Server path as Get-CsConfigurationStoreLocation.md writes it (atl-sql-001.litwareinc.com/rtc;
+    the computer alone for a default instance)."""
+    return "%s/%s" % (sql, instance) if instance else sql
+
+
+def same_path(a, b):
+    """Paths compared as SQL Server names: case-insensitively, "/" and "\\" alike (the reference writes the
+    first, SQL Server's own notation is the second)."""
+    return (a or "").replace("\\", "/").lower() == (b or "").replace("\\", "/").lower()
+
+
+def read_location(module):
+    """Get-CsConfigurationStoreLocation: a String per the reference; an object's BackEndServer is read too."""
+    for obj in module.call_or_fail("Get-CsConfigurationStoreLocation"):
+        if isinstance(obj, dict):
+            obj = obj.get("BackEndServer")
+        if isinstance(obj, str) and obj.strip():
+            return obj.strip()
+    return None
 
 
 def central_management_store(module, spec):
@@ -119,28 +140,32 @@ def central_management_store(module, spec):
     what is missing. Returns (report, cmdlets that ran or would run)."""
     sql, instance = spec["sql_server_fqdn"], spec["sql_instance"]
     wanted = store_path(sql, instance)
-    located = [o for o in module.call_or_fail("Get-CsConfigurationStoreLocation") if isinstance(o, str)]
-    before = located[0] if located else None
-    if before is not None and before.lower() != wanted.lower():
+    before = read_location(module)
+    if before is not None and not same_path(before, wanted):
         module.fail_json(msg="the Central Management store is located on %s, not %s: this task creates the first "
                              "store and does not move one (Move-CsManagementServer moves the CMS)" % (before, wanted))
-    test = module.call_or_fail("Test-CsDatabase", {"CentralManagementDatabase": True, "SqlServerFqdn": sql,
-                                                   "SqlInstanceName": instance})
+    store_args = {"SqlServerFqdn": sql}
+    if instance:
+        store_args["SqlInstanceName"] = instance
+    test = module.call_or_fail("Test-CsDatabase", dict(store_args, CentralManagementDatabase=True))
     installed = any(isinstance(o, dict) and o.get("Succeed") for o in test)
     plan = []
     if not installed:
-        plan.append(Call("Install-CsDatabase", {"CentralManagementDatabase": True, "SqlServerFqdn": sql,
-                                                "SqlInstanceName": instance}))
+        plan.append(Call("Install-CsDatabase", dict(store_args, CentralManagementDatabase=True)))
     if before is None:
-        plan.append(Call("Set-CsConfigurationStoreLocation", {"SqlServerFqdn": sql, "SqlInstanceName": instance}))
+        plan.append(Call("Set-CsConfigurationStoreLocation", dict(store_args)))
+    after = before
     if plan and not module.check_mode:
         for res in module.run_calls(plan):
             if not res.ok:
                 module.fail_json_from_error(res.error, cmdlet=res.call.cmdlet)
-    after = wanted if plan and not module.check_mode else before
-    described = ["%s -SqlServerFqdn %s -SqlInstanceName %s" % (
-        c.cmdlet + (" -CentralManagementDatabase" if c.cmdlet == "Install-CsDatabase" else ""), sql, instance)
-        for c in plan]
+        after = read_location(module)
+        if not same_path(after, wanted):
+            module.fail_json(msg="Set-CsConfigurationStoreLocation returned, but the store is located on %s, not %s"
+                                 % (after, wanted))
+    args = " ".join("-%s %s" % kv for kv in store_args.items())
+    described = [c.cmdlet + (" -CentralManagementDatabase " if c.cmdlet == "Install-CsDatabase" else " ") + args
+                 for c in plan]
     return {"location_before": before, "location": after, "database_found": installed}, described
 
 

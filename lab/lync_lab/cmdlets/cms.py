@@ -84,5 +84,4 @@ def test_cs_database(ctx, params, tx):
                           category="ResourceUnavailable", exception="Microsoft.Rtc.Management.ManagementException")
         sql, instance = loc["SqlServerFqdn"], loc["SqlInstanceName"]
     found = cms_bootstrap.database(tx, sql, instance) is not None
-    return [{"SqlServerFqdn": sql, "SqlInstanceName": instance or cms_bootstrap.DEFAULT_INSTANCE,
-             "DatabaseName": "xds", "Succeed": found}]
+    return [{"SqlServerFqdn": sql, "SqlInstanceName": instance, "DatabaseName": "xds", "Succeed": found}]

@@ -109,7 +109,7 @@ def _first_publish_checks(tx, new) -> list[str]:
     for store in stores:
         cluster = new.cluster(*store.installed_on) if store else None
         if cluster is not None:
-            placed.append(cms_bootstrap.path(cluster.fqdn, store.sql_instance).lower())
+            placed.append(cms_bootstrap.path(cluster.fqdn, store.sql_instance or None).lower())
     wanted = cms_bootstrap.path(loc["SqlServerFqdn"], loc["SqlInstanceName"]).lower()
     if wanted in placed:
         return []

@@ -12,7 +12,7 @@ whose location (a service control point in AD) must be set, before the first top
 - Topology Builder's Publish Topology then finds the store ("Topology Builder found a CMS store", OfficeDocs-
   SkypeForBusiness Lync/LyncServer/lync-server-2013-publish-your-topology.md) and publishes into it.
 
-Store: kind "cms_database" (key "<sql fqdn>\\<instance>": the store installed there) and meta "cms_store_location"
+Store: kind "cms_database" (key "<sql fqdn>/<instance>", the computer alone for its default instance) and meta "cms_store_location"
 (the SCP: {"SqlServerFqdn", "SqlInstanceName"}). A newly installed store holds Lync's global policies and
 CMS-wide settings at their defaults (assumed: Microsoft does not list what a new store contains; the lab puts the
 defaults there when the database is created).
@@ -25,17 +25,20 @@ from typing import Any
 from . import pool_objects, policies
 
 LOCATION_META = "cms_store_location"
-DEFAULT_INSTANCE = "rtc"     # the instance name Microsoft's examples and the migration guide use
+SCENARIO_INSTANCE = "rtc"    # the pilot SQL Server's instance when the scenario names none (the guide's, Microsoft's examples')
 
 
 def _key(sql_fqdn: str, instance: str | None) -> str:
-    return f"{sql_fqdn}\\{instance or DEFAULT_INSTANCE}".lower()
+    # no instance = the SQL Server's default instance (Install-CsDatabase.md -SqlInstanceName: omitted, the default
+    # instance is used)
+    return f"{sql_fqdn}/{instance}".lower() if instance else sql_fqdn.lower()
 
 
 def path(sql_fqdn: str, instance: str | None) -> str:
-    """The SQL Server path as Get-CsConfigurationStoreLocation reports it (the SQL Server instance notation
-    <computer>\\<instance>; the reference's example writes the same two parts)."""
-    return f"{sql_fqdn}\\{instance or DEFAULT_INSTANCE}"
+    """The SQL Server path as Get-CsConfigurationStoreLocation reports it: Get-CsConfigurationStoreLocation.md
+    (and its Lync Server 2013 version, technet Gg412814(v=OCS.15)) gives the example atl-sql-001.litwareinc.com/rtc;
+    a default instance is the computer alone."""
+    return f"{sql_fqdn}/{instance}" if instance else sql_fqdn
 
 
 def available_instances(scenario: Any) -> set[str]:
@@ -44,7 +47,7 @@ def available_instances(scenario: Any) -> set[str]:
     section = ((getattr(scenario, "raw", None) or {}).get("topology") or {}).get("pilot_pool") or {}
     if not section.get("sql"):
         return set()
-    return {_key(section["sql"], section.get("sql_instance"))}
+    return {_key(section["sql"], section.get("sql_instance", SCENARIO_INSTANCE))}
 
 
 def database(tx: Any, sql_fqdn: str, instance: str | None) -> dict | None:
@@ -56,14 +59,14 @@ def install_database(tx: Any, sql_fqdn: str, instance: str | None) -> bool:
     if database(tx, sql_fqdn, instance):
         return False
     tx.put("cms_database", _key(sql_fqdn, instance),
-           {"SqlServerFqdn": sql_fqdn.lower(), "SqlInstanceName": (instance or DEFAULT_INSTANCE).lower()})
+           {"SqlServerFqdn": sql_fqdn.lower(), "SqlInstanceName": instance.lower() if instance else None})
     create_cms(tx)
     return True
 
 
 def set_location(tx: Any, sql_fqdn: str, instance: str | None) -> bool:
     """Point the SCP at the instance; False when it already points there."""
-    wanted = {"SqlServerFqdn": sql_fqdn.lower(), "SqlInstanceName": (instance or DEFAULT_INSTANCE).lower()}
+    wanted = {"SqlServerFqdn": sql_fqdn.lower(), "SqlInstanceName": instance.lower() if instance else None}
     if tx.meta_get(LOCATION_META) == wanted:
         return False
     tx.meta_put(LOCATION_META, wanted)
@@ -94,5 +97,5 @@ def seed(tx: Any, scenario: Any) -> None:
     if not pilot.get("sql"):
         policies.seed_lync_globals(tx)
         return
-    install_database(tx, pilot["sql"], pilot.get("sql_instance"))
-    set_location(tx, pilot["sql"], pilot.get("sql_instance"))
+    install_database(tx, pilot["sql"], pilot.get("sql_instance", SCENARIO_INSTANCE))
+    set_location(tx, pilot["sql"], pilot.get("sql_instance", SCENARIO_INSTANCE))

@@ -56,7 +56,7 @@ def test_a_location_without_the_database_is_not_enough(fresh, pilot_document):
     fresh("Set-CsConfigurationStoreLocation", SqlServerFqdn=SQL, SqlInstanceName="rtc", SkipLookup=True)
     fresh("Set-Content", Path="C:\\t.xml", Value=pilot_document)
     err = fresh.fails("Publish-CsTopology", FileName="C:\\t.xml")
-    assert err.fqid.startswith("CentralManagementStoreNotFound,") and SQL + "\\rtc" in err.message
+    assert err.fqid.startswith("CentralManagementStoreNotFound,") and SQL + "/rtc" in err.message
 
 
 def test_the_documented_sequence_reaches_the_stage_4_store_and_topology(fresh, pilot_document, lab_at):
@@ -66,7 +66,7 @@ def test_the_documented_sequence_reaches_the_stage_4_store_and_topology(fresh, p
     assert fresh("Test-CsDatabase", CentralManagementDatabase=True, SqlServerFqdn=SQL,
                  SqlInstanceName="rtc")[0]["Succeed"] is True
     fresh("Set-CsConfigurationStoreLocation", SqlServerFqdn=SQL, SqlInstanceName="rtc")
-    assert fresh("Get-CsConfigurationStoreLocation") == [SQL + "\\rtc"]
+    assert fresh("Get-CsConfigurationStoreLocation") == [SQL + "/rtc"]
     assert fresh("Test-CsDatabase", CentralManagementDatabase=True)[0]["Succeed"] is True   # through the SCP
     fresh("Set-Content", Path="C:\\t.xml", Value=pilot_document)
     fresh("Publish-CsTopology", FileName="C:\\t.xml")
@@ -91,11 +91,11 @@ def test_installing_again_changes_nothing(fresh):
 def test_an_unreachable_sql_server_is_refused_unless_the_lookup_is_skipped(fresh):
     err = fresh.fails("Install-CsDatabase", CentralManagementDatabase=True, SqlServerFqdn="nosql.contoso.net",
                       SqlInstanceName="rtc")
-    assert err.fqid.startswith("SqlConnectionFailed,") and "nosql.contoso.net\\rtc" in err.message
+    assert err.fqid.startswith("SqlConnectionFailed,") and "nosql.contoso.net/rtc" in err.message
     assert fresh.fails("Set-CsConfigurationStoreLocation", SqlServerFqdn=SQL,
                        SqlInstanceName="other").fqid.startswith("SqlConnectionFailed,")
     fresh("Set-CsConfigurationStoreLocation", SqlServerFqdn=SQL, SqlInstanceName="other", SkipLookup=True)
-    assert fresh("Get-CsConfigurationStoreLocation") == [SQL + "\\other"]
+    assert fresh("Get-CsConfigurationStoreLocation") == [SQL + "/other"]
 
 
 def test_the_first_topology_must_put_its_cms_store_where_the_store_is(fresh, pilot_document):
@@ -106,7 +106,7 @@ def test_the_first_topology_must_put_its_cms_store_where_the_store_is(fresh, pil
     moved = pilot_document.replace('<SqlInstanceId Name="rtc">', '<SqlInstanceId Name="lync">')
     fresh("Set-Content", Path="C:\\t.xml", Value=moved)
     err = fresh.fails("Publish-CsTopology", FileName="C:\\t.xml")
-    assert "TopologyValidationFailed" in err.fqid and SQL + "\\lync" in err.message and SQL + "\\rtc" in err.message
+    assert "TopologyValidationFailed" in err.fqid and SQL + "/lync" in err.message and SQL + "/rtc" in err.message
 
 
 def test_whatif_installs_nothing(fresh):
@@ -119,5 +119,14 @@ def test_whatif_installs_nothing(fresh):
 
 def test_stage_4_has_the_store_and_its_location(fe):
     sh = fe(4)
-    assert sh("Get-CsConfigurationStoreLocation") == [SQL + "\\rtc"]
+    assert sh("Get-CsConfigurationStoreLocation") == [SQL + "/rtc"]
     assert sh("Test-CsDatabase", CentralManagementDatabase=True)[0]["Succeed"] is True
+
+
+def test_without_an_instance_name_the_default_instance_is_meant(fresh):
+    """Install-CsDatabase.md (-SqlInstanceName): omitted, the SQL Server's default instance is used; the scenario's
+    SQL Server has only its named instance rtc, so the default one cannot be reached."""
+    err = fresh.fails("Install-CsDatabase", CentralManagementDatabase=True, SqlServerFqdn=SQL)
+    assert err.fqid.startswith("SqlConnectionFailed,") and f'"{SQL}"' in err.message
+    fresh("Set-CsConfigurationStoreLocation", SqlServerFqdn=SQL, SkipLookup=True)
+    assert fresh("Get-CsConfigurationStoreLocation") == [SQL]

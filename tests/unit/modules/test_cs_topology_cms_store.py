@@ -66,7 +66,7 @@ def test_first_run_creates_the_store_then_publishes_and_a_rerun_changes_nothing(
                      monkeypatch=monkeypatch, connection=connection(lab))
     assert not out.get("failed"), out.get("msg")
     assert writes(lab) == list(WRITES)
-    assert out["central_management_store"]["location"] == SQL + "\\rtc"
+    assert out["central_management_store"]["location"] == SQL + "/rtc"
     again = run_module(cs_topology, {"document": document, "central_management_store": STORE}, None,
                        monkeypatch=monkeypatch, connection=connection(lab))
     assert not again.get("failed"), again.get("msg")
@@ -89,5 +89,5 @@ def test_a_store_located_elsewhere_is_not_moved(lab, document, monkeypatch):
     before = writes(lab)
     out = run_module(cs_topology, {"document": document, "central_management_store": STORE}, None,
                      monkeypatch=monkeypatch, connection=connection(lab))
-    assert out.get("failed") and "other-sql.contoso.net\\rtc" in out["msg"] and "Move-CsManagementServer" in out["msg"]
+    assert out.get("failed") and "other-sql.contoso.net/rtc" in out["msg"] and "Move-CsManagementServer" in out["msg"]
     assert writes(lab) == before

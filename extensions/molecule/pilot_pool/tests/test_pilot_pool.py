@@ -37,4 +37,4 @@ def test_the_central_management_store_is_installed_and_located(lync_admin):
     """Install-CsDatabase -CentralManagementDatabase and Set-CsConfigurationStoreLocation ran before the first
     publish (office-docs-powershell Install-CsDatabase.md, Set-/Get-CsConfigurationStoreLocation.md)."""
     result = powershell(lync_admin, "Get-CsConfigurationStoreLocation")
-    assert result.rc == 0 and "lync-sql01.contoso.net\\rtc" in result.stdout
+    assert result.rc == 0 and "lync-sql01.contoso.net/rtc" in result.stdout
