@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: cs_server_service
 short_description: Stop, start or disable one Windows service on an OCS 2007 R2 or Lync Server 2013 server
 description:
-  - Reads the service with C(Get-Service), then runs C(Set-Service -StartupType) and C(Stop-Service) or
+  - Reads the service with C(Get-Service) and its startup type from WMI (C(Get-WmiObject Win32_Service)), then runs C(Set-Service -StartupType) and C(Stop-Service) or
     C(Start-Service) only for what differs, and reads it back. Works on OCS 2007 R2 servers (no Lync module is
     imported there).
   - Written for P8.1.i, stopping the B(Office Communications Server Access Edge) service on each legacy Edge and
@@ -50,7 +50,8 @@ attributes:
     platforms: windows
     description: Runs on the controller, reaches the server over WinRM.
 notes:
-  - The startup type is read from the C(StartType) property C(Get-Service) returns.
+  - The startup type is read from the C(StartMode) of WMI's Win32_Service, because Get-Service's C(StartType)
+    exists only from .NET Framework 4.6.1 on and OCS 2007 R2 servers run .NET 3.5.
   - A service the server does not have (its product was uninstalled) satisfies O(state=stopped); the result's
     status is C(NotInstalled).
 """
@@ -84,16 +85,29 @@ from ansible_collections.lync.migration.plugins.module_utils.lync.module import 
 START_TYPES = {"auto": "Automatic", "manual": "Manual", "disabled": "Disabled"}
 
 
+# Win32_Service's StartMode (win32 desktop-src/CIMWin32Prov/win32-service.md) as Set-Service -StartupType names it.
+START_MODES = {"auto": "Automatic", "manual": "Manual", "disabled": "Disabled", "boot": "Boot", "system": "System"}
+
+
 def read(module, name):
-    """The service, or None when the server has no such service (its product was uninstalled)."""
-    result = module.run_calls([Call("Get-Service", {"Name": name}, select=["Name", "DisplayName", "Status", "StartType"])])[0]
-    if not result.ok:
-        if result.error.category == "ObjectNotFound":
+    """The service, or None when the server has no such service (its product was uninstalled).
+
+    The startup type comes from WMI's Win32_Service, which every Windows has: Get-Service's StartType exists only
+    from .NET Framework 4.6.1 on, and OCS 2007 R2 servers run .NET 3.5 (docs/hosts.md)."""
+    service, wmi = module.run_calls([
+        Call("Get-Service", {"Name": name}, select=["Name", "DisplayName", "Status"]),
+        Call("Get-WmiObject", {"Class": "Win32_Service"}, select=["Name", "StartMode"])])
+    if not service.ok:
+        if service.error.category == "ObjectNotFound":
             return None
-        module.fail_json_from_error(result.error, cmdlet="Get-Service")
-    s = result.objects[0]
+        module.fail_json_from_error(service.error, cmdlet="Get-Service")
+    if not wmi.ok:
+        module.fail_json_from_error(wmi.error, cmdlet="Get-WmiObject")
+    s = service.objects[0]
+    mode = next((str(w.get("StartMode") or "") for w in wmi.objects
+                 if str(w.get("Name") or "").lower() == str(s.get("Name") or name).lower()), "")
     return {"name": s.get("Name"), "display_name": s.get("DisplayName"), "status": str(s.get("Status")),
-            "start_type": str(s.get("StartType"))}
+            "start_type": START_MODES.get(mode.lower(), mode or None)}
 
 
 def service(module):

@@ -80,6 +80,10 @@ class FakeServer(FakeLync):
                 raise FakeCmdletError("Cannot find any service with service name '%s'." % params["Name"],
                                       "ObjectNotFound")
             return [dict(self.services[params["Name"]])]
+        if cmdlet == "Get-WmiObject" and params.get("Class") == "Win32_Service":
+            # Win32_Service.StartMode: Auto, Manual, Disabled (what WMI reports on every .NET version)
+            return [{"Name": n, "StartMode": {"Automatic": "Auto"}.get(v["StartType"], v["StartType"])}
+                    for n, v in self.services.items()]
         if cmdlet == "Set-Service":
             self.services[params["Name"]]["StartType"] = params["StartupType"]
             return []
