@@ -111,13 +111,13 @@ count:
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.identity import same_fqdn, split_identities
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
-from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
 from ansible_collections.lync.migration.plugins.module_utils.lync.users import (
     # BULK_READ_THRESHOLD is bound here so tests can lower it for this module alone.
     BULK_READ_THRESHOLD,
     USER_PROPERTIES,
     pools_call,
     pools_from_result,
+    read_directory,
     read_users_queued,
     user_facts,
 )
@@ -158,12 +158,10 @@ def user_info(module):
             call_params["Filter"] = params["filter"]
         if params["legacy_only"]:
             call_params["OnOfficeCommunicationServer"] = True
-        # One PowerShell process for both reads.
-        pools_result, result = module.run_calls([pools_call(), Call("Get-CsUser", call_params, select=USER_PROPERTIES)])
+        # One PowerShell process for both reads; in pieces when the host's shell cannot hold every user at once.
+        (pools_result,), objects = read_directory(module, call_params, USER_PROPERTIES, first=[pools_call()])
         pools = pools_from_result(module, pools_result)
-        if not result.ok:
-            module.fail_json_from_error(result.error, cmdlet="Get-CsUser")
-        users = [f for f in (user_facts(o, pools) for o in result.objects) if wanted(f, params)]
+        users = [f for f in (user_facts(o, pools) for o in objects) if wanted(f, params)]
     return dict(changed=False, users=users, not_found=not_found, ambiguous=ambiguous, malformed=malformed,
                 count=len(users))
 

@@ -275,11 +275,14 @@ class EnvelopeProtocolError(Exception):
     ``parser`` holds the results that did arrive, when known. ``transient`` is False when sending again would
     give the same output (e.g. output in another code page than UTF-8)."""
 
-    def __init__(self, message, parser=None, transient=True):
+    def __init__(self, message, parser=None, transient=True, out_of_memory=False):
         super(EnvelopeProtocolError, self).__init__(message)
         self.message = message
         self.parser = parser
         self.transient = transient
+        # PowerShell ended under the shell's memory quota: the same calls need the same memory; fewer objects
+        # per call can succeed (users.read_directory reads in pieces).
+        self.out_of_memory = out_of_memory
 
 
 class EnvelopeFatal(Exception):

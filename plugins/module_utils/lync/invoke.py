@@ -618,7 +618,8 @@ class LyncClient:
                 self._settle_unanswered(calls, final, attempts, position, fault, attempt, on_result)
             except EnvelopeProtocolError as exc:
                 worker.drop_shell()
-                fault = TransportFault(exc.message, transient=exc.transient, sent=True, phase="receive")
+                fault = TransportFault(exc.message, transient=exc.transient, sent=True, phase="receive",
+                                       out_of_memory=exc.out_of_memory)
                 self._settle_unanswered(calls, final, attempts, position, fault, attempt, on_result)
             except EnvelopeFatal as fatal:
                 for i in position:

@@ -186,8 +186,9 @@ class TransportFault(Exception):
     ``wsman_code``: the WSManFault code when the server sent one."""
 
     def __init__(self, message, transient, sent=False, quota=False, phase="", reconnect=False, wsman_code=None,
-                 shell_lost=False):
+                 shell_lost=False, out_of_memory=False):
         super(TransportFault, self).__init__(message)
+        self.out_of_memory = out_of_memory
         self.message = message
         self.transient = transient
         self.sent = sent
@@ -635,7 +636,7 @@ class WinRMSession:
                         "PowerShell on %s ran out of memory under the host's WinRM shell memory quota "
                         "(MaxMemoryPerShellMB; with WMF 3.0 on Windows Server 2008 R2 it is 150 MB until hotfix "
                         "KB2842230 is installed) while answering; read fewer objects per call: %s"
-                        % (self.options.server, detail), parser, transient=False)
+                        % (self.options.server, detail), parser, transient=False, out_of_memory=True)
                 # Output ended early (process killed, envelope crashed): calls without a line are unknown.
                 raise EnvelopeProtocolError("the envelope stopped before finishing: %s" % detail, parser)
             return parser
@@ -709,7 +710,12 @@ def _clixml_message(stderr):
     return message[:500] if message else text.strip()[:500]
 
 
+# The fqid of a call whose PowerShell ended under the shell's memory quota (MaxMemoryPerShellMB).
+SHELL_OUT_OF_MEMORY = "ShellOutOfMemory"
+
+
 def error_from_fault(fault, outcome_unknown=False):
     """A CmdletError standing in for calls that never got an answer because of ``fault``."""
-    return CmdletError(fault.message, fqid="WinRMTransportFault", category="ConnectionError",
+    fqid = SHELL_OUT_OF_MEMORY if getattr(fault, "out_of_memory", False) else "WinRMTransportFault"
+    return CmdletError(fault.message, fqid=fqid, category="ConnectionError",
                        transient=fault.transient, outcome_unknown=outcome_unknown)
