@@ -84,9 +84,10 @@ missing:
 
 import re
 
-from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
+from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call, CallResult
 from ansible_collections.lync.migration.plugins.module_utils.lync.error_ids import error_id
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
+from ansible_collections.lync.migration.plugins.module_utils.lync.pieces import out_of_memory, read_in_pieces, wql_pieces
 
 CLASS_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 NAMESPACE = re.compile(r"^[A-Za-z0-9_]+(\\[A-Za-z0-9_]+)*$")
@@ -98,6 +99,22 @@ def is_invalid_class(error):
     # with other categories is another WMI failure (invalid namespace or query, provider load failure); the
     # message is localised, so it is not tested.
     return error_id(error) == "GetWMIManagementException" and error.category == "InvalidType"
+
+
+# The classes with one instance per user, and the property holding the user's SIP address, by which a read that
+# does not fit the host's shell is cut into ranges (ocs2007r2-wmi reference: MSFT_SIPESUserSetting.PrimaryURI).
+PIECE_PROPERTY = {"msft_sipesusersetting": "PrimaryURI"}
+
+
+def _read_in_ranges(module, cls, call, answered):
+    base = call.params.get("Filter")
+
+    def make_call(piece_filter):
+        return Call("Get-WmiObject", dict(call.params, Filter=piece_filter), select=call.select)
+
+    _first, objects = read_in_pieces(module, call, wql_pieces(PIECE_PROPERTY[cls.lower()], base, make_call),
+                                     (None, None), "Get-WmiObject -Class %s" % cls, answered=answered)
+    return CallResult(call, True, objects=objects)
 
 
 def wmi_info(module):
@@ -119,7 +136,11 @@ def wmi_info(module):
     # No -Cs cmdlet in the batch, so the envelope imports no module: this works on OCS 2007 R2 servers.
     results = module.run_calls(calls)
     instances, counts, missing = {}, {}, []
-    for cls, result in zip(params["classes"], results):
+    for cls, call, result in zip(params["classes"], calls, results):
+        if out_of_memory(result) and cls.lower() in PIECE_PROPERTY:
+            # Every user of a large pool does not fit one answer of the host's shell (150 MB on WinRM 2.0):
+            # the same read in ranges of SIP addresses.
+            result = _read_in_ranges(module, cls, call, result)
         if result.ok:
             instances[cls] = result.objects
             counts[cls] = len(result.objects)

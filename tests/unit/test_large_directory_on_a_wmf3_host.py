@@ -35,3 +35,22 @@ def test_every_user_is_read_in_pieces_when_one_answer_does_not_fit_the_shell(lar
     assert "Filter" not in reads[0]["params"]
     assert len(reads) > 1 and all("SipAddress -like" in e["params"]["Filter"] for e in reads[1:])
     assert json.dumps(out).count("OutOfMemory") == 0
+
+
+def test_a_legacy_pools_users_are_read_over_wmi_in_ranges_on_winrm_2(large_lab, monkeypatch):
+    """ocs-fe01 runs Windows Server 2008 R2: WinRM 2.0, MaxMemoryPerShellMB 150 (win32 installation page). Its
+    MSFT_SIPESUserSetting instances for 20,000 users do not fit one answer; the read is cut into WQL ranges of
+    PrimaryURI (WQL compares strings: win32 wql-operators.md), which together hold every user once."""
+    from ansible_collections.lync.migration.plugins.modules import cs_wmi_info
+
+    before = len(large_lab.audit())
+    connection = {"server": "127.0.0.1", "port": 55989 + large_lab.port_offset, "scheme": "http",
+                  "username": "CONTOSO\\lyncadmin", "password": "Lab-Passw0rd!"}
+    out = run_module(cs_wmi_info, {"classes": ["MSFT_SIPESUserSetting"],
+                                   "properties": {"MSFT_SIPESUserSetting": ["PrimaryURI", "HomeServerDN"]}},
+                     None, monkeypatch=monkeypatch, connection=connection)
+    assert not out.get("failed"), out.get("msg")
+    uris = [u["PrimaryURI"] for u in out["instances"]["MSFT_SIPESUserSetting"]]
+    assert len(uris) == len(set(uris)) == out["counts"]["MSFT_SIPESUserSetting"] >= 20000
+    reads = [e for e in large_lab.audit()[before:] if e.get("cmdlet") == "Get-WmiObject"]
+    assert "Filter" not in reads[0]["params"] and all("PrimaryURI" in e["params"]["Filter"] for e in reads[1:])

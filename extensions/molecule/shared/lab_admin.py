@@ -62,6 +62,14 @@ def powershell_json(host, script: str) -> list:
     return data if isinstance(data, list) else [data]
 
 
+def powershell_lines(host, script: str) -> list:
+    """The lines ``script`` writes, for a host whose PowerShell has no ConvertTo-Json (an OCS 2007 R2 server on
+    Windows Server 2008 R2 runs PowerShell 2.0; ConvertTo-Json came with 3.0)."""
+    result = powershell(host, script)
+    assert result.rc == 0, result.stderr_bytes.decode("cp437", "replace")
+    return [line for line in result.stdout_bytes.decode("cp437").splitlines() if line.strip()]
+
+
 def quoted(value: str) -> str:
     """A PowerShell single-quoted literal of a test constant."""
     return "'" + value.replace("'", "''") + "'"

@@ -167,7 +167,10 @@ def _not_modelled(cls: str) -> PSError:
                    target=cls, exception="System.NotImplementedException")
 
 
-_COND = re.compile(r"^\s*(\w+)\s*(=|<>|!=|like)\s*(?:'((?:[^']|'')*)'|\"([^\"]*)\"|(\w+))\s*$", re.I)
+# WQL's comparison operators (win32 desktop-src/WmiSdk/wql-operators.md: =, <, >, <=, >=, != or <>, LIKE), and
+# conditions joined by AND; strings compare without regard to case.
+_COND = re.compile(r"^\s*\(?\s*(\w+)\s*(<=|>=|<>|!=|=|<|>|like)\s*(?:'((?:[^']|'')*)'|\"([^\"]*)\"|(\w+))\s*\)?\s*$",
+                   re.I)
 
 
 def _wql(filter_text: str, cmd: str):
@@ -194,6 +197,12 @@ def _wql(filter_text: str, cmd: str):
             if op in ("<>", "!=") and have_s == want:
                 return False
             if op == "like" and not re.fullmatch(re.escape(want).replace("%", ".*").replace("_", "."), have_s):
+                return False
+            if op in ("<", "<=", ">", ">=") and have is None:
+                return False
+            if op == "<" and not have_s < want or op == "<=" and not have_s <= want:
+                return False
+            if op == ">" and not have_s > want or op == ">=" and not have_s >= want:
                 return False
         return True
 

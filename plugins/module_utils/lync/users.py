@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from .envelope import Call
-from .session import SHELL_OUT_OF_MEMORY
+from .pieces import opath_pieces, out_of_memory, read_in_pieces
 from .error_ids import error_id, exception_is
 from .identity import same_fqdn
 
@@ -136,62 +136,16 @@ READ_PARALLELISM = 16
 BULK_READ_THRESHOLD = 5000
 
 
-# A directory read the host's shell cannot hold in one answer (MaxMemoryPerShellMB: 150 MB on a WMF 3.0 host
-# without KB2842230, docs/hosts.md) is read again in pieces: by the first character of the SIP address's user part,
-# then by the first two, and so on. Each piece is one Get-CsUser call with the caller's filter -and the piece's;
-# a last piece takes every address the others do not.
-SIP_PIECES = "abcdefghijklmnopqrstuvwxyz0123456789"
-MAX_PIECE_DEPTH = 3
-
-
-def _piece_filters(prefix):
-    """OPATH filters splitting the users whose SIP address starts with ``sip:<prefix>`` by the next character."""
-    likes = ['SipAddress -like "sip:%s%s*"' % (prefix, c) for c in SIP_PIECES]
-    rest = '-not (%s)' % " -or ".join(likes)
-    if prefix:
-        rest = '(SipAddress -like "sip:%s*") -and %s' % (prefix, rest)
-    return [(prefix + c, like) for c, like in zip(SIP_PIECES, likes)] + [(None, rest)]
-
-
-def read_directory(module, params, select, first=()):
+def read_directory(module, params, select, first=(), answered=None):
     """Get-CsUser ``params`` (no -Identity), whatever the host's shell memory: (results of ``first``, objects).
+    One call; in SIP-address pieces when its answer does not fit the host's shell (pieces.py)."""
 
-    One call first; when PowerShell ran out of memory answering it, the same read in SIP-address pieces, and a
-    piece that still does not fit in smaller pieces. Any other error fails the task."""
-    outputs = module.run_calls(list(first) + [Call("Get-CsUser", dict(params), select=select)])
-    first_results, result = outputs[:-1], outputs[-1]
-    if result.ok:
-        return first_results, result.objects
-    if result.error.fqid != SHELL_OUT_OF_MEMORY:
-        module.fail_json_from_error(result.error, cmdlet="Get-CsUser")
-    objects = []
-    pending = [("", None)]   # (prefix of the piece to split, its filter)
-    depth = 0
-    while pending:
-        depth += 1
-        if depth > MAX_PIECE_DEPTH:
-            module.fail_json_from_error(result.error, cmdlet="Get-CsUser",
-                                        msg="Get-CsUser ran out of shell memory even for the users whose SIP "
-                                            "address starts with %s: raise the host's MaxMemoryPerShellMB (and "
-                                            "install KB2842230 on a WMF 3.0 host)"
-                                            % ", ".join("sip:%s" % p for p, _f in pending))
-        pieces = []
-        for prefix, _filter in pending:
-            for piece_prefix, piece_filter in _piece_filters(prefix):
-                combined = piece_filter if not params.get("Filter") else "(%s) -and (%s)" % (params["Filter"],
-                                                                                          piece_filter)
-                pieces.append((piece_prefix, dict(params, Filter=combined)))
-        results = module.client.run_queue([Call("Get-CsUser", p, select=select) for _prefix, p in pieces],
-                                          batch_size=4, parallelism=4, min_batch=1)
-        pending = []
-        for (piece_prefix, _p), piece in zip(pieces, results):
-            if piece.ok:
-                objects.extend(piece.objects)
-            elif piece.error.fqid == SHELL_OUT_OF_MEMORY and piece_prefix is not None:
-                pending.append((piece_prefix, None))
-            else:
-                module.fail_json_from_error(piece.error, cmdlet="Get-CsUser")
-    return first_results, objects
+    def make_call(piece_filter):
+        return Call("Get-CsUser", dict(params, Filter=piece_filter), select=select)
+
+    return read_in_pieces(module, Call("Get-CsUser", dict(params), select=select),
+                          opath_pieces(params.get("Filter"), make_call), "", "Get-CsUser", first=first,
+                          answered=answered)
 
 
 def read_users_queued(module, identities, batch_size=100, parallelism=READ_PARALLELISM,
@@ -214,9 +168,9 @@ def read_users_queued(module, identities, batch_size=100, parallelism=READ_PARAL
         result = outputs[-1]
         del outputs
         objects = result.objects if result.ok else None
-        if not result.ok and result.error.fqid == SHELL_OUT_OF_MEMORY:
+        if out_of_memory(result):
             # The host's shell cannot hold the whole directory in one answer: the same read in pieces.
-            objects = read_directory(module, {}, bulk_properties or USER_PROPERTIES)[1]
+            objects = read_directory(module, {}, bulk_properties or USER_PROPERTIES, answered=result)[1]
         if objects is not None:
             by_sip = {}
             for obj in objects:
