@@ -27,8 +27,11 @@ def invalid(cmdlet: str, message: str, target: str | None = None, category: str 
 
 
 def no_cms(cmdlet: str) -> PSError:
-    return PSError("Active Directory does not contain the location of the Central Management store. Publish a "
-                   "topology with Topology Builder (or Publish-CsTopology) before running this cmdlet.",
+    # The way to a store is Install-CsDatabase -CentralManagementDatabase, Set-CsConfigurationStoreLocation, then a
+    # first publish (Install-CsDatabase.md, Set-CsConfigurationStoreLocation.md); the wording is assumed.
+    return PSError("Active Directory does not contain the location of the Central Management store. Create the "
+                   "store with Install-CsDatabase -CentralManagementDatabase, set its location with "
+                   "Set-CsConfigurationStoreLocation and publish a topology before running this cmdlet.",
                    f"NoCentralManagementStore,{cmdlet_class(cmdlet)}", category="ResourceUnavailable",
                    exception="Microsoft.Rtc.Management.ManagementException")
 
