@@ -20,9 +20,14 @@ from .envelope import is_loader, module_not_found, run_loader
 from .syntax import ScriptParseError, parse_script
 from .versions import cmdlet_since, first_missing, older
 
-# Modules every Windows Server 2012 box has; "Lync" only where Lync Server 2013 is installed.
+# Windows modules by the PowerShell that brings them ("Lync" only where Lync Server 2013 is installed): the core
+# modules of 2.0 (PowerShell-Docs wmf-overview.md; Microsoft.PowerShell.Core is a snap-in there), CimCmdlets from
+# 3.0 (reference/3.0/CimCmdlets), DnsClient with Windows Server 2012's own PowerShell (a Windows module, absent
+# from 2008 R2 even with WMF 3.0: assumed from its being part of Windows Server 2012, not of WMF).
 WINDOWS_MODULES = ("Microsoft.PowerShell.Management", "Microsoft.PowerShell.Utility", "Microsoft.PowerShell.Core",
                    "Microsoft.PowerShell.Diagnostics", "CimCmdlets", "DnsClient")
+_MODULE_NEEDS = {"cimcmdlets": "3.0"}
+_WINDOWS_2012_MODULES = frozenset({"dnsclient"})
 
 
 class ProcessState:
@@ -136,10 +141,15 @@ class HostRuntime:
                 self.lab.latency.import_module("Lync")
                 self.state.imported.add(key)
             return
-        if key in (m.lower() for m in WINDOWS_MODULES):
+        if key in (m.lower() for m in WINDOWS_MODULES) and self._has_windows_module(key):
             self.state.imported.add(key)
             return
         raise module_not_found(name)
+
+    def _has_windows_module(self, key: str) -> bool:
+        if key in _MODULE_NEEDS and older(self.powershell, _MODULE_NEEDS[key]):
+            return False
+        return key not in _WINDOWS_2012_MODULES or self.server.host.os.startswith("2012")
 
     @property
     def powershell(self) -> str:

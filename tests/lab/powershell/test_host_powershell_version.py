@@ -63,3 +63,10 @@ def test_the_collections_envelope_runs_on_powershell_2_0(ps2, engine_double):
     code, sink = run(ps2, " ".join([exe] + args), stdin)
     assert code == 0 and sink.stderr_text == ""
     assert '"ps":"2.0"' in sink.stdout_text and [c[0] for c in engine_double.calls] == ["Get-Service"]
+
+
+def test_modules_a_later_windows_brings_are_missing_on_2008_r2(ps2, engine_double):
+    """CimCmdlets came with PowerShell 3.0 (PowerShell-Docs reference/3.0/CimCmdlets); a Windows Server 2008 R2
+    host with its PowerShell 2.0 cannot import it."""
+    code, sink = ps(ps2, "Import-Module CimCmdlets")
+    assert code == 1 and "The specified module 'CimCmdlets' was not loaded" in sink.stderr_text
