@@ -11,6 +11,7 @@ import copy
 from ansible.module_utils.basic import AnsibleModule
 
 from .envelope import Call, CmdletError
+from .error_ids import error_id, exception_is
 from .invoke import LyncClient
 from .session import ConnectionOptionError, ConnectionOptions, WinRMSession
 
@@ -80,7 +81,7 @@ class LyncModule(AnsibleModule):
         if not isinstance(error, CmdletError):
             error = CmdletError(str(error))
         text = msg or ("%s failed: %s" % (cmdlet, error.message) if cmdlet else error.message)
-        hint = self.double_hop_hint(error)
+        hint = self.double_hop_hint(error) or permanent_error_hint(error)
         if hint:
             text = "%s\n%s" % (text, hint)
         details = error.to_dict()
@@ -123,6 +124,22 @@ class LyncModule(AnsibleModule):
     def fail_json(self, msg, **kwargs):
         self._close_with_host_output(kwargs)
         super(LyncModule, self).fail_json(msg=msg, **kwargs)
+
+
+def permanent_error_hint(error):
+    """What to do about an error no retry can cure (recognised by exception type and error id, not by the
+    localised message), or None."""
+    if exception_is(error, "HostException"):
+        return ("The cmdlet asked for a confirmation, which a WinRM command (powershell.exe -NonInteractive) cannot "
+                "answer; nothing was changed. The module must answer the prompt itself (-Confirm:$false or -Force, "
+                "where Microsoft documents it): report this as a defect of lync.migration.")
+    if error_id(error) == "Modules_ModuleNotFound":
+        return ("The module %s is not installed on this server: run the task on a server that has it (the Lync "
+                "Server Management Shell is on the Lync Server 2013 servers, the lync_admin group)." % (error.target or ""))
+    if error_id(error) == "CommandNotFoundException" or exception_is(error, "CommandNotFoundException"):
+        return ("This server has no such command: a Lync cmdlet needs Lync Server 2013 on the server the task is "
+                "delegated to; a Windows cmdlet may need a newer Windows PowerShell (docs/hosts.md).")
+    return None
 
 
 def snake_object(obj, mapping):

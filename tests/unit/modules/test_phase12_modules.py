@@ -115,3 +115,20 @@ def test_a_lync_task_on_a_powershell_2_host_fails_at_once_naming_host_version_an
     assert "need 3.0 or later" in out["msg"] and "Windows Management Framework 3.0" in out["msg"]
     assert out["error"]["fqid"] == "PowerShellVersionTooOld" and out["error"]["transient"] is False
     assert lab["lab"].audit.read()[before:] == []
+
+
+def test_a_lync_cmdlet_on_a_server_without_lync_fails_once_and_says_where_to_run_it(lab, monkeypatch):
+    """The OCS 2007 R2 server has no Lync Server Management Shell: the module's request without min_ps (a
+    reading module of its own would not ask for 3.0) fails with PowerShell's module-not-found error, which is
+    permanent (not retried) and comes with what to do."""
+    from ansible_collections.lync.migration.plugins.module_utils.lync import envelope
+
+    from ansible_collections.lync.migration.plugins.modules import cs_pool_info
+
+    monkeypatch.setattr(envelope, "MODULE_MIN_POWERSHELL", {})
+    before = len(lab["lab"].audit.read())
+    out = run_module(cs_pool_info, {}, None, monkeypatch=monkeypatch, connection=ocs(lab))
+    assert out["failed"] is True and out["error"]["transient"] is False
+    assert out["error"]["fqid"].startswith("Modules_ModuleNotFound")
+    assert "run the task on a server that has it" in out["msg"]
+    assert lab["lab"].audit.read()[before:] == []
