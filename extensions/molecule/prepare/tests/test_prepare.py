@@ -12,7 +12,7 @@ import dns.resolver
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
-from lab_admin import OCS_FE, PILOT_POOL, instance, newest_report, powershell_json, windows_host  # noqa: E402
+from lab_admin import OCS_FE, PILOT_POOL, instance, newest_report, powershell_json, powershell_lines, windows_host  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,8 @@ def test_the_pilot_pool_has_its_a_record():
 
 
 def test_the_legacy_front_end_still_runs(ocs_fe):
-    [service] = powershell_json(ocs_fe, "Get-Service -Name RTCSRV | Select-Object Name,Status")
-    assert str(service["Status"]) in ("Running", "4")
+    # PowerShell 2.0 on the legacy Front End (Windows Server 2008 R2): no ConvertTo-Json there.
+    assert powershell_lines(ocs_fe, "Get-Service -Name RTCSRV | ForEach-Object { $_.Status }") == ["Running"]
 
 
 def test_the_guided_steps_are_confirmed_in_the_report():

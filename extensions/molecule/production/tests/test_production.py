@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
-from lab_admin import PILOT_POOL, powershell_json, quoted, windows_host  # noqa: E402
+from lab_admin import PILOT_POOL, powershell_json, powershell_lines, quoted, windows_host  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +34,9 @@ def test_federation_goes_through_the_lync_edge(lync_admin):
 
 
 def test_the_legacy_access_edge_is_stopped_and_disabled():
+    # The legacy Edge runs PowerShell 2.0 and .NET 3.5: no ConvertTo-Json, and Get-Service has no StartType
+    # (.NET 4.6.1), so the status from Get-Service and the start mode from WMI, as plain lines.
     ocs_edge = windows_host("ocs-edge01.contoso.net")
-    [service] = powershell_json(ocs_edge, "Get-Service -Name RTCSRV | Select-Object Name,Status,StartType")
-    assert str(service["Status"]) in ("Stopped", "1")
+    assert powershell_lines(ocs_edge, "Get-Service -Name RTCSRV | ForEach-Object { $_.Status }") == ["Stopped"]
+    assert powershell_lines(ocs_edge, "Get-WmiObject -Class Win32_Service -Filter \"Name='RTCSRV'\" | "
+                                      "ForEach-Object { $_.StartMode }") == ["Disabled"]
