@@ -13,7 +13,7 @@ description:
   - The scriptable form of Topology Builder's I(Merge Office Communications Server 2007 R2 Topology) wizard
     (migration guide P4.2). Edge Servers are not in Active Directory, so the legacy Edges are written to the
     server as Microsoft's custom Edge Server input file (C(Set-Content), the text travels as data; the format is
-    the Lync Server 2010 deployment topic I(Create a Custom Edge Server Input File): C(TopologyInput) in the
+    the Lync Server 2010 deployment topic I(Create a Custom Edge Server Input File), with C(TopologyInput) in the
     C(urn:schema:Microsoft.Rtc.Management.Deploy.LegacyUserInput.2008) namespace, one C(EdgeCluster) per Edge
     with C(AP), C(MR), C(DP) and C(Version), C(LoadBalancer), C(Machines/Machine), C(Ports) and
     C(DirectorOrEdgeNextHop)), then

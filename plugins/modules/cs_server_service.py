@@ -10,7 +10,8 @@ DOCUMENTATION = r"""
 module: cs_server_service
 short_description: Stop, start or disable one Windows service on an OCS 2007 R2 or Lync Server 2013 server
 description:
-  - Reads the service with C(Get-Service) and its startup type from WMI (C(Get-WmiObject Win32_Service)), then runs C(Set-Service -StartupType) and C(Stop-Service) or
+  - Reads the service with C(Get-Service) and its startup type from WMI (C(Get-WmiObject Win32_Service)), then
+    runs C(Set-Service -StartupType) and C(Stop-Service) or
     C(Start-Service) only for what differs, and reads it back. Works on OCS 2007 R2 servers (no Lync module is
     imported there).
   - Written for P8.1.i, stopping the B(Office Communications Server Access Edge) service on each legacy Edge and

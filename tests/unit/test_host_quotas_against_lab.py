@@ -31,7 +31,7 @@ def lab(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("quota-lab")
     raw = yaml.safe_load((SCENARIO_DIR / "contoso-small.yml").read_text(encoding="utf-8"))
-    admin = next(s for s in raw["servers"] if s.get("admin"))
+    admin = [s for s in raw["servers"] if s.get("admin")][0]
     admin["quotas"] = {"IdleTimeout": 1000}
     scenario = root / "contoso-short-idle.yml"
     scenario.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
@@ -76,7 +76,7 @@ def test_the_quotas_are_read_from_winrm_config_and_bound_parallelism_on_a_winrm2
     assert ocs.shell_limit() == 4
     quotas = registry.quotas(("http://127.0.0.1:%d/wsman" % lab.port_of(OCS_FE_PORT), "contoso\\lyncadmin"))
     assert (quotas["MaxShellsPerUser"], quotas["MaxEnvelopeSizekb"], quotas["IdleTimeout"]) == (5, 150, 180000)
-    calls = [Call("Get-WmiObject", {"Class": "MSFT_SIPPoolSetting"}) for _ in range(40)]
+    calls = [Call("Get-WmiObject", {"Class": "MSFT_SIPPoolSetting"}) for _index in range(40)]
     results = ocs.run_queue(calls, batch_size=2, parallelism=20, min_batch=1)
     assert all(r.ok for r in results) and 1 < ocs.last_peak_shells <= 4
     auto = client(lab.port_of(OCS_FE_PORT), registry)
