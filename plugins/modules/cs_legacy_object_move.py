@@ -180,7 +180,8 @@ def move(module):
         run_or_fail(module, "Move-CsRgsConfiguration", {"Source": source, "Destination": target}, cmdlets)
         moved = [k for k, _i in before]
         # Export-CsRgsConfiguration fails when the file exists (its reference, -FileName): a name of this run's.
-        backup = ntpath.join(p["backup_dir"], "rgs-%s-%s.zip" % (target, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())))
+        backup = ntpath.join(p["backup_dir"], "rgs-%s-to-%s-%s.zip" % (
+            source, target, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())))
         run_or_fail(module, "Export-CsRgsConfiguration", {"Source": "ApplicationServer:%s" % target,
                                                           "FileName": backup}, cmdlets)
         backups.append(backup)

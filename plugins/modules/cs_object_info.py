@@ -69,6 +69,7 @@ count:
 import re
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
+from ansible_collections.lync.migration.plugins.module_utils.lync.users import read_directory
 
 READ_ONLY_CMDLET = re.compile(r"^(Get|Test)-Cs[A-Za-z]+$", re.I)
 OTHER_READ_ONLY = ("get-wmiobject", "get-service")
@@ -91,7 +92,11 @@ def object_info(module):
         if not PARAMETER_NAME.match(name):
             module.fail_json(msg="option parameters: %r is not a parameter name (letters and digits, no dash)"
                                  % (name,))
-    objects = module.call_or_fail(params["cmdlet"], params["parameters"], select=params["properties"])
+    if params["cmdlet"].lower() == "get-csuser" and not any(k.lower() == "identity" for k in params["parameters"]):
+        # Every user (or a filter's share of them): in pieces when one answer does not fit the host's shell.
+        _first, objects = read_directory(module, params["parameters"], params["properties"])
+    else:
+        objects = module.call_or_fail(params["cmdlet"], params["parameters"], select=params["properties"])
     return dict(changed=False, objects=objects, count=len(objects))
 
 

@@ -141,6 +141,10 @@ def wmi_info(module):
             # Every user of a large pool does not fit one answer of the host's shell (150 MB on WinRM 2.0):
             # the same read in ranges of SIP addresses.
             result = _read_in_ranges(module, cls, call, result)
+        elif out_of_memory(result):
+            # The PowerShell that ran out of memory took this class's answer with it (another class's read
+            # filled the shell): read it again on its own.
+            result = module.run_calls([call])[0]
         if result.ok:
             instances[cls] = result.objects
             counts[cls] = len(result.objects)

@@ -311,7 +311,8 @@ def test_response_groups_move_then_export_and_are_verified(monkeypatch):
     assert out["verified"] == {"workflows": ["Help Desk"], "queues": ["Help Desk Queue"],
                                "agent_groups": ["Help Desk Agents"]}
     [backup] = out["backups"]   # a name of this run's: Export-CsRgsConfiguration fails on an existing file
-    assert re.fullmatch(r"C:\\LyncMigration\\backup\\rgs-pool02\.contoso\.net-\d{8}T\d{6}Z\.zip", backup), backup
+    assert re.fullmatch(r"C:\\LyncMigration\\backup\\rgs-pool01\.contoso\.net-to-pool02\.contoso\.net-\d{8}T\d{6}Z\.zip",
+                        backup), backup
     assert [p for c, p in lync.calls if c == "Export-CsRgsConfiguration"] == [
         {"Source": "ApplicationServer:" + PILOT, "FileName": backup}]
     rollback = run_module(cs_legacy_object_move, dict(object_type="rgs_contacts_rollback", source_pool=PILOT,
