@@ -46,11 +46,14 @@ def test_a_legacy_pools_users_are_read_over_wmi_in_ranges_on_winrm_2(large_lab, 
     before = len(large_lab.audit())
     connection = {"server": "127.0.0.1", "port": 55989 + large_lab.port_offset, "scheme": "http",
                   "username": "CONTOSO\\lyncadmin", "password": "Lab-Passw0rd!"}
-    out = run_module(cs_wmi_info, {"classes": ["MSFT_SIPESUserSetting"],
+    out = run_module(cs_wmi_info, {"classes": ["MSFT_SIPESUserSetting", "MSFT_SIPPoolSetting"],
                                    "properties": {"MSFT_SIPESUserSetting": ["PrimaryURI", "HomeServerDN"]}},
                      None, monkeypatch=monkeypatch, connection=connection)
     assert not out.get("failed"), out.get("msg")
     uris = [u["PrimaryURI"] for u in out["instances"]["MSFT_SIPESUserSetting"]]
     assert len(uris) == len(set(uris)) == out["counts"]["MSFT_SIPESUserSetting"] >= 20000
-    reads = [e for e in large_lab.audit()[before:] if e.get("cmdlet") == "Get-WmiObject"]
+    # The class read after the users in the same PowerShell lost its answer when that process ended: read alone.
+    assert out["counts"]["MSFT_SIPPoolSetting"] == 3
+    reads = [e for e in large_lab.audit()[before:] if e.get("cmdlet") == "Get-WmiObject"
+             and e["params"].get("Class") == "MSFT_SIPESUserSetting"]
     assert "Filter" not in reads[0]["params"] and all("PrimaryURI" in e["params"]["Filter"] for e in reads[1:])

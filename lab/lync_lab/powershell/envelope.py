@@ -258,8 +258,6 @@ def _as_array(value) -> list:
 def run_loader(host, ctx: CmdletContext, out, errors, stdin) -> int:
     """The collection's loader: stdin's first line is the envelope (base64 UTF-8), run by
     `&([ScriptBlock]::Create(...))`; it reads the request from the second line."""
-    from .syntax import ScriptParseError, parse_script
-
     data = stdin.read()
     first, _, rest = data.partition(b"\n")
     try:
@@ -271,15 +269,8 @@ def run_loader(host, ctx: CmdletContext, out, errors, stdin) -> int:
                         exception="System.Management.Automation.MethodInvocationException")
         errors.write_error(error, None, None)
         return 1
-    try:
-        parse_script(script)
-    except ScriptParseError as exc:
-        errors.write_error(exc, None, exc.position, parse_error=True)
-        return 1
-    refused = host.refused_at_parse(script)
-    if refused is not None:
-        # [ScriptBlock]::Create parses the whole text first: an operator this PowerShell lacks stops it there.
-        errors.write_error(refused.error, None, refused.position, parse_error=True)
+    # [ScriptBlock]::Create parses the whole text first: an operator this PowerShell lacks stops it there.
+    if host.parse(script, errors) is None:
         return 1
     if not is_envelope(script):
         error = PSError("The rehearsal lab runs only the lync.migration envelope through the loader (see "

@@ -66,14 +66,8 @@ class HostRuntime:
             if invocation.script_from_stdin:
                 return self._run_lines(ctx, _stdin_lines(stdin, session.codepage), out, errors)
             script = invocation.script or ""
-            try:
-                parsed = parse_script(script)
-            except ScriptParseError as exc:
-                errors.write_error(exc, None, exc.position, parse_error=True)
-                return 1
-            refused = self.refused_at_parse(script)
-            if refused is not None:
-                errors.write_error(refused.error, None, refused.position, parse_error=True)
+            parsed = self.parse(script, errors)
+            if parsed is None:
                 return 1
             if is_loader(script):
                 return run_loader(self, ctx, out, errors, stdin)
@@ -94,15 +88,8 @@ class HostRuntime:
         for line in lines:
             if not line.strip():
                 continue
-            try:
-                parsed = parse_script(line)
-            except ScriptParseError as exc:
-                errors.write_error(exc, None, exc.position, parse_error=True)
-                ok = False
-                continue
-            refused = self.refused_at_parse(line)
-            if refused is not None:
-                errors.write_error(refused.error, None, refused.position, parse_error=True)
+            parsed = self.parse(line, errors)
+            if parsed is None:
                 ok = False
                 continue
             ok = runner.run(parsed)
@@ -156,10 +143,19 @@ class HostRuntime:
         """The host's Windows PowerShell version ($PSVersionTable.PSVersion)."""
         return self.server.host.powershell
 
-    def refused_at_parse(self, script: str):
-        """A construct this host's PowerShell cannot parse (e.g. -notin on 2.0): nothing of the script runs."""
+    def parse(self, script: str, errors: ClixmlErrorStream):
+        """The parsed script, or None when this host's PowerShell refuses to parse it (a syntax error, or a
+        construct its version lacks, e.g. -notin on 2.0), the parse error written: nothing of it runs."""
+        try:
+            parsed = parse_script(script)
+        except ScriptParseError as exc:
+            errors.write_error(exc, None, exc.position, parse_error=True)
+            return None
         found = first_missing(script, self.powershell)
-        return found if found is not None and found.at_parse else None
+        if found is not None and found.at_parse:
+            errors.write_error(found.error, None, found.position, parse_error=True)
+            return None
+        return parsed
 
     def resolve(self, ctx: CmdletContext, name: str) -> CmdletInfo:
         """The command `name` names on this server, auto-importing the Lync module as PowerShell 3.0 does."""
