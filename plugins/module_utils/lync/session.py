@@ -18,6 +18,7 @@ from .envelope import (
     EnvelopeProtocolError,
     ResponseParser,
     command_line,
+    decode_request,
 )
 
 # A Send must fit the host's MaxEnvelopeSizekb: 150 KB on WinRM 2.0 (Windows Server 2003/2008/2008 R2 without
@@ -614,7 +615,7 @@ class WinRMSession:
                 fault.parser = parser
                 raise
             except EnvelopeFatal as fatal:
-                raise explain_fatal(fatal, self.options.server)
+                raise explain_fatal(fatal, self.options.server, decode_request(stdin_bytes).get("min_ps"))
             for index, result in (e[1] for e in parser.finish() if e[0] == "result"):
                 if on_result:
                     on_result(index, result)
@@ -685,11 +686,11 @@ POWERSHELL_FIX = {
 }
 
 
-def explain_fatal(fatal, server):
-    """The envelope's fatal error with the host named; a too-old PowerShell says what to install."""
+def explain_fatal(fatal, server, needed=None):
+    """The envelope's fatal error with the host named; a too-old PowerShell (older than ``needed``, the request's
+    min_ps) says what to install."""
     error = fatal.error
     if error.fqid == "PowerShellVersionTooOld":
-        needed = error.message.rsplit(" ", 1)[-1]
         host = "%s (%s)" % (server, fatal.computer) if fatal.computer else server
         message = ("%s runs Windows PowerShell %s; this task's cmdlets (the Lync Server Management Shell) need %s or "
                    "later: %s. Nothing was run on it (docs/hosts.md)."
