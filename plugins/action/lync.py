@@ -32,6 +32,7 @@ from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import connection_loader
 from ansible.vars.clean import remove_internal_keys
 from ansible.plugins.shell import sh
+from ansible_collections.lync.migration.plugins.module_utils.lync.lifetime import die_with_parent
 
 # module option -> inventory variables, first one set wins
 HOSTVAR_OPTIONS = (
@@ -125,6 +126,9 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
+        # Ansible's workers leave ansible-playbook's process group (setsid): tie this one to its parent so that
+        # a killed run sends nothing more to the server (module_utils/lync/lifetime.py).
+        die_with_parent()
         result = super(ActionModule, self).run(tmp, task_vars)
         target_vars, target_name = self._target_vars(task_vars)
         host_args = connection_args_from_host(

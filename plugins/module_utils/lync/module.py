@@ -13,6 +13,7 @@ from ansible.module_utils.basic import AnsibleModule
 from .envelope import Call, CmdletError
 from .error_ids import error_id, exception_is
 from .invoke import LyncClient
+from .lifetime import die_with_parent
 from .session import ConnectionOptionError, ConnectionOptions, WinRMSession
 
 # Mirrors plugins/doc_fragments/connection.py; the action plugin fills these from host variables.
@@ -60,6 +61,8 @@ class LyncModule(AnsibleModule):
     @property
     def client(self):
         if self._client is None:
+            # Nothing is sent to the server once the run that started this process is gone (lifetime.py).
+            die_with_parent()
             self._client = LyncClient(self.connection, session_factory=type(self).session_factory)
         return self._client
 
