@@ -397,3 +397,281 @@ def add_bare_host(inventory: Path, name: str = "bare.contoso.net") -> None:
     hosts = yaml.safe_load((inventory / "hosts.yml").read_text(encoding="utf-8"))
     hosts["all"]["children"]["unmanaged"] = {"hosts": {name: {"ansible_connection": "local"}}}
     (inventory / "hosts.yml").write_text(yaml.safe_dump(hosts, sort_keys=False), encoding="utf-8")
+
+
+# -- playbook cases: one whole ansible-playbook run per case (docs/reliability.md, "Adding a case") ------
+# Read-only cmdlets besides Get-/Test-: they change nothing in the deployment (Export-* writes a file on the
+# caller's side only when given a path, which the corpus never passes).
+READ_ONLY_EXACT = ("Import-Module", "Write-Host", "Write-Output", "ConvertTo-Json", "Select-Object", "Measure-Object",
+                   "Where-Object", "ForEach-Object", "Sort-Object", "Out-String", "Format-List")
+PLAYBOOK_CASE_KEYS = {"id", "playbook", "stage", "scenario", "dns", "inventory", "inventory_unset",
+                      "inventory_edits", "extra_vars", "extra_args", "files", "expect_rc", "expect", "note",
+                      "check_mode", "timeout", "_file"}
+# Excel's and PowerShell's ways of writing a CSV file (`files: {name: {format: ...}}`); every key can also be
+# given on its own (encoding, newline, delimiter, quote_all, preamble).
+CSV_FORMATS = {
+    # Plain UTF-8 without BOM, LF, comma: what a script or PowerShell 7's Export-Csv writes.
+    "utf8": {"encoding": "utf-8", "newline": "\n", "delimiter": ","},
+    # Excel "CSV UTF-8 (Comma delimited)": a byte order mark, CRLF line ends.
+    "excel-utf8": {"encoding": "utf-8-sig", "newline": "\r\n", "delimiter": ","},
+    # The same in a locale whose list separator is `;` (de-DE, fr-FR, ...): Excel writes `;` between fields.
+    "excel-semicolon": {"encoding": "utf-8-sig", "newline": "\r\n", "delimiter": ";"},
+    # Excel's plain "CSV (Comma delimited)": the ANSI code page (Windows-1252 in Western Europe), CRLF.
+    "excel-ansi": {"encoding": "cp1252", "newline": "\r\n", "delimiter": ","},
+    # Windows PowerShell 5.1 `Export-Csv` without -NoTypeInformation: a `#TYPE` first line, every field quoted.
+    "export-csv-ps5": {"encoding": "utf-8", "newline": "\r\n", "delimiter": ",", "quote_all": True,
+                       "preamble": "#TYPE System.Management.Automation.PSCustomObject"},
+    # Windows PowerShell 5.1 `Export-Csv -Encoding Unicode` or `... | Out-File` (Unicode is Out-File's default):
+    # UTF-16 LE with its byte order mark, CRLF.
+    "utf16le": {"encoding": "utf-16", "newline": "\r\n", "delimiter": ",", "quote_all": True},
+}
+
+
+def write_case_file(path: Path, spec: dict | str) -> Path:
+    """One file of a case: ``text`` as given, or ``rows`` written as CSV in ``format`` (CSV_FORMATS) and/or
+    explicit encoding/newline/delimiter/quote_all/preamble; ``directory: true`` makes a directory instead.
+    Python's "utf-16" codec writes the byte order mark first, little-endian on this machine, as Windows does."""
+    import io
+
+    spec = {"text": spec} if isinstance(spec, str) else dict(spec)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if spec.get("directory"):
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    fmt = dict(CSV_FORMATS[spec.get("format", "utf8")])
+    fmt.update({k: spec[k] for k in ("encoding", "newline", "delimiter", "quote_all", "preamble") if k in spec})
+    if "text" in spec:
+        text = str(spec["text"]).replace("\n", fmt["newline"]) if fmt["newline"] != "\n" else str(spec["text"])
+    else:
+        buf = io.StringIO()
+        writer = csv.writer(buf, delimiter=fmt["delimiter"], lineterminator=fmt["newline"],
+                            quoting=csv.QUOTE_ALL if fmt.get("quote_all") else csv.QUOTE_MINIMAL)
+        for row in spec.get("rows") or []:
+            writer.writerow([str(v) for v in row])
+        text = (fmt["preamble"] + fmt["newline"] if fmt.get("preamble") else "") + buf.getvalue()
+    path.write_bytes(text.encode(fmt["encoding"]))
+    return path
+
+
+def _groups(node: dict):
+    """Every group mapping of a parsed hosts.yml, with its name, depth first."""
+    for name, body in ((node or {}).get("children") or {}).items():
+        body = body if isinstance(body, dict) else {}
+        yield name, body, node
+        yield from _groups(body)
+
+
+def edit_inventory(inventory: Path, edits: Sequence[dict], unset: Sequence[str] = ()) -> None:
+    """Apply a case's ``inventory_edits`` to hosts.yml, each one of:
+    {rename_group: {from: lync_admin, to: lync_admins}}, {drop_group: name}, {drop_host: fqdn} (from every
+    group), {empty_group: name} (no hosts), {host_vars: {host: {var: value}}};
+    and remove each variable named in ``unset`` from every group_vars/all file (as if the admin left it out)."""
+    hosts_path = inventory / "hosts.yml"
+    hosts = yaml.safe_load(hosts_path.read_text(encoding="utf-8"))
+    root = hosts["all"]
+    for edit in edits:
+        (kind, arg), = edit.items()
+        if kind == "rename_group":
+            for name, body, parent in list(_groups(root)):
+                if name == arg["from"]:
+                    parent["children"] = {(arg["to"] if k == name else k): v for k, v in parent["children"].items()}
+                    break
+            else:
+                raise AssertionError("inventory_edits: no group %r" % arg["from"])
+        elif kind == "drop_group":
+            for name, body, parent in list(_groups(root)):
+                if name == arg:
+                    del parent["children"][name]
+                    break
+            else:
+                raise AssertionError("inventory_edits: no group %r" % arg)
+        elif kind == "empty_group":
+            for name, body, parent in list(_groups(root)):
+                if name == arg:
+                    parent["children"][name] = {"hosts": {}}
+                    break
+            else:
+                raise AssertionError("inventory_edits: no group %r" % arg)
+        elif kind == "drop_host":
+            found = False
+            for name, body, parent in list(_groups(root)):
+                if arg in (body.get("hosts") or {}):
+                    del body["hosts"][arg]
+                    found = True
+            assert found, "inventory_edits: no host %r" % arg
+        elif kind == "host_vars":
+            for host, values in arg.items():
+                found = False
+                for name, body, parent in list(_groups(root)):
+                    if host in (body.get("hosts") or {}):
+                        body["hosts"][host] = dict(body["hosts"][host] or {}, **values)
+                        found = True
+                assert found, "inventory_edits: no host %r" % host
+        else:
+            raise AssertionError("inventory_edits: unknown edit %r" % kind)
+    hosts_path.write_text(yaml.safe_dump(hosts, sort_keys=False), encoding="utf-8")
+    for var in unset:
+        found = False
+        for path in sorted((inventory / "group_vars" / "all").glob("*.yml")):
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and var in data:
+                del data[var]
+                path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+                found = True
+        assert found, "inventory_unset: %r is in no group_vars/all file" % var
+
+
+def failure_messages(output: str) -> str:
+    """What the run said when it failed, as the user reads it: the `msg` (and argument_errors) of every failed
+    task result (`fatal:`/`failed:` lines, JSON result format), and every ERROR line with what follows it."""
+    found: list[str] = []
+    lines = output.splitlines()
+    for n, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith(("fatal:", "failed:")) and "=>" in stripped:
+            body = stripped.split("=>", 1)[1].strip()
+            try:
+                result = json.loads(body)
+            except ValueError:
+                found.append(body)
+                continue
+            for key in ("msg", "argument_errors", "stderr", "module_stderr"):
+                value = result.get(key)
+                if isinstance(value, list):
+                    found.append("\n".join(v if isinstance(v, str) else json.dumps(v) for v in value))
+                elif value:
+                    found.append(value if isinstance(value, str) else json.dumps(value))
+        elif "ERROR!" in stripped or stripped.startswith("[ERROR]"):
+            found.append("\n".join(lines[n:n + 12]))
+    return "\n".join(found)
+
+
+# What each corpus case counts as in the table (scoreboard.py): ok, or the one thing that went wrong.
+UNSAFE, SILENT, UNCLEAR, WRONG_RC, OK = "unsafe", "silent-accept", "unclear", "wrong-rc", "ok"
+
+
+def judge_case(case: dict, rc: int, message: str, writes: list[dict]) -> tuple[str, str]:
+    """(kind, why) for one case: unsafe (a changing call reached the lab), silent-accept (exit 0 where a failure
+    was expected), wrong-rc (another non-zero exit than the case names), unclear (failed, but the message does not
+    match every `expect` pattern: the field or the fix is not named), else ok."""
+    import re
+
+    if writes:
+        return UNSAFE, "changing calls reached the lab: %s" % ", ".join(
+            sorted({str(w.get("cmdlet")) for w in writes}))
+    expected = case.get("expect_rc", "nonzero")
+    if expected == "nonzero":
+        if rc == 0:
+            return SILENT, "exit 0 where a failure was expected"
+    elif rc != int(expected):
+        return (SILENT if rc == 0 else WRONG_RC), "exit %d, expected %s" % (rc, expected)
+    missing = [p for p in case.get("expect") or [] if not re.search(p, message, re.IGNORECASE | re.DOTALL)]
+    if missing:
+        return UNCLEAR, "the failure message lacks %r:\n%s" % (missing, message[:1500] or "(no failure message)")
+    return OK, ""
+
+
+def score_case(table: str, case_id: str, kind: str) -> None:
+    """One corpus row per case for the scoreboard's corpus table (if `make reliability` asked for one)."""
+    path = os.environ.get(SCOREBOARD_ENV)
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"corpus": table, "case": case_id, "kind": kind}) + "\n")
+
+
+class CaseResult(NamedTuple):
+    kind: str
+    why: str
+    run: PlaybookRun
+    message: str
+    writes: list
+
+
+def _substitute(value, marks: dict):
+    if isinstance(value, str):
+        for mark, text in marks.items():
+            value = value.replace(mark, text)
+        return value
+    if isinstance(value, list):
+        return [_substitute(v, marks) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, marks) for k, v in value.items()}
+    return value
+
+
+class CorpusLab:
+    """One lab per (scenario, stage) that the playbook cases of that stage share, run one after another.
+
+    The lab is reset (stopped and seeded again: `LabInstance.start()` without keep) only after a case that made
+    a changing call, so a broken case cannot change what the next one sees, and a good corpus costs one start."""
+
+    def __init__(self, root: Path, scenario: str = "contoso-small", stage: int = 6, dns: bool = True) -> None:
+        self.root = Path(root)
+        self.scenario, self.stage = scenario, stage
+        self.lab = LabInstance(self.root / "lab", scenario=scenario, stage=stage, dns=dns, log=self.root / "lab.log")
+        self.collections = collections_root(self.root / "collections")
+        self.resets = 0
+        self.cases = 0
+
+    def __enter__(self) -> "CorpusLab":
+        self.lab.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.lab.stop()
+
+    def reset(self) -> None:
+        self.lab.stop()
+        self.lab.start()
+        self.resets += 1
+
+    def run_case(self, case: dict) -> CaseResult:
+        unknown = set(case) - PLAYBOOK_CASE_KEYS
+        assert not unknown, "case %s: unknown keys %s" % (case["id"], sorted(unknown))
+        self.cases += 1
+        case_dir = self.root / "cases" / case["id"]
+        if case_dir.exists():
+            import shutil
+
+            shutil.rmtree(case_dir)
+        case_dir.mkdir(parents=True)
+        marks = {"@CASE@": str(case_dir), "@DATA@": str(DATA)}
+        case = _substitute(case, marks)
+        for name, spec in (case.get("files") or {}).items():
+            write_case_file(case_dir / name, spec)
+        group_vars = {"lync_migration_lab_state_dir": str(self.lab.state_dir),
+                      "lync_migration_lab_command": str(VENV_BIN / "lync-lab"),
+                      "lync_migration_report_dir": str(case_dir / "reports"),
+                      "lync_migration_journal_dir": str(case_dir / "journal")}
+        group_vars.update(case.get("inventory") or {})
+        inventory = self.lab.write_inventory(LAB_INVENTORY, case_dir / "inventory", group_vars,
+                                             vars_file="zz_case.yml")
+        edit_inventory(inventory, case.get("inventory_edits") or [], case.get("inventory_unset") or [])
+        cmd = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(REPO / "playbooks" / case["playbook"])]
+        if case.get("extra_vars"):
+            cmd += ["-e", json.dumps(case["extra_vars"])]
+        cmd += [str(a) for a in case.get("extra_args") or []]
+        if case.get("check_mode"):
+            cmd.append("--check")
+        env = playbook_env(self.collections, {"ANSIBLE_CALLBACK_RESULT_FORMAT": "json"})
+        before = len(self.lab.audit())
+        run = run_playbook(cmd, env, timeout=case.get("timeout", 600))
+        (case_dir / "output.txt").write_text(run.output, encoding="utf-8")
+        writes = [w for w in write_calls(self.lab.audit()[before:])
+                  if str(w.get("cmdlet", "")) not in READ_ONLY_EXACT]
+        message = failure_messages(run.output)
+        kind, why = judge_case(case, run.rc, message, writes)
+        if writes:
+            self.reset()
+        return CaseResult(kind, why, run, message, writes)
+
+
+def load_playbook_cases() -> list[dict]:
+    """Every `playbook_cases` entry of every data/bad_inputs*.yml, in file order (ids unique across files)."""
+    cases = []
+    for path in sorted(DATA.glob("bad_inputs*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for case in data.get("playbook_cases") or []:
+            cases.append(dict(case, _file=path.name))
+    return cases

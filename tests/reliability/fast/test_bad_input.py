@@ -5,7 +5,8 @@ import re
 
 import pytest
 import yaml
-from harness import DATA, LAB_INVENTORY, LabInstance, add_bare_host, run_cases, score, write_calls
+from harness import (DATA, LAB_INVENTORY, OK, SILENT, UNCLEAR, UNSAFE, LabInstance, add_bare_host,
+                     load_playbook_cases, run_cases, score_case, write_calls)
 
 # One lab and one playbook run serve every test here: keep them on one xdist worker.
 pytestmark = pytest.mark.xdist_group('test_bad_input')
@@ -17,9 +18,15 @@ CASES = CORPUS["module_cases"] + CORPUS["role_cases"]
 MODULE_CASES = CORPUS["module_cases"]
 
 
-def test_corpus_has_at_least_fifty_cases_with_unique_ids():
-    ids = [c["id"] for c in CASES]
-    assert len(ids) >= 50 and len(set(ids)) == len(ids)
+# The whole corpus: the module and role cases here plus the playbook cases of every data/bad_inputs*.yml.
+CORPUS_MINIMUM = 65
+
+
+def test_corpus_has_enough_cases_with_unique_ids():
+    ids = [c["id"] for c in CASES + load_playbook_cases()]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    assert not duplicates, "case ids used twice: %s" % duplicates
+    assert len(ids) >= CORPUS_MINIMUM, "%d cases, at least %d expected" % (len(ids), CORPUS_MINIMUM)
 
 
 @pytest.fixture(scope="module")
@@ -35,17 +42,26 @@ def run_corpus(tmp, module_cases, role_cases):
         yield outcome, write_calls(audit), run
 
 
-def score_no_changes(name, cases, corpus_run):
-    """Score the corpus (a case that did not fail as expected counts as an unexpected change) and check that no
-    write call reached the lab."""
+def case_kind(case, result, writes):
+    """The corpus table's kind for one case of a shared run (scoreboard.py): the run's changing calls cannot be
+    told apart per case, so any of them makes every case of the run unsafe."""
+    if writes:
+        return UNSAFE
+    if verdict(case, result)[0]:
+        return OK
+    return UNCLEAR if result.get("failed") else SILENT
+
+
+def score_cases(table, cases, corpus_run):
+    """One corpus-table row per case, and no changing call may have reached the lab."""
     outcome, writes, _ = corpus_run
-    failed_cases = [c for c in cases if not verdict(c, outcome[c["id"]])[0]]
-    score(name, len(cases), 0, lost=0, duplicated=0, leaked=0, unexpected_changes=len(writes) + len(failed_cases))
+    for case in cases:
+        score_case(table, case["id"], case_kind(case, outcome[case["id"]], writes))
     assert writes == [], "write calls reached the lab: %r" % writes[:5]
 
 
 def test_no_bad_input_changes_anything(corpus_run):
-    score_no_changes("bad input (modules)", MODULE_CASES, corpus_run)
+    score_cases("bad input (modules)", MODULE_CASES, corpus_run)
 
 
 def verdict(case, result):
