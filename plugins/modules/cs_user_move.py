@@ -187,7 +187,12 @@ from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import 
     CallFeed,
     LyncClient,
 )
-from ansible_collections.lync.migration.plugins.module_utils.lync.journal import MoveJournal
+from ansible_collections.lync.migration.plugins.module_utils.lync.journal import (
+    JournalInUse,
+    MoveJournal,
+    earlier_runs,
+    key_of,
+)
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
 from ansible_collections.lync.migration.plugins.module_utils.lync.users import (
     # BULK_READ_THRESHOLD is bound here so tests can lower it for this module alone.
@@ -284,7 +289,8 @@ def plan_user(identity, obj, pools, target):
     """One result entry for a found user: unchanged, a planned move (outcome None, cmdlet set), or invalid."""
     facts = user_facts(obj, pools)
     entry = {"identity": identity, "sip_address": facts["sip_address"], "from": facts["registrar_pool"],
-             "to": target["fqdn"], "cmdlet": None, "outcome": None, "error": None, "attempts": 0}
+             "to": target["fqdn"], "cmdlet": None, "outcome": None, "error": None, "attempts": 0,
+             "earlier_move": None, "note": None}
     name_problem = identity_problem(facts["display_name"]) if facts["display_name"] else None
     if not facts["registrar_pool"]:
         entry["error"] = error_dict("user %s is not enabled for Lync or OCS (no RegistrarPool); enable it with "
@@ -309,7 +315,7 @@ def plan_user(identity, obj, pools, target):
 def refused_entry(identity, error, target_fqdn):
     """The entry of a user that cannot be moved (not found, ambiguous, malformed, unreadable)."""
     return {"identity": identity, "sip_address": None, "from": None, "to": target_fqdn, "cmdlet": None,
-            "outcome": None, "error": error, "attempts": 0}
+            "outcome": None, "error": error, "attempts": 0, "earlier_move": None, "note": None}
 
 
 def lookup_error(identity, kind, detail):
@@ -474,12 +480,16 @@ def apply_moves(module, params, entries, journal=None, retries=None, wait=None, 
             journal.record(entry["identity"], entry["sip_address"], entry["from"], entry["to"], entry["cmdlet"],
                            entry["outcome"], entry["error"], entry["attempts"])
 
+    def sent(calls):
+        # Write-ahead: the batch's users are journalled as sent before the batch leaves (journal.py).
+        journal.record_sent([call.id for call in calls], lambda entry: entry["cmdlet"])
+
     guard = lock or threading.RLock()
     pending = [e for e in entries if e["cmdlet"] and e["outcome"] is None]
     round_number = 0
     while pending or (round_number == 0 and feed is not None):
         round_number += 1
-        retry = []
+        retry, refused = [], []
         calls = feed if round_number == 1 and feed is not None else []
         for entry in pending:
             call = move_call(entry, params)
@@ -499,13 +509,16 @@ def apply_moves(module, params, entries, journal=None, retries=None, wait=None, 
                 entry["error"] = error_from_cmdlet(result.error)
                 retry.append(entry)
             else:
-                entry["outcome"], entry["error"] = "failed", error_from_cmdlet(result.error)
-                record(entry)
+                entry["error"] = error_from_cmdlet(result.error)
+                refused.append(entry)
 
         module.client.run_queue(calls, batch_size=params["batch_size"], parallelism=params["parallelism"],
                                 on_result=on_result, controller=controller,
-                                on_batch=progress.batch_done if progress is not None else None)
+                                on_batch=progress.batch_done if progress is not None else None,
+                                on_send=sent if journal is not None else None)
         peak[0] = max(peak[0], module.client.last_peak_shells)
+        if refused:
+            confirm_refused(module, params, refused, record)
         if not retry:
             break
         wait(round_number)
@@ -514,6 +527,57 @@ def apply_moves(module, params, entries, journal=None, retries=None, wait=None, 
     if controller is not None:
         performance["limit_changes"] = [list(change) for change in controller.history]
     return performance
+
+
+def confirm_refused(module, params, entries, record):
+    """Re-read the users whose move the server refused: one already on the target (moved by hand, or by a run of
+    an overlapping wave, between the plan and the move) is unchanged, not failed; the others fail with the
+    server's error. Matching the pool, not the error's text, works in every language the server speaks."""
+    identities = [e["sip_address"] or e["identity"] for e in entries]
+    found = read_users(module, identities, params)[0]
+    for entry, key in zip(entries, identities):
+        obj = found.get(key)
+        if obj is not None and same_fqdn(obj.get("RegistrarPool"), entry["to"]):
+            entry["note"] = "already on %s when its move was sent (the server answered: %s)" % (
+                entry["to"], entry["error"]["message"])
+            entry["outcome"], entry["error"] = "unchanged", None
+        else:
+            entry["outcome"] = "failed"
+        record(entry)
+
+
+def account_for_earlier_runs(entry, earlier):
+    """Mark an unchanged user (already on the target) that an earlier run of this wave moved: its journal says
+    so (``moved``), or that run sent the move and stopped before the answer (``sent``) and the server shows it
+    done. True in the second case: the journal must now record the move, so rollback and the report count it."""
+    if entry["outcome"] != "unchanged":
+        return False
+    key = key_of(entry)
+    sent = earlier.unsettled.get(key)
+    if sent is not None and same_fqdn(sent.get("to"), entry["to"]):
+        entry["earlier_move"] = {"from": sent.get("from"), "cmdlet": sent.get("cmdlet"), "time": sent.get("time"),
+                                 "reconciled": True}
+        entry["note"] = ("moved by an earlier run of this wave, which stopped before it learnt the outcome; "
+                         "journalled as moved now")
+        return True
+    moved = earlier.moved.get(key)
+    if moved is not None and same_fqdn(moved.get("to"), entry["to"]):
+        entry["earlier_move"] = {"from": moved.get("from"), "cmdlet": moved.get("cmdlet"), "time": moved.get("time"),
+                                 "reconciled": False}
+    return False
+
+
+def journal_settled(journal, entry, earlier):
+    """Journal a user that will not move in this run (unchanged or skipped); a move an earlier run left
+    unsettled is recorded as moved, from where the user was before it."""
+    if account_for_earlier_runs(entry, earlier):
+        move = entry["earlier_move"]
+        if journal is not None:
+            journal.record(entry["identity"], entry["sip_address"], move["from"], entry["to"], move["cmdlet"],
+                           "moved", None, 0, reconciled=True)
+    elif journal is not None:
+        journal.record(entry["identity"], entry["sip_address"], entry["from"], entry["to"], None,
+                       entry["outcome"], entry["error"], 0)
 
 
 def reread_before_retry(module, params, entries, record):
@@ -583,7 +647,7 @@ def one_pass_applies(on_invalid, check_mode, identity_count):
             and ONE_PASS_MIN_IDENTITIES <= identity_count < BULK_READ_THRESHOLD)
 
 
-def plan_and_move(module, params, journal, started):
+def plan_and_move(module, params, journal, started, earlier):
     """Plan and move in one pass (see one_pass_applies): a few shells read Get-CsPool and each identity; each
     user's move joins the move queue (a CallFeed) as soon as the user is read and planned, and the move shells
     start on it at once. Users that will not move (unchanged, skipped) are journalled as soon as they are
@@ -602,9 +666,7 @@ def plan_and_move(module, params, journal, started):
         known[entry["identity"]] = entry
         if counted:
             progress.total -= 1
-        if journal is not None:
-            journal.record(entry["identity"], entry["sip_address"], entry["from"], entry["to"], None,
-                           entry["outcome"], entry["error"], 0)
+        journal_settled(journal, entry, earlier)
 
     def plan_read(identity, result):
         kind, detail = classify_lookup(result)
@@ -694,9 +756,16 @@ def plan_and_move(module, params, journal, started):
 
 
 def summarize(entries):
+    """Counts per outcome, and of the unchanged users those an earlier run of the wave moved (moved_earlier),
+    among them those whose move this run reconciled from the journal (reconciled)."""
     summary = dict((name, 0) for name in OUTCOMES)
+    summary.update(moved_earlier=0, reconciled=0)
     for entry in entries:
         summary[entry["outcome"]] += 1
+        earlier = entry.get("earlier_move")
+        if earlier:
+            summary["moved_earlier"] += 1
+            summary["reconciled"] += 1 if earlier.get("reconciled") else 0
     summary["total"] = len(entries)
     return summary
 
@@ -725,9 +794,26 @@ def user_move(module):
     problem = check_options(params)
     if problem:
         module.fail_json(msg="option %s: %s" % problem)
-    if one_pass_applies(params["on_invalid"], module.check_mode, len(params["identities"])):
-        return finish(module, *moved_in_one_pass(module, params, started))
+    earlier = read_earlier_runs(module)
+    journal = open_journal(module)
+    try:
+        if one_pass_applies(params["on_invalid"], module.check_mode, len(params["identities"])):
+            result = plan_and_move(module, params, journal, started, earlier)
+        else:
+            result = plan_then_move(module, params, journal, started, earlier)
+    finally:
+        if journal is not None:
+            journal.close()
+    return finish(module, *result)
+
+
+def plan_then_move(module, params, journal, started, earlier):
+    """Plan every user, then move: (entries, target, performance). Fails the task before any move when an
+    identity is refused and on_invalid=fail."""
     entries, invalid, target = plan_moves(module, params)
+    for entry in entries:
+        if journal is None:
+            account_for_earlier_runs(entry, earlier)   # check mode: reported, nothing written
     if invalid and params["on_invalid"] == "fail":
         lines = ["%s: %s" % (e["identity"], e["error"]["message"]) for e in invalid]
         for entry in entries:
@@ -741,48 +827,44 @@ def user_move(module):
     for entry in invalid:
         entry["outcome"] = "skipped"
     performance = None
-    journal = open_journal(module)
+    if journal is not None:
+        for entry in entries:
+            if entry["outcome"] in ("unchanged", "skipped"):
+                journal_settled(journal, entry, earlier)
+    if module.check_mode:
+        for entry in entries:
+            if entry["outcome"] is None:
+                entry["outcome"] = "would_move"
+    else:
+        progress = Progress(sum(1 for e in entries if e["outcome"] is None and e["cmdlet"]), target["fqdn"])
+        try:
+            performance = apply_moves(module, params, entries, journal, progress=progress)
+        finally:
+            progress.close()
+        final = progress.line()
+        performance.update(seconds=final["seconds"], moved_per_second=final["per_second"],
+                           plan_seconds=round(progress.started - started, 1), one_pass=False)
+    return entries, target, performance
+
+
+def read_earlier_runs(module):
+    """The wave's journal as earlier runs left it (read in check mode too: the plan reports their moves)."""
     try:
-        if journal is not None:
-            for entry in entries:
-                if entry["outcome"] in ("unchanged", "skipped"):
-                    journal.record(entry["identity"], entry["sip_address"], entry["from"], entry["to"], None,
-                                   entry["outcome"], entry["error"], 0)
-        if module.check_mode:
-            for entry in entries:
-                if entry["outcome"] is None:
-                    entry["outcome"] = "would_move"
-        else:
-            progress = Progress(sum(1 for e in entries if e["outcome"] is None and e["cmdlet"]), target["fqdn"])
-            try:
-                performance = apply_moves(module, params, entries, journal, progress=progress)
-            finally:
-                progress.close()
-            final = progress.line()
-            performance.update(seconds=final["seconds"], moved_per_second=final["per_second"],
-                               plan_seconds=round(progress.started - started, 1), one_pass=False)
-    finally:
-        if journal is not None:
-            journal.close()
-    return finish(module, entries, target, performance)
+        return earlier_runs(module.params["journal"])
+    except (IOError, OSError, UnicodeDecodeError) as exc:
+        module.fail_json(msg="option journal: cannot read %s: %s" % (module.params["journal"], exc))
 
 
 def open_journal(module):
+    """The wave's journal, locked for this run (before any read: a second run of the wave stops at once)."""
     if not module.params["journal"] or module.check_mode:
         return None
     try:
         return MoveJournal(module.params["journal"])
+    except JournalInUse as exc:
+        module.fail_json(msg="option journal: %s" % exc)
     except (IOError, OSError) as exc:
         module.fail_json(msg="option journal: cannot open %s for appending: %s" % (module.params["journal"], exc))
-
-
-def moved_in_one_pass(module, params, started):
-    journal = open_journal(module)
-    try:
-        return plan_and_move(module, params, journal, started)
-    finally:
-        if journal is not None:
-            journal.close()
 
 
 def finish(module, entries, target, performance):

@@ -75,7 +75,8 @@ def test_move_plan_in_check_mode_calls_no_move_cmdlet(lync, monkeypatch):
     assert by_id["David Pelton"]["outcome"] == "would_move"
     assert by_id["David Pelton"]["cmdlet"] == "Move-CsLegacyUser"
     assert by_id["sip:ken@contoso.net"]["outcome"] == "unchanged"
-    assert out["summary"] == {"total": 2, "moved": 0, "unchanged": 1, "failed": 0, "would_move": 1, "skipped": 0}
+    assert out["summary"] == {"total": 2, "moved": 0, "unchanged": 1, "failed": 0, "would_move": 1, "skipped": 0,
+                              "moved_earlier": 0, "reconciled": 0}
     assert out["diff"]["before"]["David Pelton"] == "pool01.contoso.net"
     assert out["diff"]["after"]["David Pelton"] == "pool02.contoso.net"
 
@@ -95,7 +96,8 @@ def test_move_uses_the_right_cmdlet_and_switches_and_writes_the_journal(lync, mo
                                "ExcludeDialPlan": True, "ExcludeVoicePolicy": True})]
     entries = read_journal(str(journal))
     assert sorted((e["identity"], e["outcome"]) for e in entries) == [
-        ("David Pelton", "moved"), ("Hao Chen", "moved"), ("sip:ken@contoso.net", "unchanged")]
+        ("David Pelton", "moved"), ("David Pelton", "sent"), ("Hao Chen", "moved"), ("Hao Chen", "sent"),
+        ("sip:ken@contoso.net", "unchanged")]
     # idempotent: running again changes nothing
     again = run_module(cs_user_move, {"identities": ["David Pelton", "Hao Chen"],
                                       "target_pool": "pool02.contoso.net"}, lync, monkeypatch=monkeypatch)

@@ -60,14 +60,20 @@ def test_moves_start_before_the_last_identity_is_read_and_every_user_ends_once(m
     moves = [p["Identity"] for c, p in lync.calls if c == "Move-CsLegacyUser"]
     assert len(moves) == len(set(moves)) == 180
     assert out["summary"] == {"total": 202, "moved": 180, "unchanged": 20, "skipped": 2, "failed": 0,
-                              "would_move": 0}
+                              "would_move": 0, "moved_earlier": 0, "reconciled": 0}
     assert [e["identity"] for e in out["results"]] == identities            # input order
     by_identity = dict((e["identity"], e) for e in out["results"])
     assert by_identity["sip:u0@contoso.net"]["outcome"] == "unchanged"
     assert by_identity["sip:nobody@contoso.net"]["error"]["category"] == "ObjectNotFound"
     assert by_identity[" User 3"]["outcome"] == "skipped"
     recorded = [json.loads(line) for line in journal.read_text().splitlines()]
-    assert sorted(r["identity"] for r in recorded) == sorted(identities)     # every user, once
+    outcomes = [r for r in recorded if r["outcome"] != "sent"]
+    assert sorted(r["identity"] for r in outcomes) == sorted(identities)     # every user's outcome, once
+    # write-ahead: each moved user was journalled as sent before its outcome
+    sent = [r["identity"] for r in recorded if r["outcome"] == "sent"]
+    assert sorted(sent) == sorted(r["identity"] for r in outcomes if r["outcome"] == "moved")
+    assert all(recorded.index(next(r for r in recorded if r["identity"] == name)) <
+               recorded.index(next(r for r in outcomes if r["identity"] == name)) for name in sent[:20])
     assert out["performance"]["one_pass"] is True
     assert all(u["RegistrarPool"] == TARGET for u in lync.users)
 

@@ -28,7 +28,8 @@ def test_failed_lists_only_users_needing_attention_and_the_file_has_every_user_i
                                     "results": "failed", "results_file": str(path)}, lync, monkeypatch=monkeypatch)
     assert not out.get("failed"), out
     assert [(e["identity"], e["outcome"]) for e in out["results"]] == [("sip:nobody@contoso.net", "skipped")]
-    assert out["summary"] == {"total": 4, "moved": 2, "unchanged": 1, "skipped": 1, "failed": 0, "would_move": 0}
+    assert out["summary"] == {"total": 4, "moved": 2, "unchanged": 1, "skipped": 1, "failed": 0, "would_move": 0,
+                              "moved_earlier": 0, "reconciled": 0}
     listed = lines(path)
     assert [(e["identity"], e["outcome"]) for e in listed] == [
         ("sip:cy@contoso.net", "moved"), ("sip:nobody@contoso.net", "skipped"), ("sip:bob@contoso.net", "unchanged"),

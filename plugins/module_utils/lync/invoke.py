@@ -435,7 +435,7 @@ class LyncClient:
         return outputs
 
     def run_queue(self, calls, batch_size=100, parallelism="auto", on_result=None, modules=None,
-                  controller=None, on_batch=None, min_batch=25):
+                  controller=None, on_batch=None, min_batch=25, on_send=None):
         """Run ``calls`` in batches cut on demand from one queue by up to ``parallelism`` shells at once.
 
         ``parallelism`` is a number of shells, or ``"auto"``: an ``AdaptiveConcurrency`` (``controller``, or a
@@ -443,7 +443,8 @@ class LyncClient:
         Batch sizes follow ``guided_batch_size`` (at most ``batch_size``), the first round's staggered
         (``staggered_batch_size``). ``on_result(call, result)`` fires as
         each final result is known; ``on_batch(stats)`` after each batch with a dict: done, remaining, shells,
-        limit, batch, seconds. Returns the results in call order.
+        limit, batch, seconds. ``on_send(calls)`` runs before each batch is sent, and the batch waits for it
+        (the move journal's write-ahead ``sent`` lines). Returns the results in call order.
 
         ``calls`` may be a ``CallFeed``: calls added while the queue runs are run too, until it is closed.
         """
@@ -506,6 +507,9 @@ class LyncClient:
                     span = take(lambda: controller.ceiling if auto else parallelism)
                     if span is None:
                         return
+                    if on_send is not None:
+                        with self._callback_lock:
+                            on_send(calls[span[0]:span[1]])
                     self._run_timed(worker, calls, span, results, on_result, modules, controller if auto else None)
                     with cond:
                         state["done"] += span[1] - span[0]
