@@ -17,6 +17,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from .. import request_context
+
 # Parameters whose values are secrets; their values never reach the log.
 _SECRET_NAMES = {"credential", "password", "securepassword", "newpassword", "oldpassword", "pin"}
 REDACTED = "********"
@@ -74,8 +76,12 @@ class AuditLog:
     @staticmethod
     def entry(time: str, user: str, server: str, cmdlet: str, params: dict, outcome: str,
               error: dict | None = None) -> dict:
-        return {"time": time, "user": user, "server": server, "cmdlet": cmdlet, "params": redact(params),
-                "outcome": outcome, "error": error, "id": uuid.uuid4().hex}
+        entry = {"time": time, "user": user, "server": server, "cmdlet": cmdlet, "params": redact(params),
+                 "outcome": outcome, "error": error, "id": uuid.uuid4().hex}
+        request = request_context.current()
+        if request is not None:   # the WinRS command the call ran in (absent for lync-lab's own calls)
+            entry["request"] = request
+        return entry
 
     def record(self, time: str, user: str, server: str, cmdlet: str, params: dict, outcome: str,
                error: dict | None = None) -> None:

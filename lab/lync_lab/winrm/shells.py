@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import codecs
+import datetime
 import json
 import logging
 import threading
@@ -39,6 +40,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass
 
+from .. import request_context
 from ..lab import ServerInfo, SessionInfo
 from . import wsman
 
@@ -102,11 +104,14 @@ class StdinReader:
         self._chunks: list[bytes] = []
         self._ended = not expected
         self._line_start = 0   # readline(): where the next line begins
+        # When the command's input last arrived (ISO 8601, UTC): its command line, then each Send.
+        self.last_received = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
 
     def feed(self, data: bytes, end: bool) -> None:
         with self._cond:
             if self._ended:
                 return
+            self.last_received = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
             self._chunks.append(data)
             if end:
                 self._ended = True
@@ -516,6 +521,7 @@ class ShellManager:
 
     def _run(self, shell: Shell, cmd: Command) -> None:
         out = OutputSink(cmd)
+        request_context.serve(shell.id, cmd.id, lambda: cmd.stdin.last_received)
         try:
             runtime = self.lab.runtime_for(self.server)
             exit_code = runtime.run(shell.session, cmd.command_line, cmd.stdin, out)
@@ -528,6 +534,8 @@ class ShellManager:
             log.exception("command %s on %s failed inside the lab", cmd.id, self.server.fqdn)
             out.stderr(f"lync_lab internal error: {type(exc).__name__}: {exc}\r\n")
             exit_code = 1
+        finally:
+            request_context.done()
         cmd.finish(int(exit_code) if exit_code is not None else 0)
 
     def send(self, req: wsman.WSManRequest, identity: Identity) -> str:
