@@ -261,6 +261,22 @@ def outcome_totals(rows):
     return totals
 
 
+def moved_by_migration(rows):
+    """Who the migration has moved, whichever run moved them: ``this_run`` (outcome moved), ``earlier_runs``
+    (unchanged now, and the wave's journal records their move: cs_user_move's earlier_move), of those
+    ``reconciled`` (settled from a move a stopped run had sent), and ``total``."""
+    counts = {"this_run": 0, "earlier_runs": 0, "reconciled": 0}
+    for row in rows or []:
+        earlier = row.get("earlier_move")
+        if row.get("outcome") == "moved":
+            counts["this_run"] += 1
+        elif earlier:
+            counts["earlier_runs"] += 1
+            counts["reconciled"] += 1 if earlier.get("reconciled") else 0
+    counts["total"] = counts["this_run"] + counts["earlier_runs"]
+    return counts
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -277,4 +293,5 @@ class FilterModule(object):
             "journal_moves": journal_moves,
             "verify_line": verify_line,
             "outcome_totals": outcome_totals,
+            "moved_by_migration": moved_by_migration,
         }

@@ -14,7 +14,8 @@ description:
     homed on OCS 2007 R2 with C(Move-CsLegacyUser) and users homed on Lync Server 2013 with C(Move-CsUser)
     C(-Confirm:$false) (Move-CsUser prompts for confirmation otherwise, and a prompt cannot be answered over WinRM)
     (this includes the rollback of a user to a legacy pool).
-  - Users already on O(target_pool) are left alone (C(unchanged)).
+  - Users already on O(target_pool) are left alone (C(unchanged)). A move the server refuses is re-read, and a
+    user found on O(target_pool) then (moved by hand, or by another run) is C(unchanged), not C(failed).
   - Identities that are not found, ambiguous or not well formed (leading or trailing spaces, empty, control
     characters) fail the task before any user is moved, with one message listing each, unless
     O(on_invalid=skip).
@@ -67,9 +68,15 @@ options:
     default: auto
   journal:
     description:
-      - Path of a JSON-lines file on the controller. Each user's outcome (identity, sip_address, from, to,
-        cmdlet, outcome, error, attempts, time) is appended and fsynced as soon as it is known. Not written in
-        check mode.
+      - Path of a JSON-lines file on the controller (identity, sip_address, from, to, cmdlet, outcome, error,
+        attempts, time per line), fsynced line by line. Write-ahead - each move is journalled as C(sent) before its
+        batch is sent, and its outcome once known. Not written in check mode.
+      - A rerun reads it first. A user whose last line is C(sent) was being moved when an earlier run stopped; if
+        the user is on O(target_pool) now, the move is journalled as C(moved) (C(reconciled=true)), so the
+        rollback and the reports count it; otherwise the user is moved again.
+      - Only one run may write a journal at a time (a lock file beside it, C(<journal>.lock); a wave's rollback
+        journal C(<wave>.rollback.jsonl) shares the lock of C(<wave>.jsonl)). A second run fails at once, before
+        any read, naming the process that holds it. The lock ends with that process.
     type: path
   move_conference_data:
     description: Pass C(-MoveConferenceData) to C(Move-CsUser) (Lync to Lync moves).
@@ -149,6 +156,16 @@ results:
     outcome: {description: "moved, unchanged, would_move, failed or skipped", type: str}
     error: {description: "The error (message, fqid, category, target) or null", type: dict}
     attempts: {description: How many times the move was sent, type: int}
+    earlier_move:
+      description:
+        - For an unchanged user, the move an earlier run of the wave made, from O(journal) (from, cmdlet, time,
+          reconciled), or null. C(reconciled) is true when that run stopped before it learnt the outcome and this
+          run found the user on the target.
+      type: dict
+    note:
+      description: Why a user is unchanged when that is not obvious (moved by an earlier run; already on the
+        target when its move was sent, with the server's answer), or null.
+      type: str
 performance:
   description:
     - How the moves ran (not in check mode). C(one_pass) tells whether the users were planned and moved in one
@@ -162,10 +179,12 @@ performance:
            limit_changes: [[3.2, 8, growing], [6.9, 16, growing]], one_pass: false, request_retries: 3,
            shells_reclaimed: 0}
 summary:
-  description: Counts per outcome.
+  description:
+    - Counts per outcome. C(moved_earlier) counts the unchanged users an earlier run of the wave moved (see
+      RV(results[].earlier_move)), C(reconciled) those of them this run settled from a C(sent) journal line.
   returned: always
   type: dict
-  sample: {total: 3, moved: 2, unchanged: 1, failed: 0, would_move: 0, skipped: 0}
+  sample: {total: 3, moved: 2, unchanged: 1, failed: 0, would_move: 0, skipped: 0, moved_earlier: 1, reconciled: 0}
 diff:
   description: Registrar pool per identity before and after (with --diff).
   returned: when diff mode is on
