@@ -7,10 +7,15 @@ Lync servers run no Python, so the module runs on the controller with the contro
 inventory (ansible_host, ansible_user, ansible_password, ansible_winrm_*) fill the module's connection options
 unless the task sets them.
 
-By default the module runs inside the task's worker process (it is already the controller's Python): a module
-started as a new interpreter costs about half a second per task, which dominates playbooks of many small checks.
-Set LYNC_MIGRATION_MODULE_EXECUTION=subprocess to run it the ordinary way (AnsiballZ over the local connection).
-See docs/architecture.md.
+Every module of the collection reaches this plugin through meta/runtime.yml (plugin_routing.modules.<module>.
+action_plugin), so this is the only file in plugins/action/.
+
+On ansible-core 2.19 and later the module runs inside the task's worker process (it is already the controller's
+Python): a module started as a new interpreter costs about half a second per task, which dominates playbooks of many
+small checks. That needs 2.19's module serialisation profiles (get_module_encoder, basic._ANSIBLE_PROFILE), which
+are internals; where they are missing (ansible-core 2.16 to 2.18) the module runs the public way, AnsiballZ over
+the local connection (ActionBase._execute_module), as it does everywhere with
+LYNC_MIGRATION_MODULE_EXECUTION=subprocess. See docs/architecture.md.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,6 +24,7 @@ __metaclass__ = type
 
 import contextlib
 import copy
+import inspect
 import io
 import json
 import os
@@ -26,13 +32,21 @@ import runpy
 import sys
 import traceback
 
+from ansible import __version__ as ansible_version
 from ansible.module_utils import basic
-from ansible.module_utils.common.json import Direction, get_module_encoder
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import connection_loader
 from ansible.vars.clean import remove_internal_keys
 from ansible.plugins.shell import sh
+from ansible.utils.display import Display
 from ansible_collections.lync.migration.plugins.module_utils.lync.lifetime import die_with_parent
+
+try:  # ansible-core 2.19 and later: how a module's arguments are serialised (the in-process path needs it)
+    from ansible.module_utils.common.json import Direction, get_module_encoder
+except ImportError:
+    Direction = get_module_encoder = None
+
+display = Display()
 
 # module option -> inventory variables, first one set wins
 HOSTVAR_OPTIONS = (
@@ -95,6 +109,36 @@ def connection_args_from_host(host_vars, inventory_name):
     return args
 
 
+def in_process_unavailable():
+    """Why this ansible-core cannot run a module in the worker process, or None when it can.
+
+    The in-process path sets the arguments and serialisation profile AnsiballZ would set (2.19's
+    basic._ANSIBLE_ARGS/_ANSIBLE_PROFILE, encoded by get_module_encoder) and parses the result with 2.19's
+    _parse_returned_data(result, profile); any of them missing means the public path.
+    """
+    if get_module_encoder is None or Direction is None:
+        return "ansible.module_utils.common.json has no get_module_encoder"
+    if not hasattr(basic, "_ANSIBLE_PROFILE"):
+        return "ansible.module_utils.basic has no _ANSIBLE_PROFILE"
+    try:
+        parameters = inspect.signature(ActionBase._parse_returned_data).parameters
+    except (TypeError, ValueError):
+        return "ActionBase._parse_returned_data cannot be inspected"
+    if "profile" not in parameters:
+        return "ActionBase._parse_returned_data takes no serialisation profile"
+    return None
+
+
+def module_execution():
+    """``("inprocess", None)`` or ``("subprocess", reason)``: how this task's module runs, and why not in-process."""
+    if os.environ.get("LYNC_MIGRATION_MODULE_EXECUTION", "inprocess") == "subprocess":
+        return "subprocess", "LYNC_MIGRATION_MODULE_EXECUTION=subprocess"
+    reason = in_process_unavailable()
+    if reason:
+        return "subprocess", "ansible-core %s: %s" % (ansible_version, reason)
+    return "inprocess", None
+
+
 def merge_args(task_args, host_args):
     """Task arguments win; host variables fill only what the task left unset."""
     merged = dict(host_args)
@@ -149,19 +193,36 @@ class ActionModule(ActionBase):
             inner["ansible_connection"] = "local"
             delegated[self._task.delegate_to] = inner
             module_vars["ansible_delegated_vars"] = delegated
-        module_name = self._task.resolved_action or self._task.action
-        if os.environ.get("LYNC_MIGRATION_MODULE_EXECUTION", "inprocess") == "subprocess":
+        module_name = self._module_name()
+        execution, why_not_in_process = module_execution()
+        if execution == "subprocess":
+            display.vvv("lync.migration: %s runs as an AnsiballZ subprocess (%s)" % (module_name, why_not_in_process),
+                        host=target_name)
             result.update(self._execute_module(module_name=module_name, module_args=module_args, task_vars=module_vars))
         else:
+            display.vvv("lync.migration: %s runs in the worker process" % module_name, host=target_name)
             result.update(self._run_module_in_process(module_name, module_args, module_vars))
         return result
+
+    def _module_name(self):
+        """The FQCN of the module the task names.
+
+        Not task.resolved_action alone: before ansible-core 2.19 it holds the action plugin's name
+        (lync.migration.lync) for a module whose plugin_routing names an action_plugin.
+        """
+        context = self._shared_loader_obj.module_loader.find_plugin_with_context(
+            self._task.action, collection_list=self._task.collections)
+        if context.resolved:
+            return context.resolved_fqcn
+        return self._task.resolved_action or self._task.action
 
     def _run_module_in_process(self, module_name, module_args, task_vars):
         """Run the module's main() here, as AnsiballZ would run it in a new interpreter, and parse its result.
 
         The worker process Ansible forked for this task is the controller's Python, so nothing is lost: the
         module gets the same internal arguments (check mode, diff, no_log, verbosity) and its JSON result goes
-        through the same parsing and clean-up as a module run over a connection.
+        through the same parsing and clean-up as a module run over a connection. ansible-core 2.19 and later
+        only (module_execution() checks).
         """
         module_args = dict(module_args)
         self._update_module_args(module_name, module_args, task_vars)

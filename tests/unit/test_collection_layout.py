@@ -16,12 +16,3 @@ def test_every_module_is_in_the_lync_action_group():
     group = runtime["action_groups"]["lync"]
     assert sorted(set(group)) == sorted(group), "meta/runtime.yml lists a module twice"
     assert sorted(group) == MODULES
-
-
-def test_every_module_has_the_shared_action_plugin():
-    """Tasks reach the Lync host named by the inventory only through the action plugin of the same name."""
-    missing = [m for m in MODULES if not (ROOT / "plugins" / "action" / f"{m}.py").exists()]
-    assert missing == []
-    for module in MODULES:
-        text = (ROOT / "plugins" / "action" / f"{module}.py").read_text()
-        assert "plugins.action.lync import ActionModule" in text, module
