@@ -242,6 +242,8 @@ def _attention(reports):
     latest = {}
     for report in reports:
         latest[report.get("label")] = report
+    done = {_phase_name(r.get("label")) for r in latest.values()
+            if r.get("status") == "succeeded" and not r.get("check_mode")}
     out = []
     for label, report in latest.items():
         phase = _phase_name(label)
@@ -264,6 +266,10 @@ def _attention(reports):
                 out.append(dict(where, step=step, what="%s is on %s, expected %s" % (
                     user.get("sip_address"), user.get("registrar_pool"), user.get("expected"))))
         for item in report.get("deferred") or []:
+            # Work deferred to a later phase waits for that phase; once it has run for real, it is that phase's.
+            later = re.match(r"^(Phase \d+)", str(item.get("where") or ""))
+            if later and later.group(1) in done:
+                continue
             out.append(dict(where, step=item.get("step") or phase, what="Deferred to %s" % (item.get("where") or "later")))
         for item in report.get("on_legacy_pools_before_decommissioning") or []:
             out.append(dict(where, step="P10", what=_text(item)))
