@@ -96,10 +96,11 @@ sanity: venv
 	test -f $$HOME/.ansible/test/cache/get_pip_24_2.py || cp tests/sanity/get-pip-standin.py $$HOME/.ansible/test/cache/get_pip_24_2.py
 	top=$$(mktemp -d "$${TMPDIR:-/tmp}/lync-migration-sanity.XXXXXX") && trap 'rm -rf "$$top"' EXIT && \
 	mkdir -p "$$top/$(SANITY_COLLECTION)" && \
-	git ls-files -co --exclude-standard -- galaxy.yml meta plugins roles playbooks docs README.md tests/sanity tests/unit \
+	git ls-files -co --exclude-standard -- galaxy.yml meta plugins roles playbooks docs README.md CHANGELOG.rst \
+		changelogs tests/sanity tests/unit \
 		| tar -cf - -T - | tar -xf - -C "$$top/$(SANITY_COLLECTION)" && \
 	cd "$$top/$(SANITY_COLLECTION)" && PATH=$(CURDIR)/$(BIN):$$PATH ansible-test sanity --venv --python 3.11 --color no \
-		--skip-test shebang --skip-test changelog
+		--skip-test shebang
 
 lint: venv
 	cd $(CURDIR) && $(BIN)/ansible-lint --offline -q roles playbooks

@@ -1,9 +1,9 @@
 """The built collection as a user gets it: what the tarball carries, and Phases 1 and 6 run from an installed copy.
 
-`ansible-galaxy collection install` puts the tarball into an empty collections path in a temporary directory (never
-the repository); a project directory there, as an AWX project or a user's own repository is laid out, holds the
-user's ansible.cfg, an inventory the test writes for a lab of its own (not inventories/lab), and the phase playbooks
-copied out of the installed collection (README.md, "Using the installed collection": ansible-core accepts no hyphen in
+A project directory in a temporary directory (never the repository), laid out as README.md gives it and as an AWX
+project is: `ansible-galaxy collection install` puts the tarball into its empty collections/, and it holds the user's
+ansible.cfg, an inventory the test writes for a lab of its own (not inventories/lab), and the phase playbooks copied
+out of the installed collection (README.md, "Using the installed collection": ansible-core accepts no hyphen in
 a playbook's FQCN, so `lync.migration.phase6-move-users` cannot be named). ANSIBLE_CONFIG is that project's
 ansible.cfg, ANSIBLE_COLLECTIONS_PATH the temporary path alone, and ansible-core's scan of sys.path for collections
 is off, so the repository's working tree cannot stand in for the installed copy.
@@ -75,21 +75,20 @@ def test_tarball_carries_the_collection_and_nothing_a_user_must_not_get(collecti
 
 @pytest.fixture(scope="module")
 def installed(collection_tarball, tmp_path_factory):
-    """The tarball installed into an empty collections path, and the user's project directory beside it."""
+    """The user's project directory, with the tarball installed into its empty collections path."""
     root = tmp_path_factory.mktemp("user")
-    collections = root / "collections"
-    collections.mkdir()
-    assert not any(collections.iterdir())
     project = root / "project"
-    project.mkdir()
+    collections = project / "collections"
+    collections.mkdir(parents=True)
+    assert not any(collections.iterdir())
     config = project / "ansible.cfg"
-    # The user's own ansible.cfg: where their collections are, and nothing of the repository's.
-    config.write_text("[defaults]\ncollections_path = %s\nretry_files_enabled = false\n"
-                      "callbacks_enabled = lync.migration.lync_progress\n" % collections, encoding="utf-8")
+    # The user's own ansible.cfg, as README.md gives it: the project's collections, nothing of the repository's.
+    config.write_text("[defaults]\ncollections_path = ./collections\nretry_files_enabled = false\n"
+                      "callbacks_enabled = lync.migration.lync_progress\n", encoding="utf-8")
     env = clean_env(ANSIBLE_CONFIG=str(config), ANSIBLE_COLLECTIONS_PATH=str(collections),
                     ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false", ANSIBLE_HOME=str(root / "ansible-home"))
-    proc = subprocess.run([str(VENV_BIN / "ansible-galaxy"), "collection", "install", str(collection_tarball),
-                           "-p", str(collections)], cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([str(VENV_BIN / "ansible-galaxy"), "collection", "install", "-p", "./collections",
+                           str(collection_tarball)], cwd=project, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     tree = collections / "ansible_collections" / "lync" / "migration"
     assert (tree / "MANIFEST.json").is_file() and not (tree / "MANIFEST.json").is_symlink()
@@ -131,8 +130,8 @@ def write_user_inventory(project: Path, lab: LabInstance) -> Path:
         "lync_migration_policies_to_keep": ["archiving", "conferencing", "dial_plan", "external_access", "presence",
                                             "voice"],
         "lync_migration_waves": [{"name": "test", "identities": TEST_WAVE}, {"name": "pilot", "identities": PILOT_WAVE}],
-        # Where this project keeps its run records (README.md): beside the inventory, not in the collection.
-        "lync_migration_report_dir": str(project / "reports"), "lync_migration_journal_dir": str(project / "journal"),
+        # No lync_migration_report_dir / lync_migration_journal_dir: README.md says the run records then go to the
+        # project's reports/ and journal/ (beside playbooks/), which the tests check.
     }
     (inventory / "group_vars" / "all").mkdir(parents=True, exist_ok=True)
     (inventory / "hosts.yml").write_text(yaml.safe_dump(hosts, sort_keys=False), encoding="utf-8")
