@@ -294,8 +294,29 @@ def migration_overview(current, report_dir=None):
         "attention": attention,
         "runs": len(reports),
         "since": reports[0].get("run_id") if reports else None,
-        "seconds": sum(t["seconds"] or 0 for t in timeline),
+        "seconds": _busy_seconds(timeline),
     }
+
+
+def _busy_seconds(timeline):
+    """Seconds during which a run was going: a run inside another (Phase 8's user moves) is not counted twice."""
+    spans = []
+    for t in timeline:
+        try:
+            start = dt.datetime.strptime(t["started"] or "", _STAMP)
+        except ValueError:
+            continue
+        if t["seconds"] is not None:
+            spans.append((start, start + dt.timedelta(seconds=t["seconds"])))
+    total, end = 0, None
+    for start, finish in sorted(spans):
+        if end is None or start > end:
+            total += int((finish - start).total_seconds())
+            end = finish
+        elif finish > end:
+            total += int((finish - end).total_seconds())
+            end = finish
+    return total
 
 
 # -- HTML ---------------------------------------------------------------------------------------------------------
@@ -427,7 +448,8 @@ def migration_overview_html(overview):
                        "bad" if t["status"] == "failed" else "", _e(t["run_id"]), _e(t["run_id"]), _e(t["title"]),
                        _e(t["status"]), " (check mode)" if t["check_mode"] else "", _e(t["started"]),
                        _e(t["finished"]), _e(t["seconds"]), _e(_duration(t["seconds"]))))
-    out.append('</table><p>Total: <span id="total-seconds" data-seconds="%s">%s</span></p>' % (
+    out.append('</table><p>Time in runs (a run inside another counted once): '
+               '<span id="total-seconds" data-seconds="%s">%s</span></p>' % (
         _e(overview.get("seconds")), _e(_duration(overview.get("seconds")))))
 
     out.append("<h2>Needs a person</h2>")

@@ -44,6 +44,7 @@ class Dom(html.parser.HTMLParser):
         self.waves = []
         self.runs = []
         self.attention_rows = 0
+        self.total_seconds = None
         self.external = []
         self._field = None
         self._table = None
@@ -70,6 +71,8 @@ class Dom(html.parser.HTMLParser):
             self.runs[-1]["seconds"] = a["data-seconds"]
         elif tag == "tr" and self._table == "attention":
             self.attention_rows += 1
+        elif a.get("id") == "total-seconds":
+            self.total_seconds = int(a["data-seconds"])
 
     def handle_data(self, data):
         if self._field:
@@ -105,6 +108,7 @@ def assert_page_shows(dom: Dom, overview: dict) -> None:
             assert shown[field] == wave[field], (wave["wave"], field)
     assert [r["run_id"] for r in dom.runs] == [t["run_id"] for t in overview["timeline"]]
     assert [r["seconds"] for r in dom.runs] == [str(t["seconds"]) for t in overview["timeline"]]
+    assert dom.total_seconds == overview["seconds"]
     # the header row, then one row per item
     assert dom.attention_rows == (len(overview["attention"]) + 1 if overview["attention"] else 0)
     assert dom.external == [], "the report loads something from a network"

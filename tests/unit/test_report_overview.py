@@ -43,6 +43,7 @@ def test_moves_count_from_the_phase1_inventory(tmp_path):
     assert _users(overview) == (3, 2)
     assert overview["waves"][0]["moved"] == 2 and overview["waves"][0]["failed"] == 1
     assert [t["seconds"] for t in overview["timeline"]] == [30, 65]
+    assert overview["seconds"] == 95
     assert [a["step"] for a in overview["attention"]] == ["P6.3 wave w1"]
 
 
@@ -53,7 +54,10 @@ def test_check_runs_and_rollbacks(tmp_path):
     rollback = dict(_moves("20260101T030000Z-phase6-rollback", ["moved"], rollback=True), label="phase6-rollback")
     _write(tmp_path, "20260101T030000Z-phase6-rollback", rollback)
     # a check run moves nothing; the rollback moves one user back to OCS
-    assert _users(migration_overview(None, str(tmp_path))) == (2, 3)
+    overview = migration_overview(None, str(tmp_path))
+    assert _users(overview) == (2, 3)
+    # the three move runs share 01:00:00-01:01:05 in these fixtures: counted once, with Phase 1's 30 s
+    assert overview["seconds"] == 30 + 65
 
 
 def test_runs_before_the_latest_plan_are_another_migration(tmp_path):
