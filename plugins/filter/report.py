@@ -76,27 +76,36 @@ def _seconds(report):
 
 def _read_reports(report_dir, current):
     """The migration's reports in the order they were written: those since the latest real Phase 1 run, then
-    ``current`` (whose report.json may not be written yet). Final migration reports are not inputs."""
-    found = []
-    if report_dir and os.path.isdir(report_dir):
-        for name in sorted(os.listdir(report_dir)):
-            path = os.path.join(report_dir, name, "report.json")
-            if not os.path.isfile(path):
-                continue
-            try:
-                with open(path, encoding="utf-8") as handle:
-                    report = json.load(handle)
-            except (OSError, ValueError):
-                # A report being written by another run, or damaged: it cannot be counted, the others can.
-                continue
-            if isinstance(report, dict) and report.get("label") != "migration":
-                found.append(report)
+    ``current`` (whose report.json may not be written yet). Final migration reports are not inputs.
+
+    Read newest first and only back to that Phase 1 run: older runs (other rehearsals) are never opened."""
     current_id = (current or {}).get("run_id")
-    found = [r for r in found if r.get("run_id") != current_id]
+    found = []
     if current and current.get("label") != "migration":
         found.append(current)
-    starts = [i for i, r in enumerate(found) if r.get("label") == "phase1" and not r.get("check_mode")]
-    return found[starts[-1]:] if starts else found
+    started = bool(current and current.get("label") == "phase1" and not current.get("check_mode"))
+    names = sorted(os.listdir(report_dir)) if report_dir and os.path.isdir(report_dir) else []
+    for name in reversed(names):
+        if started:
+            break
+        # Directory names are <stamp>-<label>[-<microseconds>]: a final report's is never an input.
+        if "-migration" in name:
+            continue
+        path = os.path.join(report_dir, name, "report.json")
+        if not os.path.isfile(path):
+            continue
+        try:
+            with open(path, encoding="utf-8") as handle:
+                report = json.load(handle)
+        except (OSError, ValueError):
+            # A report being written by another run, or damaged: it cannot be counted, the others can.
+            continue
+        if not isinstance(report, dict) or report.get("label") == "migration" or report.get("run_id") == current_id:
+            continue
+        found.append(report)
+        started = report.get("label") == "phase1" and not report.get("check_mode")
+    found.reverse()
+    return found
 
 
 class _Count:
