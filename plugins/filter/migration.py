@@ -15,6 +15,7 @@ import json
 import re
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.lync.migration.plugins.module_utils.lync import waves as _waves
 
 # user@domain: the user part as Lync accepts it in a SIP address (RFC 3261 unreserved characters and the
 # escapes Lync allows); the domain a DNS name.
@@ -92,60 +93,28 @@ def batch(items, size):
 def identities_from_csv(content_b64, source="the CSV file"):
     """The ``identity`` column of a CSV file given as base64 (as ``slurp`` returns it).
 
-    The file must be UTF-8 (a byte-order mark is allowed) with a header row naming an ``identity``
-    column. Values are kept exactly, spaces included, so that malformed names are reported rather than
-    silently changed. Blank lines are ignored.
+    As Excel and PowerShell write CSV (module_utils/lync/waves.parse_identity_csv): UTF-8 (a byte-order
+    mark is allowed) or UTF-16 with its byte order mark, ',' ';' or tab between fields, a ``#TYPE`` first line,
+    with a header row naming an ``identity`` column. Values are kept exactly, spaces included, so that
+    malformed names are reported rather than silently changed. Blank lines are ignored.
     """
     try:
         raw = base64.b64decode(content_b64, validate=True)
     except (binascii.Error, ValueError, TypeError):
         raise AnsibleFilterError("identities_from_csv: the content of %s is not base64 (pass slurp's content)" % source)
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise AnsibleFilterError("%s is not UTF-8 (invalid byte at line %d); save it as UTF-8 and run again"
-                                 % (source, line))
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None:
-        raise AnsibleFilterError("%s is empty; it needs a header row with an 'identity' column" % source)
-    names = [h.strip().lower() for h in header]
-    if "identity" not in names:
-        raise AnsibleFilterError("%s has no 'identity' column (its header is: %s); add a header row whose "
-                                 "column of user names is called identity" % (source, ", ".join(header)))
-    col = names.index("identity")
-    identities = []
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue
-        identities.append(row[col] if col < len(row) else "")
-    return identities
+        return _waves.parse_identity_csv(raw, source)
+    except _waves.WaveInputError as exc:
+        raise AnsibleFilterError(str(exc))
 
 
 def wave_overlaps(waves):
-    """Users that appear in more than one wave.
+    """Users that appear in more than one wave (plugins/module_utils/lync/waves.py, shared with Phase 1).
 
     ``waves`` maps a wave name to its users: strings, or dicts with ``sip_address`` (as cs_user_info
     returns them) or ``identity``. Returns ``[{user, waves}]`` in first-seen order.
     """
-    seen = {}
-    order = []
-    for wave, users in (waves or {}).items():
-        for user in users or []:
-            if isinstance(user, dict):
-                key = user.get("sip_address") or user.get("SipAddress") or user.get("identity")
-            else:
-                key = user
-            if key is None:
-                continue
-            norm = key.lower() if isinstance(key, str) else key
-            if norm not in seen:
-                seen[norm] = {"user": key, "waves": []}
-                order.append(norm)
-            if wave not in seen[norm]["waves"]:
-                seen[norm]["waves"].append(wave)
-    return [seen[k] for k in order if len(seen[k]["waves"]) > 1]
+    return [{"user": o["user"], "waves": o["waves"]} for o in _waves.wave_overlaps(waves)]
 
 
 def csv_safe(value):

@@ -14,6 +14,24 @@ _PROPERTY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 _SINGLE_QUOTES = u"'\u2018\u2019\u201a\u201b"
 
 
+def text_problem(value):
+    """The whitespace/control-character rule shared by identities, FQDNs and other names: a short reason
+    ("empty", "only whitespace", "leading whitespace", "trailing whitespace", "control character U+XXXX"),
+    or None when ``value`` (a string) has none of them. Values are never trimmed: reported instead."""
+    if value == "":
+        return "empty"
+    if value.strip() == "":
+        return "only whitespace"
+    if value != value.lstrip():
+        return "leading whitespace"
+    if value != value.rstrip():
+        return "trailing whitespace"
+    match = _CONTROL.search(value)
+    if match:
+        return "control character U+%04X" % ord(match.group(0))
+    return None
+
+
 def identity_problem(identity):
     """Why ``identity`` cannot be used as a Lync user identity, or None when it is well formed.
 
@@ -22,19 +40,19 @@ def identity_problem(identity):
     """
     if not isinstance(identity, str):
         return "identity must be a string, got %s" % type(identity).__name__
-    if identity == "":
+    problem = text_problem(identity)
+    if problem == "empty":
         return "empty identity"
-    if identity.strip() == "":
+    if problem == "only whitespace":
         return "identity is only whitespace"
-    if identity != identity.lstrip():
+    if problem == "leading whitespace":
         return "leading whitespace in %r: Lync cannot move a user whose name starts with a space; fix the " \
                "account name in Active Directory" % identity
-    if identity != identity.rstrip():
+    if problem == "trailing whitespace":
         return "trailing whitespace in %r: Lync cannot move a user whose name ends with a space; fix the " \
                "account name in Active Directory" % identity
-    match = _CONTROL.search(identity)
-    if match:
-        return "control character U+%04X in %r" % (ord(match.group(0)), identity)
+    if problem:
+        return "%s in %r" % (problem, identity)
     return None
 
 
