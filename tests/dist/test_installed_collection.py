@@ -41,7 +41,7 @@ ALLOWED_TOP = {"MANIFEST.json", "FILES.json", "README.md", "CHANGELOG.rst", "cha
 FORBIDDEN = ["journal", "journal/*", "reports", "reports/*", ".lab*", ".venv*", ".ansible*", ".cache*", "lab", "lab/*",
              "*__pycache__*", "*.pyc", "*.egg-info*", "tests/output*", "*/.molecule*", "extensions/molecule*",
              "build", "build/*", "dist", "dist/*", "*.tar.gz", "*.whl", "Makefile", "mk", "mk/*", ".ci*", "tools*",
-             "ansible.cfg", "requirements.txt", ".gitignore", "execution-environment.yml", "docs/bench*",
+             "ansible.cfg", "requirements.txt", ".gitignore", "execution-environment.yml",
              "changelogs/fragments*", "changelogs/.plugin-cache.yaml", "tests/unit*", "tests/lab*", "tests/integration*", "tests/reliability*",
              "tests/molecule*", "tests/awx*", "tests/dist*", "tests/sanity/get-pip-standin.py"]
 # Every tracked file under these must ship: what the roles, modules and playbooks need at run time.
@@ -58,6 +58,9 @@ def test_tarball_carries_the_collection_and_nothing_a_user_must_not_get(collecti
     assert {n.split("/", 1)[0] for n in names} <= ALLOWED_TOP, sorted({n.split("/", 1)[0] for n in names} - ALLOWED_TOP)
     leaked = sorted(n for n in names if any(fnmatch.fnmatch(n, p) for p in FORBIDDEN))
     assert leaked == [], leaked
+    # Of tests/, only what ansible-test sanity of the installed collection reads (a new test suite needs its line
+    # in build_ignore).
+    assert [n for n in names if n.startswith("tests/") and not n.startswith("tests/sanity")] == []
     tracked = subprocess.run(["git", "ls-files", "--", *SHIPPED_WHOLE], cwd=REPO, capture_output=True, text=True,
                              check=True).stdout.split()
     assert tracked, "git ls-files found nothing: not a checkout?"
