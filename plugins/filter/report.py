@@ -392,8 +392,8 @@ def _timeline_svg(timeline):
         y = i * row_h + 2
         parts.append('<text x="0" y="%d" font-size="11">%s</text>' % (y + 11, _e(t["label"])))
         parts.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>' % (label_w, y, w, row_h - 4, colour))
-        parts.append('<text x="%.1f" y="%d" font-size="11">%s</text>' % (label_w + w + 4, y + 11,
-                                                                       _e(_duration(t["seconds"]))))
+        took = _e(_duration(t["seconds"]))
+        parts.append('<text x="%.1f" y="%d" font-size="11">%s</text>' % (label_w + w + 4, y + 11, took))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -457,16 +457,16 @@ def migration_overview_html(overview):
                        "bad" if t["status"] == "failed" else "", _e(t["run_id"]), _e(t["run_id"]), _e(t["title"]),
                        _e(t["status"]), " (check mode)" if t["check_mode"] else "", _e(t["started"]),
                        _e(t["finished"]), _e(t["seconds"]), _e(_duration(t["seconds"]))))
+    busy = overview.get("seconds")
     out.append('</table><p>Time in runs (a run inside another counted once): '
-               '<span id="total-seconds" data-seconds="%s">%s</span></p>' % (
-        _e(overview.get("seconds")), _e(_duration(overview.get("seconds")))))
+               '<span id="total-seconds" data-seconds="%s">%s</span></p>' % (_e(busy), _e(_duration(busy))))
 
     out.append("<h2>Needs a person</h2>")
     if attention:
         out.append('<table id="attention"><tr><th>Step</th><th>What</th><th>Run</th></tr>')
         for a in attention:
-            out.append('<tr class="bad"><td>%s</td><td>%s</td><td>%s</td></tr>' % (_e(a["step"]), _e(a["what"]),
-                                                                                 _e(a["run_id"])))
+            out.append('<tr class="bad"><td>%s</td><td>%s</td><td>%s</td></tr>'
+                       % (_e(a["step"]), _e(a["what"]), _e(a["run_id"])))
         out.append("</table>")
     else:
         out.append('<p id="attention">Nothing: every guided step is confirmed and no run left work behind.</p>')
