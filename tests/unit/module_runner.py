@@ -1,10 +1,23 @@
 """Run a module's main() in-process with given args and return its JSON result (tests only)."""
 
+import contextlib
 import io
 import json
 import sys
 
-from ansible.module_utils.testing import patch_module_args
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core before 2.19 has no testing helper: set the arguments the way AnsiballZ does
+    from ansible.module_utils import basic
+
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        saved = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode("utf-8")
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = saved
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
 from fake_lync import FakeSession
