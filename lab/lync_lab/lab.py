@@ -1,59 +1,17 @@
-"""The Lab: one organisation's state plus one WinRM listener pair per modelled server."""
+"""The Lab: one organisation's state plus one WinRM listener pair per modelled server.
+
+The composition root: it wires the layers together, so it may import any of them, and no layer imports it (cli.py
+starts it; the types the layers pass along, ServerInfo, SessionInfo and CmdletContext, are in lync_lab.context)."""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .config import LabConfig
-from .model.hosts import HostProfile, default_host
-
-
-@dataclass(frozen=True)
-class ServerInfo:
-    """A modelled Windows server, as the scenario describes it (static facts only).
-
-    What is installed on it changes as the migration goes on, so that lives in the store
-    (``engine.server_has(ctx, product)``), not here.
-    """
-
-    fqdn: str
-    role: str                 # ocs_frontend | ocs_standard | ocs_edge | ocs_director | ocs_mediation | ocs_archiving
-                              # | ocs_monitoring | ocs_cwa | ocs_xmpp | lync_frontend | lync_edge | lync_mediation | dc
-    pool: str | None = None   # the pool FQDN the server belongs to, if any
-    site: str | None = None
-    http_port: int | None = None
-    https_port: int | None = None
-    netbios: str = ""
-    culture: str = "en-US"    # the display language of its messages (lync_lab.localisation; scenario key culture:)
-    # The Windows it runs (OS, PowerShell, .NET, WinRM quotas): model/hosts.py, from the scenario's os: key.
-    host: HostProfile = field(default_factory=default_host)
-
-    @property
-    def computer_name(self) -> str:
-        return self.netbios or self.fqdn.split(".")[0].upper()
-
-
-@dataclass
-class SessionInfo:
-    """Who is on the other end of a WinRM shell, and how they authenticated."""
-
-    user: str                  # canonical DOMAIN\user
-    auth: str                  # ntlm | basic | credssp | kerberos
-    can_delegate: bool = False  # CredSSP or delegated Kerberos: the double hop works
-    codepage: int = 437
-    shell_id: str = ""
-    client: str = ""
-
-
-@dataclass
-class CmdletContext:
-    lab: "Lab"
-    server: ServerInfo
-    session: SessionInfo
-    extra: dict[str, Any] = field(default_factory=dict)
+from .context import ServerInfo
 
 
 class Lab:

@@ -1,6 +1,6 @@
 """The collection's WinRM layer (session.py, invoke.py) against lab hosts with Windows' real quotas.
 
-The lab's hosts (lync_lab.model.hosts) enforce what Microsoft documents for their WinRM version: on WinRM 2.0
+The lab's hosts (lync_lab.hosts) enforce what Microsoft documents for their WinRM version: on WinRM 2.0
 (Windows Server 2008 R2, the OCS servers) 5 shells per user, 150 KB envelopes, a 180 s IdleTimeout (win32
 WinRM/installation-and-configuration-for-windows-remote-management.md); on a WMF 3.0 host without KB2842230 a
 shell runs out of memory at 150 MB. Each test starts its lab with lync_lab.instance.LabInstance.

@@ -9,7 +9,7 @@ import pytest
 from ansible_collections.lync.migration.plugins.module_utils.lync import session as S
 
 FaultPlan = pytest.importorskip("lync_lab.faults").FaultPlan
-ServerInfo = pytest.importorskip("lync_lab.lab").ServerInfo
+ServerInfo = pytest.importorskip("lync_lab.context").ServerInfo
 WinRMListener = pytest.importorskip("lync_lab.winrm.listener").WinRMListener
 
 PASSWORD = "Lab-Passw0rd!"

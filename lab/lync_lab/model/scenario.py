@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 
 from ..errors import LabConfigError
-from ..lab import ServerInfo
-from .hosts import HostSpec, HostSpecError, build_host
+from ..context import ServerInfo
+from ..hosts import HostSpec, HostSpecError, build_host
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 ROLES = {

@@ -18,7 +18,7 @@ import json
 import re
 
 from ..errors import PSError
-from ..lab import CmdletContext
+from ..context import CmdletContext
 from .values import EnumValue, Hashtable, PSCredential, XElementValue, get_property, to_ps_string
 
 # SHA-256 (UTF-8) of the loader the collection puts on the command line, and of every accepted envelope text.

@@ -10,7 +10,7 @@ import threading
 
 from .. import engine
 from ..errors import PSError
-from ..lab import CmdletContext, ServerInfo, SessionInfo
+from ..context import CmdletContext, ServerInfo, SessionInfo
 from .binder import bind_named, BoundCall
 from .catalog import CmdletInfo, load_catalog
 from .clixml import ClixmlErrorStream

@@ -24,7 +24,7 @@ import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from ..lab import ServerInfo
+from ..context import ServerInfo
 from . import wsman
 from .auth import AccountMap, ConnectionAuth, write_ntlm_user_file
 from .shells import acquire_manager, release_manager

@@ -11,7 +11,7 @@ in a worker thread; their output is buffered per stream and handed out by later 
 From ``lab`` this module uses: ``lab.runtime_for(server)`` and ``lab.faults`` (a FaultPlan or None; the
 ``quota`` and ``slow`` kinds are applied here).
 
-Quotas are the server's (``server.host.quotas``, model/hosts.py: WinRM 2.0 or 3.0 defaults or the scenario's
+Quotas are the server's (``server.host.quotas``, lync_lab/hosts.py: WinRM 2.0 or 3.0 defaults or the scenario's
 values), each enforced as Windows documents it (win32 WinRM/quotas.md and the installation-and-configuration page):
 
 - MaxShellsPerUser: a Create beyond it gets ERROR_WSMAN_QUOTA_MAX_SHELLS.
@@ -41,7 +41,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from .. import request_context
-from ..lab import ServerInfo, SessionInfo
+from ..context import ServerInfo, SessionInfo
 from . import wsman
 
 log = logging.getLogger(__name__)

@@ -47,7 +47,7 @@ SIGNAL_CTRL_C = SHELL_URI + "/signal/ctrl_c"
 SIGNAL_CTRL_BREAK = SHELL_URI + "/signal/ctrl_break"
 
 # WinRM 3.0's defaults (winrm get winrm/config): MaxEnvelopeSizekb 500, MaxTimeoutms 60000. Each server's own
-# values come from its HostProfile (model/hosts.py); these apply when a caller gives none.
+# values come from its HostProfile (lync_lab/hosts.py); these apply when a caller gives none.
 MAX_ENVELOPE_BYTES = 500 * 1024
 MAX_TIMEOUT_SECONDS = 60.0
 # WS-Transfer Get of the WinRM configuration (what `winrm get winrm/config` and Get-WSManInstance read).

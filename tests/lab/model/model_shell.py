@@ -4,7 +4,7 @@ import pytest
 
 from lync_lab import engine
 from lync_lab.errors import PSError
-from lync_lab.lab import CmdletContext, SessionInfo
+from lync_lab.context import CmdletContext, SessionInfo
 
 
 class Shell:

@@ -1,10 +1,10 @@
-"""What a host's .NET Framework gives the objects cmdlets return (lync_lab.model.hosts: HostProfile.dotnet)."""
+"""What a host's .NET Framework gives the objects cmdlets return (lync_lab.hosts: HostProfile.dotnet)."""
 
 from dataclasses import replace
 
 from model_shell import Shell
 
-from lync_lab.model.hosts import HostSpec, build_host
+from lync_lab.hosts import HostSpec, build_host
 
 
 def test_get_service_objects_have_no_start_type_before_dotnet_4_6_1(make_lab):

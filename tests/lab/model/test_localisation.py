@@ -14,7 +14,8 @@ import yaml
 from lync_lab import engine
 from lync_lab.config import LabConfig
 from lync_lab.errors import LabConfigError, PSError
-from lync_lab.lab import CmdletContext, Lab, SessionInfo
+from lync_lab.context import CmdletContext, SessionInfo
+from lync_lab.lab import Lab
 from lync_lab.model.scenario import SCENARIO_DIR, load_scenario
 
 ADMIN = SessionInfo(user="CONTOSO\\lyncadmin", auth="ntlm")

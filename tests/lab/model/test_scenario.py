@@ -72,7 +72,7 @@ def test_contoso_large_seeds_quickly(tmp_path):
     assert elapsed < 10
 
 
-# -- servers' hosts (os: and overrides; lync_lab/model/hosts.py) -----------------------------------------------
+# -- servers' hosts (os: and overrides; lync_lab/hosts.py) -----------------------------------------------
 
 def test_shipped_scenarios_run_ocs_on_2008_r2_and_lync_on_supported_windows():
     """wmf-overview.md: 2008 R2 includes WMF 2.0 (PowerShell 2.0, WinRM 2.0), 2012 R2 WMF 4.0; win32

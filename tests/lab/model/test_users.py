@@ -1,4 +1,4 @@
-from lync_lab.lab import SessionInfo
+from lync_lab.context import SessionInfo
 from lync_lab.model import servers
 
 from model_shell import Shell

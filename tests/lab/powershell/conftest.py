@@ -11,7 +11,7 @@ import pytest
 
 from lync_lab import engine
 from lync_lab.errors import PSError
-from lync_lab.lab import ServerInfo, SessionInfo
+from lync_lab.context import ServerInfo, SessionInfo
 from lync_lab.powershell.runtime import HostRuntime
 
 

@@ -1,7 +1,8 @@
 """A pipeline whose first command finds nothing: the next commands get no input and ask for nothing."""
 
 from lync_lab.config import LabConfig
-from lync_lab.lab import Lab, SessionInfo
+from lync_lab.context import SessionInfo
+from lync_lab.lab import Lab
 from lync_lab.powershell.runtime import HostRuntime
 
 

@@ -8,7 +8,8 @@ import pytest
 from lync_lab import engine
 from lync_lab.config import LabConfig
 from lync_lab.errors import PSError
-from lync_lab.lab import CmdletContext, Lab, SessionInfo
+from lync_lab.context import CmdletContext, SessionInfo
+from lync_lab.lab import Lab
 
 ADMIN = SessionInfo(user="CONTOSO\\lyncadmin", auth="ntlm")
 

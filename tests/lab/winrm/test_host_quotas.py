@@ -1,6 +1,6 @@
 """Each WinRM quota of a modelled host, as an unmodified pywinrm client meets it.
 
-Hosts come from lync_lab.model.hosts (the OS tables with their Microsoft sources). Every test names the page the
+Hosts come from lync_lab.hosts (the OS tables with their Microsoft sources). Every test names the page the
 limit and its default come from; where Windows' exact answer is not documented, lab/lync_lab/winrm says so.
 """
 
@@ -17,7 +17,7 @@ import xmltodict
 from winrm.exceptions import WinRMTransportError, WSManFaultError
 from winrm.protocol import Protocol
 
-from lync_lab.model.hosts import HostSpec, build_host
+from lync_lab.hosts import HostSpec, build_host
 from lync_lab.winrm.listener import WinRMListener
 from lync_lab.winrm.shells import CLR_UNHANDLED_EXCEPTION_EXIT
 from winrm_support import ACCOUNTS, PASSWORD, SERVER, endpoint, make_lab

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from lync_lab.faults import FaultPlan
-from lync_lab.lab import ServerInfo
+from lync_lab.context import ServerInfo
 from lync_lab.winrm.shells import codec_for
 
 PASSWORD = "Lab-Passw0rd!"

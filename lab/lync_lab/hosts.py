@@ -1,8 +1,10 @@
 """What Windows a modelled server runs: OS, PowerShell, .NET, WinRM and the WinRM quotas it enforces.
 
-Every lab server has a ``HostProfile`` (``ServerInfo.host``). A scenario names the OS (``os: 2008r2``) and may
-override the PowerShell, .NET or WinRM version and single quotas; the rest comes from ``PROFILES``, one entry per
-operating system, with the Microsoft page each value is taken from. A value no Microsoft page gives is marked
+A value module: it imports nothing of the lab, so every layer may read a host (the WinRM listener its quotas, the
+PowerShell runtime its version; the scenario loader builds it). Every lab server has a ``HostProfile``
+(``ServerInfo.host``, lync_lab.context). A scenario names the OS (``os: 2008r2``) and may override the PowerShell,
+.NET or WinRM version and single quotas; the rest comes from ``PROFILES``, one entry per operating system, with the
+Microsoft page each value is taken from. A value no Microsoft page gives is marked
 *assumed* in the table's ``source`` text, with the reason.
 
 Sources (paraphrased; see each profile's ``source``):
