@@ -14,12 +14,12 @@ Both run on the controller and only read report files; neither talks to a server
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import os
 import re
 
 from ansible.errors import AnsibleFilterError
+from markupsafe import escape
 
 # The object kinds of the migration spec's section 3 that are homed on a pool, in the spec's order, with the item
 # number and the steps that move them. "counted_by" names the run that first counts a kind on OCS when Phase 1
@@ -351,7 +351,8 @@ _CSS = """
 
 
 def _e(value):
-    return html.escape("" if value is None else str(value), quote=True)
+    # The same escaping as Jinja's |e in the report templates (markupsafe).
+    return str(escape("" if value is None else str(value)))
 
 
 def _figure(value, key, side):

@@ -64,12 +64,13 @@ def test_runs_before_the_latest_plan_are_another_migration(tmp_path):
     _write(tmp_path, "20250101T010000Z-phase6", _moves("20250101T010000Z-phase6", ["moved"] * 5))
     _write(tmp_path, "20260101T000000Z-phase1", _phase1(users=7))
     current = {"label": "phase2", "run_id": "20260101T000500Z-phase2", "status": "failed", "check_mode": False,
-               "failure": "the gate held", "preflight_failures": ["<script>alert(1)</script> is missing"]}
+               "failure": "the gate held", "preflight_failures": ["<script>alert(1)</script> is missing", "Patrick O'Brien is not in AD"]}
     overview = migration_overview(current, str(tmp_path))
     assert _users(overview) == (7, 0)
     assert [t["run_id"] for t in overview["timeline"]] == ["20260101T000000Z-phase1", "20260101T000500Z-phase2"]
     page = migration_overview_html(overview)
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "O&#39;Brien" in page  # as Jinja's |e writes it in the rest of the page
     assert "http" not in page
 
 
