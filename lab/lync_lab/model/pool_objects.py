@@ -20,6 +20,8 @@ import hashlib
 import uuid
 from typing import Any
 
+from .topology import _domain, section_of
+
 SEED_TIME = "2013-06-03T09:00:00"
 PRODUCT_VERSION = "5.0.8308.0"
 
@@ -42,8 +44,6 @@ def contact_dn(guid: str, domain: str) -> str:
 
 
 def section_domain(scenario: Any) -> str:
-    from .topology import _domain, section_of
-
     return _domain(scenario, section_of(scenario))[0]
 
 
@@ -193,9 +193,11 @@ def mark_replicas(tx: Any, fqdns: list[str], up_to_date: bool, when: str) -> Non
 
 
 def seed_stage(tx: Any, scenario: Any, stage: int, topo: Any) -> None:
-    from .topology import section_of
-
+    """The pool-level objects (conference directories, RGS, contacts, AD preparation, edge configuration...) of
+    ``stage``, beside ``topo``, the topology topology.seed_stage published (None before the first publish)."""
     section = section_of(scenario)
+    if not section:
+        return
     domain = section_domain(scenario)
     pilot = section["pilot_pool"]["fqdn"]
     merged = stage >= 5

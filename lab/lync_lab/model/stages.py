@@ -34,9 +34,12 @@ def seed(tx, scenario, stage: int) -> None:
     from . import dns_records    # the zone: P2.2 adds the pilot pool's A record, P10.2 re-points the SRV record
 
     dns_records.seed(tx, scenario, stage)
-    from . import topology    # the topology side (pools, sites, pool-level objects) belongs to the topology model
+    # The topology side: the published topology (pools, sites, services), then the pool-level objects and CMS-wide
+    # settings that go with it.
+    from . import pool_objects, topology
 
-    topology.seed_stage(tx, scenario, stage)
+    published = topology.seed_stage(tx, scenario, stage)
+    pool_objects.seed_stage(tx, scenario, stage, published)
 
 
 def _seed_servers(tx, scenario, stage: int) -> None:

@@ -452,15 +452,15 @@ def registrar_pools(tx: Any) -> list[dict]:
 # seeding
 
 
-def seed_stage(tx: Any, scenario: Any, stage: int) -> None:
-    """Write the topology-side state for ``stage`` (the state just before phase ``stage``; 11 = finished)."""
+def seed_stage(tx: Any, scenario: Any, stage: int) -> Topology | None:
+    """Publish the topology of ``stage`` (the state just before phase ``stage``; 11 = finished) and return it: None
+    before the first publish or when the scenario has no topology section. The pool-level objects that go with it
+    are pool_objects.seed_stage's (model/stages.py calls both; this module does not import pool_objects, which
+    reads the scenario's topology section through it)."""
     section = section_of(scenario)
     if not section:
-        return
+        return None
     topo = topology_for_stage(scenario, stage)
     if topo is not None:
         publish(tx, topo, enable=True)
-    # the pool-level objects (conference directories, RGS, contacts, AD preparation, edge configuration...)
-    from . import pool_objects
-
-    pool_objects.seed_stage(tx, scenario, stage, topo)
+    return topo
