@@ -16,6 +16,8 @@ dist: venv
 	rm -f $(DIST_DIR)/lync-migration-*.tar.gz $(DIST_DIR)/lync_lab-*.whl
 	mkdir -p $(DIST_DIR)
 	$(BIN)/ansible-galaxy collection build --output-path $(DIST_DIR) --force
+	# setuptools builds in lab/build/ and would put a module deleted since the last build into the wheel.
+	rm -rf lab/build
 	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir $(DIST_DIR) ./lab
 	@ls -l $(DIST_DIR)/lync-migration-$(COLLECTION_VERSION).tar.gz $(DIST_DIR)/lync_lab-$(LAB_VERSION)-py3-none-any.whl
 

@@ -33,6 +33,14 @@ def test_wheel_carries_the_package_its_data_and_the_command(lab_wheel):
     # The scenarios and Microsoft's cmdlet syntax the lab validates every call against ship as package data.
     assert {"lync_lab/cli.py", "lync_lab/scenarios/contoso-small.yml", "lync_lab/data/lync2013-cmdlets.json"} <= names
     assert not any(n.startswith(("tests/", "lab/")) or "__pycache__" in n for n in names)
+    # Exactly the package's modules in the checkout (tracked or new): none left out, none left over from a build.
+    tracked = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "--", "lync_lab"], cwd=REPO / "lab", capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert tracked, "git ls-files found nothing: not a checkout?"
+    wheel_modules = {n for n in names if n.endswith(".py")}
+    tracked_modules = {t for t in tracked if t.endswith(".py")}     # relative to lab/, as in the wheel
+    assert wheel_modules == tracked_modules, (sorted(wheel_modules - tracked_modules),
+                                              sorted(tracked_modules - wheel_modules))
     assert "lync-lab = lync_lab.cli:main" in entry_points
     requires = sorted(line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:"))
     # Every dependency bounded above as well as below, so a later incompatible release is not picked up.
