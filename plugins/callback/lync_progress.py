@@ -43,8 +43,7 @@ import tempfile
 import threading
 
 from ansible.plugins.callback import CallbackBase
-
-PROGRESS_ENV = "LYNC_MIGRATION_PROGRESS_DIR"
+from ansible_collections.lync.migration.plugins.module_utils.lync.progress import PROGRESS_ENV
 
 
 def progress_text(doc):

@@ -16,6 +16,7 @@ import re
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.lync.migration.plugins.module_utils.lync import waves as _waves
+from ansible_collections.lync.migration.plugins.module_utils.lync.moves import OUTCOMES
 
 # user@domain: the user part as Lync accepts it in a SIP address (RFC 3261 unreserved characters and the
 # escapes Lync allows); the domain a DNS name.
@@ -216,7 +217,6 @@ def journal_moves(content_b64, source="the journal"):
     return [moves[k] for k in order]
 
 
-OUTCOMES = ("moved", "unchanged", "would_move", "failed", "skipped")
 
 
 def outcome_totals(rows):

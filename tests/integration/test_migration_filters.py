@@ -7,12 +7,15 @@ import csv
 import importlib.util
 import io
 import json
+import sys
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from conftest import REPO
 
+# The filters use the collection's module_utils: the working tree is lync.migration through the venv's link.
+sys.path.insert(0, str(REPO / ".ansible" / "collections"))
 _spec = importlib.util.spec_from_file_location("lync_migration_filters", REPO / "plugins" / "filter" / "migration.py")
 filters = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(filters)

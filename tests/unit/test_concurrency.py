@@ -208,7 +208,7 @@ def test_module_refuses_a_parallelism_that_is_neither_auto_nor_a_number(monkeypa
 
 
 def test_large_waves_read_sip_addresses_in_one_call_and_other_names_one_by_one(monkeypatch):
-    monkeypatch.setattr(cs_user_move, "BULK_READ_THRESHOLD", 5)
+    monkeypatch.setattr(cs_user_move, "TUNING", cs_user_move.TUNING._replace(bulk_read_threshold=5))
     lync = many_users(8)
     identities = ["sip:u%d@contoso.net" % i for i in range(6)] + ["User 7", "sip:nobody@contoso.net"]
     out = run_module(cs_user_move, {"identities": identities, "target_pool": "pool02.contoso.net",

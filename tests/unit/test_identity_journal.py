@@ -10,6 +10,7 @@ from ansible_collections.lync.migration.plugins.module_utils.lync.identity impor
     split_identities,
 )
 from ansible_collections.lync.migration.plugins.module_utils.lync.journal import MoveJournal, read_journal
+from ansible_collections.lync.migration.plugins.module_utils.lync.moves import new_entry
 
 
 @pytest.mark.parametrize("identity,fragment", [
@@ -54,9 +55,9 @@ def test_journal_lines_are_fsynced_json_and_thread_safe(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
     path = tmp_path / "moves.jsonl"
     journal = MoveJournal(str(path))
-    threads = [threading.Thread(target=journal.record, args=("u%d" % i, "sip:u%d@c" % i, "p1", "p2",
-                                                             "Move-CsLegacyUser", "moved", None, 1))
+    entries = [dict(new_entry("u%d" % i, "p2", "sip:u%d@c" % i, "p1", "Move-CsLegacyUser", "moved"), attempts=1)
                for i in range(20)]
+    threads = [threading.Thread(target=journal.record_entry, args=(entry,)) for entry in entries]
     for t in threads:
         t.start()
     for t in threads:

@@ -13,6 +13,7 @@ from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import 
     RetryPolicy,
 )
 from ansible_collections.lync.migration.plugins.module_utils.lync.session import ConnectionOptions
+from ansible_collections.lync.migration.plugins.module_utils.lync.moves import DEFAULT_TUNING, one_pass_applies
 from ansible_collections.lync.migration.plugins.modules import cs_user_move
 from fake_lync import FakeCmdletError, FakeLync, FakeSession, pool, user
 from module_runner import run_module
@@ -29,7 +30,7 @@ def directory(count):
 @pytest.fixture
 def small_waves_in_one_pass(monkeypatch):
     """These tests use a few hundred users; the pass works the same at any size."""
-    monkeypatch.setattr(cs_user_move, "ONE_PASS_MIN_IDENTITIES", 1)
+    monkeypatch.setattr(cs_user_move, "TUNING", cs_user_move.TUNING._replace(one_pass_min_identities=1))
 
 
 @pytest.fixture
@@ -40,11 +41,11 @@ def slow_server():
 
 
 def test_one_pass_only_where_a_refused_identity_stops_nobody_else():
-    assert cs_user_move.one_pass_applies("skip", False, 1000)
-    assert not cs_user_move.one_pass_applies("skip", False, 999)       # small waves: one round of reads
-    assert not cs_user_move.one_pass_applies("fail", False, 1000)      # the gate: all known good first
-    assert not cs_user_move.one_pass_applies("skip", True, 1000)       # check mode moves nobody
-    assert not cs_user_move.one_pass_applies("skip", False, cs_user_move.BULK_READ_THRESHOLD)   # one bulk read
+    assert one_pass_applies("skip", False, 1000)
+    assert not one_pass_applies("skip", False, 999)       # small waves: one round of reads
+    assert not one_pass_applies("fail", False, 1000)      # the gate: all known good first
+    assert not one_pass_applies("skip", True, 1000)       # check mode moves nobody
+    assert not one_pass_applies("skip", False, DEFAULT_TUNING.bulk_read_threshold)   # one bulk read
 
 
 def test_moves_start_before_the_last_identity_is_read_and_every_user_ends_once(monkeypatch, tmp_path, slow_server, small_waves_in_one_pass):

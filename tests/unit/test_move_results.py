@@ -89,7 +89,7 @@ def test_the_plan_reads_pools_and_users_in_one_powershell_process(monkeypatch):
 
 
 def test_a_large_plan_reads_pools_with_the_bulk_user_read(monkeypatch):
-    monkeypatch.setattr(cs_user_move, "BULK_READ_THRESHOLD", 2)
+    monkeypatch.setattr(cs_user_move, "TUNING", cs_user_move.TUNING._replace(bulk_read_threshold=2))
     lync = wave()
     out = run_module(cs_user_move, {"identities": ["sip:ann@contoso.net", "sip:cy@contoso.net"],
                                     "target_pool": TARGET}, lync, check_mode=True, monkeypatch=monkeypatch)

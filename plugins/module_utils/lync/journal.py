@@ -82,32 +82,25 @@ class MoveJournal:
         handle.flush()
         return handle
 
-    def record(self, identity, sip_address, source, target, cmdlet, outcome, error, attempts, **extra):
-        entry = self._entry(identity, sip_address, source, target, cmdlet, outcome, error, attempts, **extra)
-        self._write([entry])
-        return entry
+    def record_entry(self, entry, **override):
+        """Journal a move entry (moves.new_entry) as it is, or with fields overridden (``source`` for its
+        ``from``); other keyword arguments are added to the line (e.g. ``reconciled=True``)."""
+        self._write([self._line(entry, override)])
 
-    def record_sent(self, entries, cmdlet_of):
+    def record_sent(self, entries):
         """Write-ahead: one ``sent`` line per entry about to be sent, all made durable with one fsync."""
-        lines = [self._entry(e["identity"], e["sip_address"], e["from"], e["to"], cmdlet_of(e), SENT, None,
-                             e["attempts"]) for e in entries]
-        self._write(lines)
+        self._write([self._line(e, {"outcome": SENT, "error": None}) for e in entries])
 
     @staticmethod
-    def _entry(identity, sip_address, source, target, cmdlet, outcome, error, attempts, **extra):
-        entry = {
-            "identity": identity,
-            "sip_address": sip_address,
-            "from": source,
-            "to": target,
-            "cmdlet": cmdlet,
-            "outcome": outcome,
-            "error": error,
-            "attempts": attempts,
-            "time": now_iso(),
-        }
-        entry.update(extra)
-        return entry
+    def _line(entry, override):
+        override = dict(override)
+        if "source" in override:
+            override["from"] = override.pop("source")
+        line = dict((name, entry.get(name)) for name in JOURNAL_FIELDS[:-1])
+        line.update((k, override.pop(k)) for k in list(override) if k in line)
+        line["time"] = now_iso()
+        line.update(override)
+        return line
 
     def _write(self, entries):
         if not entries:
