@@ -1,4 +1,4 @@
-"""The one error type for "PowerShell reported an error", shared by every layer of the lab."""
+"""The one error type for "PowerShell reported an error", shared by every layer of the lab (imports nothing of it)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,12 @@ class PSError(Exception):
             "target": self.target,
             "exception": self.exception,
         }
+
+
+def not_supported(what: str) -> PSError:
+    """Something PowerShell or Lync can do that the lab does not model: said so, never faked."""
+    return PSError(f"{what} is not supported by the lync.migration lab.", "LabNotSupported",
+                   category="NotImplemented", target=what, exception="System.NotSupportedException")
 
 
 class LabConfigError(Exception):

@@ -6,10 +6,9 @@ databases, one database type, the local store) are not modelled and are refused 
 from __future__ import annotations
 
 from ..engine import what_if
-from ..errors import PSError
+from ..errors import PSError, not_supported
 from ..model import cms_bootstrap
 from ..model.cs_support import cmdlet_class
-from ..powershell.pipeline import not_supported
 from . import cmdlet
 
 

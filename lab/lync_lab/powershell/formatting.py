@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ..errors import not_supported
 from .values import EnumValue, Hashtable, XElementValue, to_ps_string
 
 NL = "\r\n"
@@ -109,8 +110,6 @@ def _json(value, depth: int, level: int, compress: bool) -> str:
     if isinstance(value, EnumValue):
         return json.dumps(value.value)   # Windows PowerShell 3.0-5.1 write an enumeration as its number
     if isinstance(value, XElementValue):
-        from .pipeline import not_supported
-
         raise not_supported("ConvertTo-Json of an XElement (Get-CsTopology -AsXml)")
     if value is None or isinstance(value, (bool, int, float)):
         return json.dumps(value)

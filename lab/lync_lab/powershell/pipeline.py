@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import tree_sitter
 
 from .. import engine
-from ..errors import PSError
+from ..errors import PSError, not_supported
 from .binder import Arg, BoundCall, ParameterBindingError, bind, redact
 from .catalog import CmdletInfo
 from .clixml import ClixmlErrorStream, SourcePosition
@@ -32,11 +32,6 @@ class LiveScriptBlock(ScriptBlock):
     """A script block that still knows its parse node, so Where-Object and calculated properties can run it."""
 
     node: object = field(default=None, compare=False, repr=False)
-
-
-def not_supported(what: str) -> PSError:
-    return PSError(f"{what} is not supported by the lync.migration lab.", "LabNotSupported",
-                   category="NotImplemented", target=what, exception="System.NotSupportedException")
 
 
 class ScriptTerminated(Exception):
