@@ -34,15 +34,16 @@ def test_wheel_carries_the_package_its_data_and_the_command(lab_wheel):
     assert {"lync_lab/cli.py", "lync_lab/scenarios/contoso-small.yml", "lync_lab/data/lync2013-cmdlets.json"} <= names
     assert not any(n.startswith(("tests/", "lab/")) or "__pycache__" in n for n in names)
     # Exactly the package's modules in the checkout (tracked or new): none left out, none left over from a build.
-    tracked = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "--", "lync_lab"], cwd=REPO / "lab", capture_output=True, text=True,
-                             check=True).stdout.split()
+    tracked = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "--", "lync_lab"], cwd=REPO / "lab",
+                             capture_output=True, text=True, check=True).stdout.split()
     assert tracked, "git ls-files found nothing: not a checkout?"
     wheel_modules = {n for n in names if n.endswith(".py")}
     tracked_modules = {t for t in tracked if t.endswith(".py")}     # relative to lab/, as in the wheel
     assert wheel_modules == tracked_modules, (sorted(wheel_modules - tracked_modules),
                                               sorted(tracked_modules - wheel_modules))
     assert "lync-lab = lync_lab.cli:main" in entry_points
-    requires = sorted(line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:"))
+    requires = sorted(line.split(":", 1)[1].strip() for line in metadata.splitlines()
+                      if line.startswith("Requires-Dist:"))
     # Every dependency bounded above as well as below, so a later incompatible release is not picked up.
     assert requires and all(">=" in r and "<" in r for r in requires), requires
 
@@ -52,9 +53,9 @@ def lab_venv(lab_wheel, tmp_path_factory) -> Path:
     """A fresh virtual environment (no system or repository packages) with the wheel installed from PyPI's deps."""
     venv = tmp_path_factory.mktemp("lab-user") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    proc = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                           str(lab_wheel)], cwd=venv.parent, env=clean_env(PIP_REQUIRE_VIRTUALENV="1"),
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                           "--disable-pip-version-check", str(lab_wheel)], cwd=venv.parent,
+                          env=clean_env(PIP_REQUIRE_VIRTUALENV="1"), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return venv
 
