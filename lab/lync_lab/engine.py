@@ -17,7 +17,7 @@ from .cmdlets import load_all, lookup
 from .errors import PSError
 from .localisation import localise
 from .model import servers
-from .model.cs_support import non_interactive_prompt
+from .cmdlets.cs_support import non_interactive_prompt
 
 _CATALOG = Path(__file__).parent / "data" / "lync2013-cmdlets.json"
 

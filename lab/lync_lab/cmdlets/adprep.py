@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from ..engine import what_if
 from ..model import pool_objects
-from ..model.cs_support import cmdlet_class
 from ..errors import PSError
 from ..powershell.values import EnumValue
+from .cs_support import cmdlet_class
 from . import cmdlet
 
 _DEPLOYMENT = "Microsoft.Rtc.Management.Deployment."

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..engine import what_if
 from ..errors import PSError, not_supported
 from ..model import cms_bootstrap
-from ..model.cs_support import cmdlet_class
+from .cs_support import cmdlet_class
 from . import cmdlet
 
 

@@ -6,7 +6,7 @@ from ..engine import what_if
 from ..errors import PSError
 from ..model import pool_objects, servers, vfs
 from ..model import topology as topo_model
-from ..model.cs_support import (
+from .cs_support import (
     cmdlet_class,
     filter_matches,
     invalid,

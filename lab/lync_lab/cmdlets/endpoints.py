@@ -7,7 +7,7 @@ The dial-in conferencing attendant numbers (OwnerUrn urn:application:Caa), the R
 from __future__ import annotations
 
 from ..engine import what_if
-from ..model.cs_support import filter_matches, invalid, not_found, public, require_pool
+from .cs_support import filter_matches, invalid, not_found, public, require_pool
 from . import cmdlet
 
 

@@ -10,7 +10,7 @@ import zipfile
 
 from ..model import topology as topo_model
 from ..model import vfs
-from ..model.cs_support import invalid, require_pool, require_topology
+from .cs_support import invalid, require_pool, require_topology
 from . import cmdlet
 
 _ZIP_TIME = (2013, 6, 3, 9, 0, 0)

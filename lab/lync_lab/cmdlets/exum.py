@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..engine import what_if
-from ..model.cs_support import (
+from .cs_support import (
     filter_matches,
     invalid,
     not_found,

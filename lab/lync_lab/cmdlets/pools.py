@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..engine import what_if
 from ..errors import PSError
 from ..model import pool_objects, servers
-from ..model.cs_support import cmdlet_class
+from .cs_support import cmdlet_class
 from . import cmdlet
 
 _LYNC_PREFIX = "Lync Server "

@@ -9,7 +9,7 @@ on it starts.
 from __future__ import annotations
 
 from ..model import pool_objects, servers
-from ..model.cs_support import not_found, require_topology
+from .cs_support import not_found, require_topology
 from . import cmdlet
 
 

@@ -14,7 +14,7 @@ import zipfile
 from ..errors import PSError
 from ..model import pool_objects, servers, vfs
 from ..model import topology as topo_model
-from ..model.cs_support import cmdlet_class, invalid, not_found, public, require_pool, require_topology
+from .cs_support import cmdlet_class, invalid, not_found, public, require_pool, require_topology
 from . import cmdlet
 from .topology import wmi_provider_error
 

@@ -9,7 +9,7 @@ from ..engine import what_if
 from ..errors import PSError
 from ..model import cms_bootstrap, servers, vfs
 from ..model import topology as topo_model
-from ..model.cs_support import (
+from .cs_support import (
     cmdlet_class,
     filter_matches,
     invalid,

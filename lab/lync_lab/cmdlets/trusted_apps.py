@@ -12,8 +12,8 @@ from ..engine import what_if
 from ..errors import PSError
 from ..model import pool_objects
 from ..model import topology as topo_model
-from ..model.cs_support import cmdlet_class, invalid, not_found, require_pool, require_topology, strip_prefix
 from ..model.topology_xml import Service
+from .cs_support import cmdlet_class, invalid, not_found, require_pool, require_topology, strip_prefix
 from . import cmdlet
 from .topology import service_view
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..engine import what_if
 from ..model import pool_objects
-from ..model.cs_support import not_found, require_topology
+from .cs_support import not_found, require_topology
 from . import cmdlet
 
 

@@ -1,4 +1,7 @@
-"""Small helpers the topology-side cmdlets share: Lync's error shapes, identities and -Filter matching."""
+"""Small helpers the topology-side cmdlets share: Lync's error shapes, identities and -Filter matching.
+
+Cmdlet-layer code (it knows cmdlet names and their error ids), so it lives with the cmdlets; it registers no
+cmdlet. The engine uses non_interactive_prompt."""
 
 from __future__ import annotations
 
@@ -6,8 +9,9 @@ import re
 from typing import Any, Iterable
 
 from ..errors import PSError
-from . import topology as topo_model
-from . import topology_xml
+from ..model import servers
+from ..model import topology as topo_model
+from ..model import topology_xml
 
 
 def cmdlet_class(cmdlet: str) -> str:
@@ -127,8 +131,6 @@ def non_interactive_prompt(cmdlet: str) -> PSError:
 def pool_available(tx: Any, pool: dict) -> bool:
     """A pool answers when the Front-End service (RTCSRV) runs on at least one of its computers; computers the lab
     keeps no server state for (SQL stores, file servers) count as running."""
-    from . import servers
-
     known = False
     for fqdn in pool.get("Computers", []):
         doc = servers.get(tx, fqdn)
