@@ -16,6 +16,7 @@ import re
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.lync.migration.plugins.module_utils.lync import waves as _waves
+from ansible_collections.lync.migration.plugins.module_utils.lync.identity import identity_problems
 from ansible_collections.lync.migration.plugins.module_utils.lync.moves import OUTCOMES
 
 # user@domain: the user part as Lync accepts it in a SIP address (RFC 3261 unreserved characters and the
@@ -55,28 +56,6 @@ def sip_uri(value, domains=None):
             raise AnsibleFilterError("sip_uri: the domain of %r is not one of the SIP domains %s"
                                      % (value, ", ".join(allowed)))
     return "sip:%s@%s" % (user, domain)
-
-
-def identity_problems(identity):
-    """What stops ``identity`` from being moved, as sentences (empty list when nothing is wrong).
-
-    Move-CsLegacyUser cannot move an account whose name has leading or trailing spaces (migration guide,
-    P6 caveats). The identity is reported as it is, never trimmed: trimming would name a different account.
-    """
-    if not isinstance(identity, str):
-        return ["%r is not a string" % (identity,)]
-    problems = []
-    if identity.strip() == "":
-        return ["the identity is empty"]
-    if identity[0].isspace():
-        problems.append("%r has a leading space; Move-CsLegacyUser cannot move a name with leading spaces, "
-                        "correct the account's name in Active Directory first" % identity)
-    if identity[-1].isspace():
-        problems.append("%r has a trailing space; Move-CsLegacyUser cannot move a name with trailing spaces, "
-                        "correct the account's name in Active Directory first" % identity)
-    if any(ord(c) < 32 for c in identity.strip()):
-        problems.append("%r contains a control character" % identity)
-    return problems
 
 
 def batch(items, size):

@@ -40,7 +40,10 @@ def test_identity_problems_reports_spaces_without_trimming():
     problems = filters.identity_problems("Ken Myer ")
     assert len(problems) == 1 and "'Ken Myer '" in problems[0] and "trailing" in problems[0]
     assert "leading" in filters.identity_problems(" Ken Myer")[0]
-    assert filters.identity_problems("   ") == ["the identity is empty"]
+    assert filters.identity_problems("   ") == ["identity is only whitespace"]
+    # The filter is the modules' rule (module_utils/lync/identity.py), control characters C0 and C1 alike.
+    assert [p.split(" in ")[0] for p in filters.identity_problems(" Ken\x85Myer ")] == [
+        "leading whitespace", "trailing whitespace", "control character U+0085"]
 
 
 def test_batch_splits_in_order():

@@ -32,28 +32,37 @@ def text_problem(value):
     return None
 
 
-def identity_problem(identity):
-    """Why ``identity`` cannot be used as a Lync user identity, or None when it is well formed.
+def identity_problems(identity):
+    """Every reason ``identity`` cannot be used as a Lync user identity, as sentences naming the fix (an empty
+    list when it is well formed). The one rule for identities: modules, filters and roles all call this.
 
-    Names with leading or trailing spaces cannot be moved (Move-CsLegacyUser); they are reported, never
-    trimmed, because the trimmed name may be a different user.
+    Names with leading or trailing spaces cannot be moved (Move-CsLegacyUser; migration guide, P6 and P8.2
+    caveats); they are reported, never trimmed, because the trimmed name may be a different user.
     """
     if not isinstance(identity, str):
-        return "identity must be a string, got %s" % type(identity).__name__
+        return ["identity must be a string, got %s" % type(identity).__name__]
     problem = text_problem(identity)
     if problem == "empty":
-        return "empty identity"
+        return ["empty identity"]
     if problem == "only whitespace":
-        return "identity is only whitespace"
-    if problem == "leading whitespace":
-        return "leading whitespace in %r: Lync cannot move a user whose name starts with a space; fix the " \
-               "account name in Active Directory" % identity
-    if problem == "trailing whitespace":
-        return "trailing whitespace in %r: Lync cannot move a user whose name ends with a space; fix the " \
-               "account name in Active Directory" % identity
-    if problem:
-        return "%s in %r" % (problem, identity)
-    return None
+        return ["identity is only whitespace"]
+    problems = []
+    if identity != identity.lstrip():
+        problems.append("leading whitespace in %r: Lync cannot move a user whose name starts with a space; fix "
+                        "the account name in Active Directory" % identity)
+    if identity != identity.rstrip():
+        problems.append("trailing whitespace in %r: Lync cannot move a user whose name ends with a space; fix "
+                        "the account name in Active Directory" % identity)
+    match = _CONTROL.search(identity)
+    if match:
+        problems.append("control character U+%04X in %r" % (ord(match.group(0)), identity))
+    return problems
+
+
+def identity_problem(identity):
+    """The first of identity_problems(identity), or None when it is well formed."""
+    problems = identity_problems(identity)
+    return problems[0] if problems else None
 
 
 def split_identities(identities):
