@@ -1,4 +1,4 @@
-# What users install (docs/install.md, docs/rehearsal.md):
+# What users install (README.md "Using the installed collection", docs/rehearsal.md):
 #   make dist        dist/lync-migration-<version>.tar.gz (ansible-galaxy collection build; galaxy.yml's
 #                    build_ignore says what stays out) and dist/lync_lab-<version>-py3-none-any.whl (the lab)  ~10 s
 #   make dist-test   tests/dist: the tarball's file list, the tarball installed into an empty collections path
