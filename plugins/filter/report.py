@@ -135,11 +135,15 @@ class _Count:
         if self.ocs is not None:
             self.ocs = max(self.ocs - sign * count, 0)
         self.lync = max((self.lync or 0) + sign * count, 0)
+        if self.total is not None:
+            # A rerun that says it moved what an earlier run moved cannot put more on Lync than there are.
+            self.lync = min(self.lync, self.total)
         self.as_of = report.get("run_id")
 
     def as_dict(self):
         out = {"key": self.spec["key"], "kind": self.spec["kind"], "spec_item": self.spec["item"],
-               "moved_in": self.spec["moved_in"], "verb": self.spec.get("verb", "moved"), "on_ocs": self.ocs, "on_lync": self.lync, "as_of": self.as_of}
+               "moved_in": self.spec["moved_in"], "verb": self.spec.get("verb", "moved"),
+               "on_ocs": self.ocs, "on_lync": self.lync, "as_of": self.as_of}
         if self.ocs is None and self.spec.get("counted_by"):
             out["counted_by"] = self.spec["counted_by"]
         return out
@@ -153,7 +157,10 @@ def _standing(reports):
             # A check run changes nothing, so it says nothing new about where objects are.
             continue
         label = report.get("label") or ""
-        if label == "phase1":
+        # A failed run's lists may be empty only because it stopped before reading them (its gate held): the
+        # lists of what is where count from runs that succeeded; what a failed run moved is still moved.
+        complete = report.get("status") == "succeeded"
+        if label == "phase1" and complete:
             legacy_pools = {str(p).lower() for p in (report.get("decisions") or {}).get("legacy_pools") or []}
             inventory = report.get("inventory") or {}
             numbers = inventory.get("counts") or {}
@@ -169,9 +176,9 @@ def _standing(reports):
         if _is_move_report(report):
             moved = sum(1 for u in report.get("users") or [] if u.get("outcome") == "moved")
             counts["users"].moved(report, moved, back=bool(report.get("rollback")))
-        if label == "phase8" and isinstance(report.get("users_left_on_ocs"), list):
+        if label == "phase8" and complete and isinstance(report.get("users_left_on_ocs"), list):
             counts["users"].seen(report, ocs=len(report["users_left_on_ocs"]))
-        if isinstance(report.get("conference_directories"), list):
+        if complete and isinstance(report.get("conference_directories"), list):
             dirs = report["conference_directories"]
             on_ocs = sum(1 for d in dirs if str(d.get("pool", "")).lower() in legacy_pools) if legacy_pools else len(dirs)
             counts["conference_directories"].total = len(dirs)
@@ -189,7 +196,7 @@ def _standing(reports):
         left = report.get("on_legacy_pools_before_decommissioning")
         if not isinstance(left, list):
             left = report.get("on_legacy_pools_at_entry")
-        if isinstance(left, list):
+        if complete and isinstance(left, list):
             for kind, key in _DECOMMISSION_KINDS.items():
                 count = counts[key]
                 on_ocs = sum(1 for o in left if o.get("kind") == kind)

@@ -88,3 +88,15 @@ def test_bad_input():
         migration_overview("not a report", "/nonexistent")
     with pytest.raises(AnsibleFilterError):
         migration_overview_html([])
+
+
+def test_a_failed_phase10_does_not_empty_the_legacy_pools(tmp_path):
+    _write(tmp_path, "20260101T000000Z-phase1", _phase1())
+    # Its gate held: the lists of what is left default to empty, but nothing was read.
+    _write(tmp_path, "20260101T050000Z-phase10", {
+        "label": "phase10", "run_id": "20260101T050000Z-phase10", "status": "failed", "check_mode": False,
+        "failure": "Phase 10 preflight failed", "preflight_failures": ["users are still on OCS: run Phase 8"],
+        "on_legacy_pools_at_entry": [], "on_legacy_pools_before_decommissioning": [], "decommissioned_servers": []})
+    overview = migration_overview(None, str(tmp_path))
+    assert _users(overview) == (5, 0)
+    assert [a["step"] for a in overview["attention"]] == ["Phase 10", "Phase 10 gate"]
