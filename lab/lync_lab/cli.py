@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     shell = sub.add_parser("shell", help="a PS> prompt against a running lab")
     shell.add_argument("rest", nargs=argparse.REMAINDER)
 
-    from .perform import build_parser as perform_parser
+    from .perform.command import build_parser as perform_parser
 
     perform_parser(sub.add_parser("perform", help="do a manual migration step (wizard, installer) on the lab's state"))
 
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return shell_main(args.rest)
         if args.command == "perform":
-            from .perform import main as perform_main
+            from .perform.command import main as perform_main
 
             return perform_main(args)
     except LabConfigError as exc:

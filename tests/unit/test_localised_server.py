@@ -64,13 +64,13 @@ def lab(tmp_path_factory):
 @pytest.fixture(scope="module")
 def lab_without_topology(tmp_path_factory):
     """Phase 3 in French after the Lync Server 2013 Core Components are on lync-fe01 (P3.2), before any publish."""
-    from lync_lab import perform
+    from lync_lab.perform.servers import install_core
     from lync_lab.instance import LabInstance
 
     root = tmp_path_factory.mktemp("lab-fr-3")
     instance = LabInstance(root / "state", scenario=french_scenario(root / "contoso-fr.yml"), stage=3,
                            log=root / "lab.log")
-    instance.seed(lambda tx: perform.install_core(tx, "lync-fe01.contoso.net"))
+    instance.seed(lambda tx: install_core(tx, "lync-fe01.contoso.net"))
     instance.start(keep=True)
     try:
         yield instance

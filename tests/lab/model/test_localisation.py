@@ -81,12 +81,12 @@ def test_winevent_no_events_in_french_and_german(lab_in):
 
 
 def test_no_cms_wmi_class_and_missing_policy_in_french(lab_in):
-    from lync_lab import perform
+    from lync_lab.perform.servers import install_core
 
     def lync_installed_no_topology(culture):      # Phase 3 after P3.2 (admin tools), before the first publish
         lab = lab_in(culture, stage=3)
         with lab.store.transaction() as tx:
-            perform.install_core(tx, "lync-fe01.contoso.net")
+            install_core(tx, "lync-fe01.contoso.net")
         return lab
 
     en = fails(lync_installed_no_topology("en-US"), "Get-CsTopology")

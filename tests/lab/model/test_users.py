@@ -136,7 +136,7 @@ def test_rollback_to_ocs_loses_the_meetings_scheduled_on_lync(fe):
     OCS "will likely experience functionality and data loss" and may have to reschedule meetings created while
     homed on Lync. The lab drops those meetings and records them as lost; the ones migrated from OCS (assumed)
     go back with the user."""
-    from lync_lab.perform import schedule_lync_meetings
+    from lync_lab.perform.users import schedule_lync_meetings
 
     fe("Move-CsLegacyUser", Identity="Katie Jordan", Target="pool02.contoso.net")
     with fe.lab.store.transaction() as tx:

@@ -18,11 +18,11 @@ WRITES = ("Install-CsDatabase", "Set-CsConfigurationStoreLocation", "Publish-CsT
 
 @pytest.fixture
 def lab(tmp_path):
-    from lync_lab import perform
+    from lync_lab.perform.servers import install_core
     from lync_lab.instance import LabInstance
 
     instance = LabInstance(tmp_path / "state", scenario="contoso-small", stage=3, log=tmp_path / "lab.log")
-    instance.seed(lambda tx: perform.install_core(tx, "lync-fe01.contoso.net"))
+    instance.seed(lambda tx: install_core(tx, "lync-fe01.contoso.net"))
     instance.start(keep=True)
     try:
         yield instance
