@@ -196,8 +196,6 @@ def journal_moves(content_b64, source="the journal"):
     return [moves[k] for k in order]
 
 
-
-
 def outcome_totals(rows):
     """Counts per outcome (moved, unchanged, would_move, failed, skipped) and the total, always all keys."""
     totals = {"total": 0}

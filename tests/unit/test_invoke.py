@@ -122,14 +122,14 @@ def test_fatal_envelope_fails_every_call_with_the_servers_error():
 def test_parallel_batches_use_several_shells_and_close_them():
     lync = FakeLync([pool("pool02.contoso.net")],
                     [user("U%d" % i, "sip:u%d@contoso.net" % i, "pool02.contoso.net") for i in range(40)])
-    batches = [[Call("Get-CsUser", {"Identity": "U%d" % i}) for i in range(b, b + 5)] for b in range(0, 40, 5)]
+    calls = [Call("Get-CsUser", {"Identity": "U%d" % i}) for i in range(40)]
     FakeSession.delay = 0.05
     try:
-        outputs = make_client(lync).run_batches(batches, parallelism=4)
+        results = make_client(lync).run_queue(calls, batch_size=5, parallelism=4, min_batch=5)
     finally:
         FakeSession.delay = 0.0
-    assert [len(o) for o in outputs] == [5] * 8 and all(r.ok for o in outputs for r in o)
-    assert outputs[3][2].objects[0]["SipAddress"] == "sip:u17@contoso.net"
+    assert len(results) == 40 and all(r.ok for r in results)
+    assert results[17].objects[0]["SipAddress"] == "sip:u17@contoso.net"
     assert lync.shells_opened == 4 and lync.shells_closed == 4
 
 

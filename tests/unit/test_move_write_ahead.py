@@ -60,8 +60,8 @@ def test_every_move_is_journalled_as_sent_before_the_server_runs_it(lync, monkey
     monkeypatch.setattr(lync, "run", run)
     out = move(lync, monkeypatch, journal)
     assert out["summary"]["moved"] == 3
-    assert seen_at_move == {s: ["sent"] for s in ("sip:david@contoso.net", "sip:hao@contoso.net",
-                                                   "sip:ken@contoso.net")}
+    everyone = ("sip:david@contoso.net", "sip:hao@contoso.net", "sip:ken@contoso.net")
+    assert seen_at_move == {s: ["sent"] for s in everyone}
 
 
 def test_a_rerun_journals_as_moved_what_a_killed_run_sent_and_the_server_completed(lync, monkeypatch, tmp_path):
@@ -117,8 +117,8 @@ def test_a_second_run_of_the_same_wave_is_refused_while_the_first_holds_the_jour
     assert move(lync, monkeypatch, journal)["summary"]["moved"] == 3
 
 
-def test_a_move_refused_because_the_user_is_already_on_the_target_is_unchanged_not_failed(lync, monkeypatch,
-                                                                                         tmp_path):
+def test_a_move_refused_because_the_user_is_already_on_the_target_is_unchanged_not_failed(
+        lync, monkeypatch, tmp_path):
     real_run = lync.run
 
     def run(cmdlet, params):

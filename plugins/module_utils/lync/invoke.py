@@ -329,7 +329,7 @@ class _Worker:
 
 
 class LyncClient:
-    """Runs cmdlet calls on one Lync server. ``run_calls`` for one batch, ``run_batches`` for many, in
+    """Runs cmdlet calls on one Lync server. ``run_calls`` for one batch, ``run_queue`` for many, in
     parallel shells. Results come back in call order; ``on_result(call, result)`` fires as each final
     result is known (from the worker threads, serialised by a lock)."""
 
@@ -395,44 +395,6 @@ class LyncClient:
         if self._local is None:
             self._local = _Worker(self)
         return self._run_batch(self._local, list(calls), on_result, modules)
-
-    def run_batches(self, batches, parallelism=1, on_result=None, modules=None):
-        batches = [list(b) for b in batches if b]
-        if not batches:
-            return []
-        if int(parallelism) > 1:
-            parallelism = min(int(parallelism), self.shell_limit())
-        parallelism = max(1, min(int(parallelism), MAX_PARALLEL_SHELLS, len(batches)))
-        if parallelism == 1:
-            return [self.run_calls(b, on_result, modules) for b in batches]
-        outputs = [None] * len(batches)
-        next_index = [0]
-        index_lock = threading.Lock()
-        failures = []
-
-        def work():
-            worker = _Worker(self)
-            try:
-                while True:
-                    with index_lock:
-                        if next_index[0] >= len(batches):
-                            return
-                        mine = next_index[0]
-                        next_index[0] += 1
-                    outputs[mine] = self._run_batch(worker, batches[mine], on_result, modules)
-            except Exception as exc:  # surfaced to the caller below, not lost in the thread
-                failures.append(exc)
-            finally:
-                worker.close()
-
-        threads = [threading.Thread(target=work, name="lync-shell-%d" % i) for i in range(parallelism)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if failures:
-            raise failures[0]
-        return outputs
 
     def run_queue(self, calls, batch_size=100, parallelism="auto", on_result=None, modules=None,
                   controller=None, on_batch=None, min_batch=25, on_send=None):
@@ -678,12 +640,5 @@ class LyncClient:
             self._emit(on_result, call, final[i])
 
 
-def single(client, cmdlet, params=None, select=None):
-    """Run one call and return its CallResult (convenience for modules with one read)."""
-    from .envelope import Call
-
-    return client.run_calls([Call(cmdlet, params, select)])[0]
-
-
 __all__ = ["LyncClient", "RetryPolicy", "AdaptiveConcurrency", "CallFeed", "guided_batch_size", "MAX_PARALLEL_SHELLS",
-           "allowed_shells", "CmdletError", "CallResult", "single"]
+           "allowed_shells", "CmdletError", "CallResult"]

@@ -69,9 +69,6 @@ class LyncModule(AnsibleModule):
     def run_calls(self, calls, on_result=None, modules=None):
         return self.client.run_calls(calls, on_result=on_result, modules=modules)
 
-    def run_batches(self, batches, parallelism=1, on_result=None, modules=None):
-        return self.client.run_batches(batches, parallelism=parallelism, on_result=on_result, modules=modules)
-
     def call_or_fail(self, cmdlet, params=None, select=None):
         """Run one call; fail the task with the server's error if it fails. Returns the objects."""
         result = self.run_calls([Call(cmdlet, params, select)])[0]
@@ -143,11 +140,6 @@ def permanent_error_hint(error):
         return ("This server has no such command: a Lync cmdlet needs Lync Server 2013 on the server the task is "
                 "delegated to; a Windows cmdlet may need a newer Windows PowerShell (docs/hosts.md).")
     return None
-
-
-def snake_object(obj, mapping):
-    """Pick and rename properties: ``mapping`` is [(snake_name, LyncPropertyName), ...]."""
-    return dict((snake, obj.get(prop)) for snake, prop in mapping)
 
 
 def as_bool(value):

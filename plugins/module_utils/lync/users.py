@@ -10,6 +10,7 @@ from .envelope import Call
 from .pieces import opath_pieces, out_of_memory, read_in_pieces
 from .error_ids import error_id, exception_is
 from .identity import same_fqdn
+from .module import as_bool
 
 USER_PROPERTIES = ["Identity", "SipAddress", "DisplayName", "SamAccountName", "UserPrincipalName",
                    "DistinguishedName", "RegistrarPool", "Enabled"]
@@ -25,12 +26,6 @@ def _as_list(value):
     if isinstance(value, list):
         return [str(v) for v in value]
     return [str(value)]
-
-
-def _as_bool(value):
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() == "true"
 
 
 def pool_facts(obj):
@@ -72,7 +67,7 @@ def user_facts(obj, pools, identity=None):
         "user_principal_name": obj.get("UserPrincipalName"),
         "distinguished_name": obj.get("DistinguishedName") or obj.get("Identity"),
         "registrar_pool": pool,
-        "enabled": _as_bool(obj.get("Enabled")),
+        "enabled": as_bool(obj.get("Enabled")),
         "legacy": bool(home and home["legacy"]),
     }
     if identity is not None:
