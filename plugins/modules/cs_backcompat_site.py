@@ -60,25 +60,25 @@ sites:
 """
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
-from ansible_collections.lync.migration.plugins.module_utils.lync import topology_edit as T
+from ansible_collections.lync.migration.plugins.module_utils.lync.topology import TopologyDocument
 
 
 def backcompat(module):
-    doc = T.parse(T.read_document(module))
-    before = [s["name"] for s in T.sites(doc)]
-    site = next((s for s in T.sites(doc) if s["backcompat"]), None)
+    doc = TopologyDocument.read(module)
+    before = [s["name"] for s in doc.sites()]
+    site = doc.backcompat_site()
     if site is None:
         return dict(changed=False, servers_listed=[], sites=before)
-    listed = [c["fqdn"] for c in T.clusters(doc) if c["site"] == site["id"]]
+    listed = [c["fqdn"] for c in doc.clusters() if c["site"] == site["id"]]
     if listed:
         module.fail_json(msg="BackCompatSite still lists %s; the guide deletes it only when it lists no server: "
                              "uninstall the legacy servers (P10.3), then re-run the merge with an empty legacy Edge "
                              "list" % ", ".join(listed), servers_listed=listed, sites=before)
-    doc.find(T.q("Sites")).remove(site["el"])
-    after = [s["name"] for s in T.sites(doc)]
+    doc.remove_site(site)
+    after = [s["name"] for s in doc.sites()]
     if not module.check_mode:
-        T.publish(module, doc)
-        after = [s["name"] for s in T.sites(T.parse(T.read_document(module)))]
+        doc.publish(module)
+        after = [s["name"] for s in TopologyDocument.read(module).sites()]
     out = dict(changed=True, servers_listed=[], sites=after)
     if module._diff:
         out["diff"] = {"before": {"sites": before}, "after": {"sites": after}}

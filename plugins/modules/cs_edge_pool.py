@@ -94,46 +94,42 @@ cmdlets:
   elements: str
 """
 
-import copy
-
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
-from ansible_collections.lync.migration.plugins.module_utils.lync import topology_edit as T
+from ansible_collections.lync.migration.plugins.module_utils.lync.topology import TopologyDocument
 
 DEFINITION = ("access_edge", "webconf_edge", "av_edge", "next_hop")
 
 
 def edge_pool(module):
     p = module.params
-    before_doc = T.parse(T.read_document(module))
-    doc = copy.deepcopy(before_doc)
-    before = T.edge_view(doc, p["fqdn"])
+    doc = TopologyDocument.read(module)
+    published = doc.canonical()
+    before = doc.edge_view(p["fqdn"])
     created = before is None
     if created:
         missing = [o for o in DEFINITION if not p[o]]
         if missing:
             module.fail_json(msg="the Edge pool %s is not in the topology; to define it give %s"
                              % (p["fqdn"], ", ".join(missing)))
-        if T.cluster_by_fqdn(doc, p["next_hop"]) is None:
+        if doc.cluster_by_fqdn(p["next_hop"]) is None:
             module.fail_json(msg="the next hop %s is not a pool of the topology" % p["next_hop"])
-        T.add_edge_pool(doc, dict((k, p[k]) for k in DEFINITION + ("fqdn", "machines")), p["site"])
+        doc.add_edge_pool(dict((k, p[k]) for k in DEFINITION + ("fqdn", "machines")), p["site"])
     elif not before["lync2013"]:
         module.fail_json(msg="%s is a legacy (OCS 2007 R2) Edge in BackCompatSite; its settings come from the merge "
                              "(lync.migration.cs_legacy_topology_merge)" % p["fqdn"])
     if p["federation"] is not None:
         if p["federation"]:
-            others = [s for s in T.services(doc) if s["role"] == "EdgeServer" and s["lync2013"]
-                      and (T.edge_settings(s).get("FederationEnabled") or "").lower() == "true"
-                      and s["el"] is not T.edge_service(doc, p["fqdn"])["el"]]
-            if others:
+            this = doc.edge_service(p["fqdn"])["el"]
+            if [s for s in doc.federating_edges() if s["el"] is not this]:
                 module.fail_json(msg="federation can be enabled on only one Edge pool, and another Lync Edge pool "
                                      "already has it (P8.1.e)")
-        T.set_edge_federation(doc, p["fqdn"], p["federation"])
-    after = T.edge_view(doc, p["fqdn"])
-    changed = not T.same_document(before_doc, doc)
+        doc.set_edge_federation(p["fqdn"], p["federation"])
+    after = doc.edge_view(p["fqdn"])
+    changed = doc.canonical() != published
     cmdlets = ["Publish-CsTopology -Document <topology>", "Enable-CsTopology"] if changed else []
     if changed and not module.check_mode:
-        T.publish(module, doc)
-        after = T.edge_view(T.parse(T.read_document(module)), p["fqdn"])
+        doc.publish(module)
+        after = TopologyDocument.read(module).edge_view(p["fqdn"])
     out = dict(changed=changed, edge_pool=after, created=created, cmdlets=cmdlets)
     if module._diff:
         out["diff"] = {"before": before or {}, "after": after}

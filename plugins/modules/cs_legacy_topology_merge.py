@@ -135,20 +135,14 @@ commands:
   elements: str
 """
 
-import xml.etree.ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
+from ansible_collections.lync.migration.plugins.module_utils.lync.topology import TopologyDocument, canonical, first_string
 
-NS = "urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008"
-NS_ROLES = "urn:schema:Microsoft.Rtc.Management.Deploy.ServiceRoles.2008"
 INPUT_NS = "urn:schema:Microsoft.Rtc.Management.Deploy.LegacyUserInput.2008"
 SUPPORTED_EDGE_TYPES = ("SingleEdgeServer", "LoadBalancedConsolidatedEdge")
-
-
-def q(tag, ns=NS):
-    return "{%s}%s" % (ns, tag)
 
 
 def edge_settings(edge, port):
@@ -185,46 +179,6 @@ def user_input_document(edges, port):
     return "\r\n".join(lines)
 
 
-def backcompat_view(text):
-    """BackCompatSite of a topology document: {"exists", "pools": [fqdn], "edges": {internal fqdn: settings}}."""
-    root = ET.fromstring(text.encode("utf-8"))
-    sites = root.find(q("Sites"))
-    ids = [s.get("SiteId") for s in (sites if sites is not None else []) if s.tag == q("BackCompatSite")]
-    clusters = {}
-    for c in root.find(q("Clusters")) if root.find(q("Clusters")) is not None else []:
-        cid = c.find(q("ClusterId"))
-        if cid.get("SiteId") in ids:
-            clusters[(cid.get("SiteId"), cid.get("Number"))] = c
-    edges = {}
-    services = root.find(q("Services"))
-    for svc in services if services is not None else []:
-        sid = svc.find(q("ServiceId"))
-        on = svc.find(q("InstalledOn"))
-        cid = on.find(q("ClusterId")) if on is not None else None
-        where = (cid.get("SiteId"), cid.get("Number")) if cid is not None else None
-        if sid.get("RoleName") == "EdgeServer" and where in clusters:
-            el = svc.find(q("EdgeService", NS_ROLES))
-            get = el.get if el is not None else (lambda _k, d=None: d)
-            cluster = clusters[where]
-            edges[cluster.get("Fqdn").lower()] = {
-                "webconf_edge_fqdn": (get("DataEdgeExternalFqdn") or "").lower(),
-                "next_hop_fqdn": (get("NextHopFqdn") or "").lower(),
-                "federation": (get("FederationEnabled") or "false").lower() == "true",
-                "internal_sip_port": int(get("InternalSipPort") or 5061),
-                "internal_webconf_port": int(get("InternalDataPort") or 8057),
-                "external_webconf_port": int(get("ExternalDataPort") or 443),
-                "machines": sorted((m.get("Fqdn") or "").lower() for m in cluster.findall(q("Machine")))}
-    return {"exists": bool(ids), "pools": sorted(c.get("Fqdn").lower() for c in clusters.values()), "edges": edges}
-
-
-def canonical(text):
-    return ET.canonicalize(xml_data=text, strip_text=True)
-
-
-def first_string(objects):
-    return next((o for o in objects if isinstance(o, str)), None)
-
-
 def merge(module):
     p = module.params
     edges = p["edges"]
@@ -242,7 +196,7 @@ def merge(module):
     current_text = first_string(module.call_or_fail("Get-CsTopology", {"AsXml": True}))
     if not current_text:
         module.fail_json(msg="no published topology: Phase 3 publishes the pilot pool's topology before the merge")
-    before = backcompat_view(current_text)
+    before = TopologyDocument(current_text).backcompat_view()
     up_to_date = (before["exists"] and before["edges"] == wanted_edges
                   and all(x in before["pools"] for x in wanted_pools))
 
@@ -280,7 +234,7 @@ def merge(module):
         if not res.ok:
             module.fail_json_from_error(res.error, cmdlet=call.cmdlet)
         result["reports"][call.cmdlet] = read_report(module, call.params["Report"])
-    after = backcompat_view(first_string(module.call_or_fail("Get-CsTopology", {"AsXml": True})))
+    after = TopologyDocument.read(module).backcompat_view()
     missing = [x for x in wanted_pools if x not in after["pools"]] + [e for e in wanted_edges if e not in after["edges"]]
     if not after["exists"] or missing:
         module.fail_json(msg="the published topology lacks %s in BackCompatSite after the merge"

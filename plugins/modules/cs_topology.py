@@ -95,16 +95,9 @@ import xml.etree.ElementTree as ET
 from ansible_collections.lync.migration.plugins.module_utils.lync.error_ids import error_id
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
+from ansible_collections.lync.migration.plugins.module_utils.lync.topology import canonical
 
 _SIGNATURE = re.compile(r'(<Topology\b[^>]*?\sSignature=")([^"]*)(")')
-
-
-def canonical(text):
-    """The document as a comparable tree: tag, sorted attributes (Signature aside), stripped text, children."""
-    def walk(el):
-        attrs = tuple(sorted((k, v) for k, v in el.attrib.items() if k != "Signature"))
-        return (el.tag, attrs, (el.text or "").strip(), tuple(walk(c) for c in el))
-    return walk(ET.fromstring(text.encode("utf-8") if isinstance(text, str) else text))
 
 
 def _no_cms(error):

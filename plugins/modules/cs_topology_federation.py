@@ -96,160 +96,53 @@ reports:
   type: dict
 """
 
-import xml.etree.ElementTree as ET
-
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
-
-NS = "urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008"
-NS_ROLES = "urn:schema:Microsoft.Rtc.Management.Deploy.ServiceRoles.2008"
-
-
-def q(tag, ns=NS):
-    return "{%s}%s" % (ns, tag)
-
-
-def children(el):
-    return list(el) if el is not None else []
-
-
-class TopologyDocument:
-    def __init__(self, text):
-        ET.register_namespace("", NS)
-        ET.register_namespace("sr", NS_ROLES)
-        self.root = ET.fromstring(text.encode("utf-8"))
-
-    def text(self):
-        ET.indent(self.root, "  ")
-        return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(self.root, encoding="unicode") + "\n"
-
-    def sites(self):
-        return [{"id": el.get("SiteId"), "name": (el.findtext(q("Name")) or "").strip(),
-                 "backcompat": el.tag == q("BackCompatSite")} for el in children(self.root.find(q("Sites")))]
-
-    def clusters(self):
-        out = []
-        for el in children(self.root.find(q("Clusters"))):
-            cid = el.find(q("ClusterId"))
-            out.append({"fqdn": el.get("Fqdn") or "", "where": (cid.get("SiteId"), cid.get("Number"))})
-        return out
-
-    def services(self):
-        for el in children(self.root.find(q("Services"))):
-            sid = el.find(q("ServiceId"))
-            on = el.find(q("InstalledOn"))
-            cid = on.find(".//" + q("ClusterId")) if on is not None else None
-            yield el, sid, (cid.get("SiteId"), cid.get("Number")) if cid is not None else None
-
-    def fqdn_at(self, where):
-        return next((c["fqdn"] for c in self.clusters() if c["where"] == where), None)
-
-    def service_on(self, fqdn, role):
-        cluster = next((c for c in self.clusters() if c["fqdn"].lower() == fqdn.lower()), None)
-        for el, sid, where in self.services() if cluster else []:
-            if where == cluster["where"] and sid.get("RoleName") == role:
-                return el, sid
-        return None, None
-
-    def fqdn_of_service(self, ref):
-        key = (ref.get("SiteId"), ref.get("RoleName"), ref.get("Instance"))
-        for _el, sid, where in self.services():
-            if (sid.get("SiteId"), sid.get("RoleName"), sid.get("Instance")) == key:
-                return self.fqdn_at(where)
-        return None
-
-    def summary(self, site):
-        backcompat = [s["id"] for s in self.sites() if s["backcompat"]]
-        media = {}
-        for el, sid, where in self.services():
-            if sid.get("RoleName") == "Registrar":
-                for dep in el.findall("%s/%s" % (q("DependsOn"), q("Dependency"))):
-                    if dep.get("Usage") == "EdgeServer":
-                        media[self.fqdn_at(where)] = self.fqdn_of_service(dep.find(q("ServiceId")))
-        return {"site": site["name"], "federation_route": self.route(site["id"]), "media_edges": media,
-                "backcompat_pools": [c["fqdn"] for c in self.clusters() if c["where"][0] in backcompat]}
-
-    def route(self, site_id):
-        for r in children(self.root.find(q("FederationRoutes"))):
-            if r.get("SiteId") == site_id and r.find(q("ServiceId")) is not None:
-                return self.fqdn_of_service(r.find(q("ServiceId")))
-        return None
-
-    def set_route(self, site_id, ref):
-        routes = self.root.find(q("FederationRoutes"))
-        if routes is not None:
-            for r in [r for r in routes if r.get("SiteId") == site_id]:
-                routes.remove(r)
-            if ref is None and not len(routes):
-                self.root.remove(routes)
-        if ref is not None:
-            if routes is None or routes not in list(self.root):
-                routes = ET.SubElement(self.root, q("FederationRoutes"))
-            copy_ref(ET.SubElement(routes, q("SiteFederationRoute"), SiteId=site_id), ref)
-
-    def set_media(self, registrar, ref):
-        deps = registrar.find(q("DependsOn"))
-        if deps is None:
-            deps = ET.SubElement(registrar, q("DependsOn"))
-        for dep in [d for d in deps if d.get("Usage") == "EdgeServer"]:
-            deps.remove(dep)
-        if ref is not None:
-            copy_ref(ET.SubElement(deps, q("Dependency"), Usage="EdgeServer"), ref)
-
-
-def copy_ref(parent, ref):
-    ET.SubElement(parent, q("ServiceId"), SiteId=ref.get("SiteId"), RoleName=ref.get("RoleName"),
-                  Instance=ref.get("Instance"))
-
-
-def read_document(module):
-    text = next((o for o in module.call_or_fail("Get-CsTopology", {"AsXml": True}) if isinstance(o, str)), None)
-    if not text:
-        module.fail_json(msg="no published topology (Phase 3 publishes the pilot pool's topology)")
-    return TopologyDocument(text)
+from ansible_collections.lync.migration.plugins.module_utils.lync.topology import NS_ROLES, TopologyDocument, q
 
 
 def federation(module):
     p = module.params
-    doc = read_document(module)
+    doc = TopologyDocument.read(module)
     site = next((s for s in doc.sites() if not s["backcompat"]
                  and (p["site"] is None or s["name"].lower() == p["site"].lower())), None)
     if site is None:
         module.fail_json(msg="the topology has no central site%s" % (" named %s" % p["site"] if p["site"] else ""))
-    before = doc.summary(site)
+    before = doc.federation_summary(site)
     if p["federation_route"] is not None:
         target = p["federation_route"].strip()
         ref = None
         if target:
-            edge, edge_ref = doc.service_on(target, "EdgeServer")
-            director, director_ref = doc.service_on(target, "Registrar")
+            edge = doc.service_on(target, "EdgeServer")
+            director = doc.service_on(target, "Registrar")
             if edge is None and director is None:
                 module.fail_json(msg="federation_route %s is neither an Edge pool nor a Director of the topology (a "
                                      "legacy Edge appears once merged with its Edge input, Phase 4)" % target)
             if edge is not None:
-                flags = edge.find(q("EdgeService", NS_ROLES))
+                flags = edge["el"].find(q("EdgeService", NS_ROLES))
                 if flags is None or (flags.get("FederationEnabled") or "").lower() != "true":
                     module.fail_json(msg="the Edge %s is not enabled for federation: merge it again with This Edge "
                                          "pool is used for federation and public IM connectivity (Phase 4) first"
                                          % target)
-            ref = edge_ref if edge is not None else director_ref
+            ref = (edge if edge is not None else director)["sid"]
         doc.set_route(site["id"], ref)
     if p["media_edge"] is not None:
-        registrar, _ref = doc.service_on(p["pool"] or "", "Registrar")
+        registrar = doc.service_on(p["pool"] or "", "Registrar")
         if registrar is None:
             module.fail_json(msg="pool %s is not a Front End pool of the topology" % p["pool"])
         ref = None
         if p["media_edge"].strip():
-            edge, ref = doc.service_on(p["media_edge"].strip(), "EdgeServer")
+            edge = doc.service_on(p["media_edge"].strip(), "EdgeServer")
             if edge is None:
                 module.fail_json(msg="media_edge %s is not an Edge pool of the topology" % p["media_edge"])
-        doc.set_media(registrar, ref)
-    after = doc.summary(site)
+            ref = edge["sid"]
+        doc.set_media(registrar["el"], ref)
+    after = doc.federation_summary(site)
     changed = after != before
     work = p["work_dir"].rstrip("\\")
     files = {"document": work + "\\FederationTopology.xml", "Publish-CsTopology": work + "\\Publish-CsTopology.html",
              "Enable-CsTopology": work + "\\Enable-CsTopology.html"}
-    plan = [Call("Set-Content", {"Path": files["document"], "Value": doc.text(), "Encoding": "UTF8"}),
+    plan = [Call("Set-Content", {"Path": files["document"], "Value": doc.text(indent=True), "Encoding": "UTF8"}),
             Call("Publish-CsTopology", {"FileName": files["document"], "Report": files["Publish-CsTopology"]}),
             Call("Enable-CsTopology", {"Report": files["Enable-CsTopology"]})]
     cmdlets = [describe(c) for c in plan] if changed else []
@@ -261,7 +154,7 @@ def federation(module):
                 module.fail_json_from_error(res.error, cmdlet=call.cmdlet)
             if call.cmdlet in files:
                 reports[call.cmdlet] = read_text(module, files[call.cmdlet])
-        found = read_document(module).summary(site)
+        found = TopologyDocument.read(module).federation_summary(site)
         if found != after:
             module.fail_json(msg="the published topology read back does not show the change", expected=after,
                              found=found)

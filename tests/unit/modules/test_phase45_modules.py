@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from ansible_collections.lync.migration.plugins.module_utils.lync import topology
 from ansible_collections.lync.migration.plugins.modules import (
     cs_conference_directory,
     cs_legacy_configuration_import,
@@ -112,7 +113,7 @@ def canonical(text):
 
 
 def site_route(xml_text):
-    ns = {"t": cs_topology_federation.NS}
+    ns = {"t": topology.NS}
     root = ET.fromstring(xml_text.encode())
     return root.findall("t:FederationRoutes/t:SiteFederationRoute", ns)
 
