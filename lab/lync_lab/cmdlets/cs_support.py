@@ -6,7 +6,7 @@ cmdlet. The engine uses non_interactive_prompt."""
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import PSError
 from ..model import servers
@@ -115,10 +115,6 @@ def filter_matches(filter_text: str | None, cmdlet: str) -> "callable":
 def public(doc: dict) -> dict:
     """The object as Lync shows it: the lab's bookkeeping keys (lower-case) left out."""
     return {k: v for k, v in doc.items() if k[:1].isupper()}
-
-
-def publics(docs: Iterable[dict]) -> list[dict]:
-    return [public(d) for d in docs]
 
 
 def non_interactive_prompt(cmdlet: str) -> PSError:

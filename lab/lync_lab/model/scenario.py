@@ -59,13 +59,6 @@ class Scenario:
     def waves(self) -> dict[str, list[str]]:
         return dict(self.raw.get("waves") or {})
 
-    def with_admin_ports(self, http_port: int | None, https_port: int | None) -> "Scenario":
-        """The same scenario with the admin server on the given ports (lync-lab serve --http-port/--https-port)."""
-        admin = self.admin_server
-        servers = [replace(s, http_port=http_port or s.http_port, https_port=https_port or s.https_port)
-                   if s is admin else s for s in self.servers]
-        return replace(self, servers=servers)
-
     def check_password(self, user: str, password: str) -> str | None:
         """The canonical DOMAIN\\user when (user, password) is one of the scenario's accounts, else None.
 
@@ -82,14 +75,6 @@ class Scenario:
 
     def ntlm_accounts(self) -> list[tuple[str, str, str]]:
         return [(self.netbios, a["user"], str(a["password"])) for a in self.raw["accounts"]]
-
-    def account_groups(self, canonical_user: str) -> list[str]:
-        name = canonical_user.split("\\")[-1].lower()
-        for acct in self.raw["accounts"]:
-            if acct["user"].lower() == name:
-                return list(acct.get("groups") or [])
-        return []
-
 
 def _account_name(user: str, netbios: str, domain: str) -> str | None:
     if "\\" in user:

@@ -87,10 +87,6 @@ class PowerShellInvocation:
     script_from_stdin: bool = False    # -Command - (or no command at all with redirected stdin)
     encoded: bool = False
 
-    @property
-    def non_interactive(self) -> bool:
-        return bool(self.switches.get("noninteractive"))
-
 
 def _match(key: str) -> str | None:
     for full, shortest in _SWITCHES:
