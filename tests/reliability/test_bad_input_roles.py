@@ -13,10 +13,26 @@ from harness import OK, CorpusLab, load_playbook_cases, score_case
 
 ROLE_CASES = CORPUS["role_cases"]
 PLAYBOOK_CASES = load_playbook_cases()
+# The cases of one stage share a lab, this many at most: a stage with more gets a second lab (another xdist
+# group), so that `make reliability`'s two workers share the corpus instead of one running it all.
+CASES_PER_LAB = 30
+
+
+def _shards(cases):
+    counts, out = {}, {}
+    for case in cases:
+        stage = (case.get("scenario", "contoso-small"), int(case.get("stage", 6)), bool(case.get("dns", True)))
+        n = counts[stage] = counts.get(stage, 0) + 1
+        out[case["id"]] = stage + ((n - 1) // CASES_PER_LAB,)
+    return out
+
+
+LAB_KEYS = _shards(PLAYBOOK_CASES)
 
 
 def lab_key(case):
-    return (case.get("scenario", "contoso-small"), int(case.get("stage", 6)), bool(case.get("dns", True)))
+    """(scenario, stage, dns, shard): the lab a case runs in."""
+    return LAB_KEYS[case["id"]]
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +61,8 @@ def corpus_labs(tmp_path_factory):
     try:
         def get(key):
             if key not in labs:
-                scenario, stage, dns = key
-                root = tmp_path_factory.mktemp("corpus-%s-stage%d" % (scenario, stage))
+                scenario, stage, dns, shard = key
+                root = tmp_path_factory.mktemp("corpus-%s-stage%d-%d" % (scenario, stage, shard))
                 labs[key] = CorpusLab(root, scenario=scenario, stage=stage, dns=dns).__enter__()
                 spent[key] = 0.0
             return labs[key], spent
@@ -54,13 +70,14 @@ def corpus_labs(tmp_path_factory):
     finally:
         for key, corpus_lab in labs.items():
             corpus_lab.__exit__(None, None, None)
-            print("\ncorpus %s stage %d: %d cases in %.0f s, %d lab resets"
-                  % (key[0], key[1], corpus_lab.cases, spent[key], corpus_lab.resets))
+            print("\ncorpus %s stage %d (lab %d): %d cases in %.0f s, %d lab resets"
+                  % (key[0], key[1], key[3], corpus_lab.cases, spent[key], corpus_lab.resets))
 
 
 def _param(case):
     # The cases of one lab stay on one xdist worker (they share it), in file order.
-    return pytest.param(case, id=case["id"], marks=pytest.mark.xdist_group("corpus-%s-%d" % lab_key(case)[:2]))
+    scenario, stage, _, shard = lab_key(case)
+    return pytest.param(case, id=case["id"], marks=pytest.mark.xdist_group("corpus-%s-%d-%d" % (scenario, stage, shard)))
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in PLAYBOOK_CASES])
