@@ -14,27 +14,7 @@ from .envelope import Call, CmdletError
 from .error_ids import error_id, exception_is
 from .invoke import LyncClient
 from .lifetime import die_with_parent
-from .session import ConnectionOptionError, ConnectionOptions, WinRMSession
-
-# Mirrors plugins/doc_fragments/connection.py; the action plugin fills these from host variables.
-CONNECTION_ARGUMENT_SPEC = dict(
-    server=dict(type="str"),
-    port=dict(type="int"),
-    scheme=dict(type="str", choices=["http", "https"], default="https"),
-    username=dict(type="str"),
-    password=dict(type="str", no_log=True),
-    transport=dict(type="str", choices=["ntlm", "kerberos", "credssp", "basic"], default="ntlm"),
-    server_cert_validation=dict(type="str", choices=["validate", "ignore"], default="validate"),
-    ca_trust_path=dict(type="path"),
-    operation_timeout=dict(type="int", default=20),
-    read_timeout=dict(type="int", default=30),
-    allow_basic_over_http=dict(type="bool", default=False),
-    kerberos_delegation=dict(type="bool", default=False),
-    message_encryption=dict(type="str", choices=["auto", "always", "never"], default="auto"),
-    cmdlet_credential=dict(type="bool", default=False),
-    connection_retries=dict(type="int", default=3),
-)
-
+from .session import CONNECTION_ARGUMENT_SPEC, ConnectionOptionError, ConnectionOptions, WinRMSession
 
 class LyncModule(AnsibleModule):
     """Base of every lync.migration module.

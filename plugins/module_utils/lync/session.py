@@ -68,11 +68,34 @@ ACTION_PULL = ENUMERATION_NS + "/Pull"
 MAX_ENUMERATION_ELEMENTS = 100
 MAX_ENUMERATION_PULLS = 20
 
-CONNECTION_OPTION_NAMES = (
-    "server", "port", "scheme", "username", "password", "transport", "server_cert_validation", "ca_trust_path",
-    "operation_timeout", "read_timeout", "allow_basic_over_http", "kerberos_delegation", "message_encryption",
-    "cmdlet_credential", "connection_retries",
+# The connection options, once: each option's argument spec and the inventory variables that fill it (the
+# first one set wins) when a task addresses a WinRM host. The modules' argument spec (module.py), ConnectionOptions'
+# defaults and the action plugin's host-variable map are derived from it; tests check that the doc fragment
+# (plugins/doc_fragments/connection.py) says the same.
+CONNECTION_OPTIONS = (
+    ("server", dict(type="str"), ("ansible_host",)),
+    ("port", dict(type="int"), ("ansible_port", "ansible_winrm_port")),
+    ("scheme", dict(type="str", choices=["http", "https"], default="https"), ("ansible_winrm_scheme",)),
+    ("username", dict(type="str"), ("ansible_user", "ansible_winrm_user")),
+    ("password", dict(type="str", no_log=True), ("ansible_password", "ansible_winrm_password")),
+    ("transport", dict(type="str", choices=["ntlm", "kerberos", "credssp", "basic"], default="ntlm"),
+     ("ansible_winrm_transport",)),
+    ("server_cert_validation", dict(type="str", choices=["validate", "ignore"], default="validate"),
+     ("ansible_winrm_server_cert_validation",)),
+    ("ca_trust_path", dict(type="path"), ("ansible_winrm_ca_trust_path",)),
+    ("operation_timeout", dict(type="int", default=20), ("ansible_winrm_operation_timeout_sec",)),
+    ("read_timeout", dict(type="int", default=30), ("ansible_winrm_read_timeout_sec",)),
+    ("allow_basic_over_http", dict(type="bool", default=False), ()),
+    ("kerberos_delegation", dict(type="bool", default=False), ("ansible_winrm_kerberos_delegation",)),
+    ("message_encryption", dict(type="str", choices=["auto", "always", "never"], default="auto"),
+     ("ansible_winrm_message_encryption",)),
+    ("cmdlet_credential", dict(type="bool", default=False), ()),
+    ("connection_retries", dict(type="int", default=3), ()),
 )
+CONNECTION_OPTION_NAMES = tuple(name for name, _spec, _hostvars in CONNECTION_OPTIONS)
+CONNECTION_ARGUMENT_SPEC = dict((name, spec) for name, spec, _hostvars in CONNECTION_OPTIONS)
+# option -> inventory variables, for the action plugin
+HOSTVAR_OPTIONS = tuple((name, hostvars) for name, _spec, hostvars in CONNECTION_OPTIONS if hostvars)
 
 
 class ConnectionOptionError(ValueError):
@@ -86,25 +109,16 @@ class ConnectionOptionError(ValueError):
 class ConnectionOptions:
     """Validated connection settings (plain values; the password is kept out of repr)."""
 
-    def __init__(self, server=None, port=None, scheme="https", username=None, password=None, transport="ntlm",
-                 server_cert_validation="validate", ca_trust_path=None, operation_timeout=20, read_timeout=30,
-                 allow_basic_over_http=False, kerberos_delegation=False, message_encryption="auto",
-                 cmdlet_credential=False, connection_retries=3):
-        self.server = server
-        self.scheme = scheme or "https"
-        self.port = port or (5986 if self.scheme == "https" else 5985)
-        self.username = username
-        self.password = password
-        self.transport = transport or "ntlm"
-        self.server_cert_validation = server_cert_validation or "validate"
-        self.ca_trust_path = ca_trust_path
-        self.operation_timeout = 20 if operation_timeout is None else operation_timeout
-        self.read_timeout = 30 if read_timeout is None else read_timeout
-        self.allow_basic_over_http = bool(allow_basic_over_http)
-        self.kerberos_delegation = bool(kerberos_delegation)
-        self.message_encryption = message_encryption or "auto"
-        self.cmdlet_credential = bool(cmdlet_credential)
-        self.connection_retries = 3 if connection_retries is None else connection_retries
+    def __init__(self, **values):
+        unknown = sorted(set(values) - set(CONNECTION_OPTION_NAMES))
+        if unknown:
+            raise TypeError("unknown connection options: %s" % ", ".join(unknown))
+        for name, spec, _hostvars in CONNECTION_OPTIONS:   # unset (None) options take the spec's default
+            value = values.get(name)
+            setattr(self, name, spec.get("default") if value is None else value)
+        self.port = self.port or (5986 if self.scheme == "https" else 5985)
+        for name in ("allow_basic_over_http", "kerberos_delegation", "cmdlet_credential"):
+            setattr(self, name, bool(getattr(self, name)))
         self.validate()
 
     @classmethod
