@@ -2,7 +2,7 @@
 (issue 18): no changing cmdlet may precede the end of the role's preflight in the lab's audit log.
 
 How the test knows where the preflight ends: each role marks it with one task file,
-roles/migration_common/tasks/preflight_end.yml ("Preflight of <phase> passed"), placed right before the phase's
+roles/migration_common/tasks/preflight_end.yml ("Preflight passed, nothing changed so far - <phase>"), placed right before the phase's
 first changing call; with lync_migration_preflight_only: true the run ends there (meta: end_host), successfully.
 The tasks before the marker are the same with or without that option (the option acts only in the marker), so the
 calls a preflight-only run makes are exactly the calls that precede the preflight's end in a full run. The test
@@ -32,7 +32,7 @@ def _preflight_only(lab, playbook: str, extra: dict | None = None, reads_servers
     proc, audit = late.run(lab, playbook, extra=dict({"lync_migration_preflight_only": True}, **(extra or {})))
     out = proc.stdout
     assert proc.returncode == 0, out[-4000:]
-    assert "TASK [lync.migration.migration_common : Preflight of " in out, out[-4000:]
+    assert "TASK [lync.migration.migration_common : Preflight passed, nothing changed so far - " in out, out[-4000:]
     assert "the run ends here" in out
     # end_host ended the play there: no task of the phase ran after the marker.
     after = out.split("End the run after the preflight (lync_migration_preflight_only)")[-1]
