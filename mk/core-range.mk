@@ -32,6 +32,8 @@ test-core-range:
 # result line (tests/output/core-range/<version>.result) says pass/fail and seconds per step.
 core-range-one:
 	@test -n "$(CORE_VERSION)" || { echo "core-range-one needs CORE_VERSION=<x.y.z>"; exit 2; }
+	@# make sanity copies what git ls-files lists: outside a git work tree it would test nothing and pass.
+	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || { echo "core-range-one runs in a git work tree"; exit 2; }
 	@minor=$$(echo $(CORE_VERSION) | cut -d. -f1,2); venv=.venv-core-$$minor; stamp=$$venv/.installed-$(CORE_VERSION); \
 	mkdir -p $(CORE_RANGE_LOG); \
 	if [ ! -f $$stamp ] || [ requirements.txt -nt $$stamp ] || [ lab/pyproject.toml -nt $$stamp ]; then \
