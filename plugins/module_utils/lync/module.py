@@ -16,6 +16,7 @@ from .invoke import LyncClient
 from .lifetime import die_with_parent
 from .session import CONNECTION_ARGUMENT_SPEC, ConnectionOptionError, ConnectionOptions, WinRMSession
 
+
 class LyncModule(AnsibleModule):
     """Base of every lync.migration module.
 
