@@ -31,7 +31,9 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make demo   run the migration against the rehearsal lab"
-	@echo "make test   run every test (unit, lab, integration, sanity, lint)"
+	@echo "make test   run every test (unit, lab, integration, the built artifact, docs site, reports in a browser, sanity, lint)"
+	@echo "make dist   build the collection tarball and the lab's wheel (dist/); make docs: the docs site (build/docs/html)"
+	@echo "make reliability, make bench, make test-core-range, make demo-large: the long suites"
 	@echo "make lab [SCENARIO=contoso-small] [STAGE=1..11] [LATENCY=none|realistic] [FAULTS=...] [KEEP=1]; make lab-stop"
 
 venv: $(STAMP) $(COLLECTION_LINK)
@@ -72,7 +74,7 @@ demo: venv
 
 # Everything CI runs (about 11 minutes on 2 cores). Longer suites have their own targets: reliability, bench,
 # kerberos-deps (see mk/).
-test: venv unit lab-tests integration reliability-fast awx-tests molecule sanity lint
+test: venv unit lab-tests integration reliability-fast awx-tests molecule dist-test docs-test report-test sanity lint
 	@echo "make test: all suites passed"
 
 unit: venv
@@ -106,4 +108,4 @@ lint: venv
 	cd $(CURDIR) && $(BIN)/ansible-lint --offline -q roles playbooks
 
 clean: lab-stop
-	rm -rf $(VENV) .ansible tests/output reports $(LAB_DIR)
+	rm -rf $(VENV) .ansible tests/output reports $(LAB_DIR) dist build lab/build
