@@ -40,6 +40,7 @@ from ansible.vars.clean import remove_internal_keys
 from ansible.plugins.shell import sh
 from ansible.utils.display import Display
 from ansible_collections.lync.migration.plugins.module_utils.lync.lifetime import die_with_parent
+from ansible_collections.lync.migration.plugins.module_utils.lync.session import CONNECTION_OPTIONS, HOSTVAR_OPTIONS
 
 try:  # ansible-core 2.19 and later: how a module's arguments are serialised (the in-process path needs it)
     from ansible.module_utils.common.json import Direction, get_module_encoder
@@ -48,23 +49,9 @@ except ImportError:
 
 display = Display()
 
-# module option -> inventory variables, first one set wins
-HOSTVAR_OPTIONS = (
-    ("server", ("ansible_host",)),
-    ("port", ("ansible_port", "ansible_winrm_port")),
-    ("username", ("ansible_user", "ansible_winrm_user")),
-    ("password", ("ansible_password", "ansible_winrm_password")),
-    ("transport", ("ansible_winrm_transport",)),
-    ("scheme", ("ansible_winrm_scheme",)),
-    ("server_cert_validation", ("ansible_winrm_server_cert_validation",)),
-    ("ca_trust_path", ("ansible_winrm_ca_trust_path",)),
-    ("operation_timeout", ("ansible_winrm_operation_timeout_sec",)),
-    ("read_timeout", ("ansible_winrm_read_timeout_sec",)),
-    ("kerberos_delegation", ("ansible_winrm_kerberos_delegation",)),
-    ("message_encryption", ("ansible_winrm_message_encryption",)),
-)
 WINRM_CONNECTIONS = ("winrm", "psrp", "ansible.builtin.winrm", "ansible.builtin.psrp", "ansible.windows.psrp")
-INT_OPTIONS = ("port", "operation_timeout", "read_timeout")
+# The host variables that fill each option, and the options' types, come from the one table in session.py.
+INT_OPTIONS = tuple(name for name, spec, _vars in CONNECTION_OPTIONS if spec["type"] == "int")
 
 
 def is_winrm_host(host_vars):
