@@ -40,7 +40,10 @@ def test_converge_runs_the_role_as_its_phase_playbook_does():
     playbooks = {p["role"]: REPO / p["playbook"] for p in PHASES if p["phase"]}
     for role in PHASE_ROLES:
         [play] = yaml.safe_load((MOLECULE / role / "converge.yml").read_text())
-        [phase_play] = yaml.safe_load(playbooks[role].read_text())
+        # A phase playbook's first play checks that the inventory has its groups (no silent success); its last
+        # play runs the role, as the scenario's converge does.
+        *checks, phase_play = yaml.safe_load(playbooks[role].read_text())
+        assert [c["hosts"] for c in checks] == ["localhost"], role
         assert [r["role"] for r in play["roles"]] == ["lync.migration." + role] == [r["role"] for r in phase_play["roles"]]
         assert play["hosts"] == phase_play["hosts"], role
 
