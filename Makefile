@@ -81,7 +81,7 @@ unit: venv
 	$(BIN)/python -m pytest -q tests/unit $(PYTEST_ARGS)
 
 lab-tests: venv
-	$(BIN)/python -m pytest -q -n 2 tests/lab $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 lab/tests $(PYTEST_ARGS)
 
 # Each test module starts a lab of its own on free ports, so two run side by side. LYNC_LATE_PHASE_RUNS=1 includes
 # the full check/run/rerun tests of Phases 7-10 and site.yml (about 1.5 minutes more).

@@ -42,7 +42,7 @@ FORBIDDEN = ["journal", "journal/*", "reports", "reports/*", ".lab*", ".venv*", 
              "*__pycache__*", "*.pyc", "*.egg-info*", "tests/output*", "*/.molecule*", "extensions/molecule*",
              "build", "build/*", "dist", "dist/*", "*.tar.gz", "*.whl", "Makefile", "mk", "mk/*", ".ci*", "tools*",
              "ansible.cfg", "requirements.txt", ".gitignore", "execution-environment.yml",
-             "changelogs/fragments*", "changelogs/.plugin-cache.yaml", "tests/unit*", "tests/lab*",
+             "changelogs/fragments*", "changelogs/.plugin-cache.yaml", "tests/unit*",
              "tests/integration*", "tests/reliability*", "tests/molecule*", "tests/awx*", "tests/dist*", "tests/docs*",
              "tests/report*", "tests/sanity/get-pip-standin.py"]
 # Every tracked file under these must ship: what the roles, modules and playbooks need at run time.

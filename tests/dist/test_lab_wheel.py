@@ -3,7 +3,7 @@ a fresh virtual environment outside the repository with the dependencies its met
 from that environment answering a WinRM client.
 
 The WinRM answer checked is Get-CsUser's RegistrarPool for a user the contoso-small scenario homes on the legacy pool
-at stage 6; what the lab does there is tested in tests/lab, this only proves the installed copy is the whole lab.
+at stage 6; what the lab does there is tested in lab/tests, this only proves the installed copy is the whole lab.
 """
 
 from __future__ import annotations

@@ -17,6 +17,10 @@ import pytest
 
 from lync_lab.instance import LabInstance
 
+# The modules' in-process tests (modules/) share the unit tests' helpers and import path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "unit" / "support"))
+import collection_root  # noqa: E402,F401  (makes ansible_collections.lync.migration importable)
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 LAB_PASSWORD = "Lab-Passw0rd!"

@@ -1,16 +1,8 @@
-"""Make the repository importable as ansible_collections.lync.migration for the unit tests."""
+"""Unit tests: the collection importable, and the test helpers (support/) on the path."""
 
 import os
 import sys
-import tempfile
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
 
-_root = tempfile.mkdtemp(prefix="lync-collections-")
-os.makedirs(os.path.join(_root, "ansible_collections", "lync"))
-os.symlink(REPO, os.path.join(_root, "ansible_collections", "lync", "migration"))
-COLLECTIONS_ROOT = _root
-sys.path.insert(0, _root)
-sys.path.insert(0, HERE)
-os.environ.setdefault("LYNC_TEST_COLLECTIONS_ROOT", _root)
+import collection_root  # noqa: E402,F401  (makes ansible_collections.lync.migration importable)

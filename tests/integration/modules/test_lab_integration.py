@@ -11,7 +11,7 @@ from ansible_collections.lync.migration.plugins.modules import (
 from ansible_collections.lync.migration.plugins.module_utils.lync.journal import read_journal
 
 from module_runner import run_module
-from test_action import run_playbook
+from playbook_runner import run_playbook
 
 lync_lab = pytest.importorskip("lync_lab")
 

@@ -1,12 +1,9 @@
-import os
 import socket
-import subprocess
-import sys
 
 
 from ansible_collections.lync.migration.plugins.action.lync import connection_args_from_host, merge_args
 
-import conftest
+from playbook_runner import run_playbook
 
 HOST_VARS = {
     "ansible_connection": "winrm",
@@ -48,17 +45,6 @@ def closed_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def run_playbook(tmp_path, inventory, playbook, *extra):
-    (tmp_path / "inv.yml").write_text(inventory)
-    (tmp_path / "pb.yml").write_text(playbook)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=conftest.COLLECTIONS_ROOT, ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_HOME=str(tmp_path / "home"))
-    ansible = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-    proc = subprocess.run([ansible, "-i", str(tmp_path / "inv.yml"), str(tmp_path / "pb.yml")] + list(extra),
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
-    return proc.stdout + proc.stderr
 
 
 SECRET = "Zq8-not-in-any-log-7Hx"

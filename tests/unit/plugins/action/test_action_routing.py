@@ -18,10 +18,10 @@ import yaml
 from ansible import __version__ as ansible_version
 from ansible_collections.lync.migration.plugins.action import lync as action_lync
 
-import conftest
+import collection_root
 from test_action import closed_port, run_playbook
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("cs_*.py"))
 RUNTIME = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
 ACTION = "lync.migration.lync"
@@ -55,9 +55,9 @@ print(json.dumps(out))
 def test_ansible_core_resolves_every_module_to_the_one_action_plugin():
     """The task executor asks the module loader for the module's action_plugin first (TaskExecutor.
     _get_action_handler_with_module_context); this asks this ansible-core's loader the same question."""
-    proc = subprocess.run([sys.executable, "-c", RESOLVE, conftest.COLLECTIONS_ROOT] + MODULES,
+    proc = subprocess.run([sys.executable, "-c", RESOLVE, collection_root.COLLECTIONS_ROOT] + MODULES,
                           capture_output=True, text=True, timeout=120, check=False,
-                          env=dict(os.environ, ANSIBLE_HOME=str(Path(conftest.COLLECTIONS_ROOT) / "home")))
+                          env=dict(os.environ, ANSIBLE_HOME=str(Path(collection_root.COLLECTIONS_ROOT) / "home")))
     assert proc.returncode == 0, proc.stderr
     resolved = json.loads(proc.stdout.splitlines()[-1])
     expected = [True, ACTION, "ansible_collections.lync.migration.plugins.action.lync"]
