@@ -4,6 +4,8 @@ ports of its own, and verify reads the lab with plain PowerShell without importi
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -21,10 +23,31 @@ def test_every_phase_role_has_a_scenario():
         assert (REPO / "roles" / name / "meta" / "argument_specs.yml").is_file(), name + " is not a role"
 
 
+def scenario_config(role: str) -> dict:
+    """What molecule runs: the base configuration with the scenario's molecule.yml deep-merged over it."""
+    from molecule.util import merge_dicts
+    base = yaml.safe_load((MOLECULE / "config.yml").read_text())
+    return merge_dicts(base, yaml.safe_load((MOLECULE / role / "molecule.yml").read_text()))
+
+
+def test_molecule_reads_the_collections_base_configuration():
+    """Run from the checkout, molecule's --base-config default is extensions/molecule/config.yml."""
+    found = subprocess.run([sys.executable, "-c", "from molecule.util import lookup_config_file as f; "
+                            "print(f('.config/molecule/config.yml'))"],
+                           cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+    assert Path(found) == MOLECULE / "config.yml"
+
+
+def test_each_scenario_states_only_what_differs():
+    for role in PHASE_ROLES:
+        own = yaml.safe_load((MOLECULE / role / "molecule.yml").read_text())
+        assert own == {"provisioner": {"env": {"LYNC_LAB_STAGE": own["provisioner"]["env"]["LYNC_LAB_STAGE"]}}}, role
+
+
 def test_every_scenario_starts_the_lab_at_its_roles_stage():
     stages = {p["role"]: p["stage"] for p in PHASES if p["phase"]}
     for role in PHASE_ROLES:
-        config = yaml.safe_load((MOLECULE / role / "molecule.yml").read_text())
+        config = scenario_config(role)
         assert config["driver"]["name"] == "default", role  # no containers: the lab is the instance
         assert config["provisioner"]["env"]["LYNC_LAB_STAGE"] == str(stages[role]), role
         assert config["provisioner"]["playbooks"]["create"] == "../shared/create.yml"
