@@ -7,21 +7,27 @@ from __future__ import annotations
 import json
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.lync.migration.plugins.module_utils.lync import anonymise as _anonymise
 from ansible_collections.lync.migration.plugins.module_utils.lync import capture as _capture
 
 
 def capture_scenario(instances, hosts, name, account, lab_password, netbios=None, pilot_pool=None, edge_pool=None,
-                     site=None):
-    """The lab scenario (YAML text) of the deployment cs_wmi_info read (``instances``) and the inventory's hosts."""
+                     site=None, anonymise=False, salt=None):
+    """The lab scenario (YAML text) of the deployment cs_wmi_info read (``instances``) and the inventory's hosts;
+    with ``anonymise``, every name, address, number, domain and FQDN pseudonymised with ``salt``."""
     try:
         netbios, admin_user = _capture.split_account(account, netbios)
         # Plain str/dict/list (Ansible hands tagged subclasses, which YAML's safe dumper refuses).
         plain = json.loads(json.dumps([instances or {}, hosts or {}, name, netbios, admin_user, lab_password,
                                        pilot_pool or None, edge_pool or None, site or None]))
         scenario = _capture.build_scenario(*plain[:6], pilot_pool=plain[6], edge_pool=plain[7], site=plain[8])
-    except _capture.CaptureError as e:
+        if anonymise:
+            scenario = _anonymise.anonymise_scenario(scenario, salt)
+    except (_capture.CaptureError, _anonymise.AnonymiseError) as e:
         raise AnsibleFilterError(str(e))
-    return _capture.scenario_yaml(scenario)
+    header = ["Anonymised (lync_migration_capture_anonymise): pseudonyms are HMAC-SHA256 of the salt and each value;",
+              "the lab account is " + _anonymise.LAB_ACCOUNT + "."] if anonymise else []
+    return _capture.scenario_yaml(scenario, header)
 
 
 class FilterModule(object):

@@ -116,3 +116,79 @@ def test_round_trip_gives_the_same_file_and_the_same_state(source_lab, tmp_path)
         assert copy["legacy_voice_route"] == source["legacy_voice_route"]
     finally:
         second_lab.stop()
+
+
+# What the anonymised file keeps on purpose: the lab's vocabulary, not the deployment's data.
+VOCABULARY_KEYS = {"role", "edition", "app_sharing", "password", "groups"}
+SALT = "capture-test-salt-7f3a"
+
+
+def _strings(value, key=None):
+    if isinstance(value, str):
+        if key not in VOCABULARY_KEYS and value != "Default Policy":
+            yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v, key)
+
+
+def test_anonymised_capture_has_no_original_string_and_loads(source_lab, tmp_path):
+    from lync_lab.model.stages import dump_state
+    from lync_lab.model.store import Store
+
+    source = tmp_path / "source.yml"
+    _capture(source_lab, source)
+    anonymised = tmp_path / "anonymised.yml"
+    run = source_lab.playbook(PLAYBOOK, extra={"lync_migration_capture_scenario": str(anonymised),
+                                               "lync_migration_capture_anonymise": True,
+                                               "lync_migration_capture_salt": SALT})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert SALT not in run.stdout + run.stderr
+    original = yaml.safe_load(source.read_text(encoding="utf-8"))
+    text = anonymised.read_text(encoding="utf-8")
+    strings = set(_strings(original))
+    assert len(strings) > 200
+    assert sorted(s for s in strings if s in text) == []
+    loaded = load_scenario(anonymised)
+    assert len(loaded.users) == len(original["users"])
+    names = [u["name"] for u in original["users"]]
+    pseudo = [u["name"] for u in loaded.users]
+    assert len(set(pseudo)) == len(set(names))                           # who shares a display name survives
+    assert sum(n != n.strip() for n in pseudo) == sum(n != n.strip() for n in names)
+    assert sum("'" in n for n in pseudo) == sum("'" in n for n in names)
+    assert sum(not n.isascii() for n in pseudo) == sum(not n.isascii() for n in names)
+    store = Store(tmp_path / "anonymised.sqlite")
+    try:
+        store.seed(loaded, 1)
+        assert len(dump_state(store)["user"]) == len(original["users"])
+    finally:
+        store.close()
+    again = tmp_path / "again" / "anonymised.yml"
+    again.parent.mkdir()
+    source_lab.playbook(PLAYBOOK, extra={"lync_migration_capture_scenario": str(again),
+                                         "lync_migration_capture_anonymise": True, "lync_migration_capture_salt": SALT})
+    assert again.read_text(encoding="utf-8") == text                   # same salt, same pseudonyms
+
+
+def test_anonymising_without_a_salt_is_refused(source_lab, tmp_path):
+    run = source_lab.playbook(PLAYBOOK, extra={"lync_migration_capture_scenario": str(tmp_path / "x.yml"),
+                                               "lync_migration_capture_anonymise": True})
+    assert run.returncode != 0 and "lync_migration_capture_salt is not set" in run.stdout + run.stderr
+    assert not (tmp_path / "x.yml").exists()
+
+
+def test_phase1_writes_the_same_capture(source_lab, tmp_path):
+    """playbooks/phase1-plan.yml -e lync_migration_capture_scenario=PATH writes what capture-scenario.yml writes."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    _capture(source_lab, tmp_path / "a" / "captured.yml")
+    before = len(source_lab.audit())
+    run = source_lab.playbook("phase1-plan.yml",
+                              extra={"lync_migration_capture_scenario": str(tmp_path / "b" / "captured.yml")})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert changing_calls(source_lab.audit()[before:]) == []
+    assert (tmp_path / "b" / "captured.yml").read_text(encoding="utf-8") == \
+        (tmp_path / "a" / "captured.yml").read_text(encoding="utf-8")
