@@ -24,6 +24,16 @@ GROUP_ROLES = (
     ("lync_mediation", "lync_mediation"), ("domain_controllers", "dc"),
 )
 LAB_BASE_PORT = 55985
+
+
+def capture_hosts(hosts):
+    """The inventory hosts the capture describes (and reads the WinRM quotas of), in GROUP_ROLES order."""
+    out = []
+    for group, _role in GROUP_ROLES:
+        for fqdn in hosts.get(group) or []:
+            if fqdn.lower() not in {h.lower() for h in out}:
+                out.append(fqdn)
+    return out
 NOT_CAPTURED = (
     "SamAccountName (OCS 2007 R2 WMI has no such property: each user's sam is derived from the SIP address)",
     "per-user location profile, presence, voice, external access and archiving policy names",
@@ -31,7 +41,7 @@ NOT_CAPTURED = (
     "voice/presence/external access/archiving policy definitions, normalization rule patterns",
     "conference directories, Response Groups, dial-in numbers, Exchange UM contacts (no OCS 2007 R2 WMI read-back)",
     "the Lync Server 2013 topology section and DNS records",
-    "each host's OS, PowerShell version and WinRM quotas",
+    "each host's OS and PowerShell version (the lab's default OS is assumed; the WinRM quotas are read)",
     "passwords: the lab's account gets the lab's password (lync_migration_capture_lab_password)",
 )
 _RDN_SPLIT = re.compile(r"(?<!\\),")
@@ -118,7 +128,7 @@ def _common_ou(instances, domain):
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
 
 
-def _servers(hosts, pools, pilot_pool, edge_pool, site):
+def _servers(hosts, pools, pilot_pool, edge_pool, site, quotas):
     """One entry per inventory host, its role from its first group in GROUP_ROLES, ports assigned in that order."""
     member_pool = {fe.lower(): p["PoolFQDN"] for p in pools for fe in p.get("PoolMemberList") or []}
     out, seen = [], set()
@@ -134,6 +144,10 @@ def _servers(hosts, pools, pilot_pool, edge_pool, site):
                 server["pool"] = pool
             if site:
                 server["site"] = site
+            read = quotas.get(fqdn) or quotas.get(fqdn.lower())
+            if read:
+                # As winrm get winrm/config shows them on that host (cs_winrm_quota_info).
+                server["quotas"] = {name: read[name] for name in sorted(read)}
             out.append(server)
     admins = [s for s in out if s["role"] == "lync_frontend"]
     if not admins:
@@ -174,12 +188,13 @@ def _legacy(instances, edge_server):
 
 
 def build_scenario(instances, hosts, name, netbios, admin_user, lab_password, pilot_pool=None, edge_pool=None,
-                   site=None):
-    """The scenario dict of the deployment read in ``instances`` (cs_wmi_info's instances, by class)."""
+                   site=None, quotas=None):
+    """The scenario dict of the deployment read in ``instances`` (cs_wmi_info's instances, by class) and the hosts'
+    WinRM ``quotas`` (host name -> cs_winrm_quota_info's quotas)."""
     domain = domain_of(instances)
     users_ou = _common_ou(instances, domain)
     pools = instances.get("MSFT_SIPPoolSetting") or []
-    servers = _servers(hosts, pools, pilot_pool, edge_pool, site)
+    servers = _servers(hosts, pools, pilot_pool, edge_pool, site, quotas or {})
     edge_hosts = hosts.get("ocs_legacy_edge") or []
     return {
         "name": name,

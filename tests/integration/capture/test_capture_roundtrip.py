@@ -88,6 +88,12 @@ def test_capture_is_read_only_and_loads(source_lab, tmp_path):
         assert "Lab-Passw0rd!" not in run.stdout + run.stderr
         scenario = load_scenario(path)
         assert len(scenario.users) == len(source_lab.dump()["user"])
+        # The quotas as each host answers winrm/config: ocs-fe01 is 2008 R2 (WinRM 2.0: 5 shells per user, 150 MB),
+        # lync-fe01 2012 R2 (WinRM 3.0) in contoso-small (lab/lync_lab/hosts.py, the sources it cites).
+        servers = {s.fqdn: s for s in scenario.servers}
+        assert servers["ocs-fe01.contoso.net"].host.quotas.MaxShellsPerUser == 5
+        assert servers["ocs-fe01.contoso.net"].host.quotas.MaxMemoryPerShellMB == 150
+        assert servers["lync-fe01.contoso.net"].host.quotas.MaxShellsPerUser == 30
 
 
 def test_round_trip_gives_the_same_file_and_the_same_state(source_lab, tmp_path):
