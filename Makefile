@@ -27,7 +27,7 @@ PYTEST_ARGS ?=
 # Longer suites and ecosystem checks live in their own files: bench, reliability, molecule, AWX, phases.
 -include mk/*.mk
 
-.PHONY: help venv lab lab-stop demo test unit lab-tests integration sanity lint clean
+.PHONY: help venv lab lab-stop demo test unit lab-tests transcripts integration sanity lint clean
 
 help:
 	@echo "make demo   run the migration against the rehearsal lab"
@@ -79,6 +79,11 @@ test: venv unit lab-tests integration reliability-fast awx-tests molecule dist-t
 
 unit: venv
 	$(BIN)/python -m pytest -q tests/unit $(PYTEST_ARGS)
+
+# Re-record the envelope transcripts the unit tests replay (tests/unit/transcripts) from a fresh lab; the
+# integration suite fails when a committed one no longer matches (tests/integration/modules/test_transcripts_are_current.py).
+transcripts: venv
+	$(BIN)/python tests/integration/modules/record_transcripts.py
 
 lab-tests: venv
 	$(BIN)/python -m pytest -q -n 2 lab/tests $(PYTEST_ARGS)
