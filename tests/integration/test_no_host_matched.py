@@ -36,6 +36,7 @@ NEEDED = {
     "rollback-users.yml": ["lync_admin"],
     "site.yml": ["lync_admin", "ocs_legacy_pool", "lync_pilot_fe"],
     "migration-report.yml": ["lync_admin"],
+    "capture-scenario.yml": ["lync_admin", "ocs_legacy_pool"],
 }
 
 
