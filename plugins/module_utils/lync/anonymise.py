@@ -45,8 +45,7 @@ class Pseudonyms:
         counter = 0
         while True:
             block = hmac.new(self._key, ("%s\0%s\0%d" % (kind, value, counter)).encode("utf-8"), hashlib.sha256).digest()
-            for byte in block:
-                yield byte
+            yield from block
             counter += 1
 
     def text(self, kind, value):
@@ -82,7 +81,7 @@ class Pseudonyms:
     def sip(self, address):
         prefix = "sip:" if address.lower().startswith("sip:") else ""
         bare = address[len(prefix):]
-        local, _, domain = bare.rpartition("@")
+        local, _sep, domain = bare.rpartition("@")
         if not local:
             return prefix + self.domain(bare)
         return "%s%s@%s" % (prefix, self.text("local", local.lower()), self.domain(domain))
@@ -97,7 +96,7 @@ class Pseudonyms:
         """OU=Users,OU=Contoso,DC=contoso,DC=net: each OU/CN value pseudonymised, the DC labels as domain labels."""
         out = []
         for rdn in _RDN.split(dn):
-            attr, _, value = rdn.partition("=")
+            attr, _sep, value = rdn.partition("=")
             if attr.upper() == "DC":
                 out.append("DC=" + self.text("label", value.lower()) if value.lower() not in _tlds(dn) else rdn)
             else:

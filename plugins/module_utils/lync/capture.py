@@ -34,6 +34,8 @@ def capture_hosts(hosts):
             if fqdn.lower() not in {h.lower() for h in out}:
                 out.append(fqdn)
     return out
+
+
 NOT_CAPTURED = (
     "SamAccountName (OCS 2007 R2 WMI has no such property: each user's sam is derived from the SIP address)",
     "per-user location profile, presence, voice, external access and archiving policy names",
