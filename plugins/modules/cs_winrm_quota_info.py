@@ -53,9 +53,7 @@ def quota_info(module):
     try:
         quotas = dict(session.read_quotas() or {})
     finally:
-        close = getattr(session, "close", None)
-        if close is not None:
-            close()
+        session.close()
     return dict(changed=False, quotas=quotas, readable=bool(quotas))
 
 

@@ -19,7 +19,7 @@ from lync_lab.instance import LabInstance
 
 # The modules' in-process tests (modules/) share the unit tests' helpers and import path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "unit" / "support"))
-import collection_root  # noqa: E402,F401  (makes ansible_collections.lync.migration importable)
+import collection_root  # noqa: E402  (makes ansible_collections.lync.migration importable)
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -52,13 +52,9 @@ def lab(request, tmp_path_factory) -> RunningLab:
 
 
 @pytest.fixture(scope="session")
-def collections_path(tmp_path_factory) -> Path:
-    """An ansible_collections tree in which lync.migration is this working tree."""
-    root = tmp_path_factory.mktemp("collections")
-    link = root / "ansible_collections" / "lync" / "migration"
-    link.parent.mkdir(parents=True)
-    link.symlink_to(REPO, target_is_directory=True)
-    return root
+def collections_path() -> Path:
+    """An ansible_collections tree in which lync.migration is this working tree (tests/unit/support/collection_root.py)."""
+    return Path(collection_root.COLLECTIONS_ROOT)
 
 
 class PlaybookRun:
