@@ -26,10 +26,18 @@ from .values import EnumValue, Hashtable, PSCredential, XElementValue, get_prope
 KNOWN_LOADER_SHA256: set[str] = {
     "45101d48f3388e739347eb9b725c05ec6e9113d27f1e2f58228f57bd8def4d99",
 }
-KNOWN_ENVELOPE_SHA256: set[str] = {
+# Envelopes that read one request (stdin's second line) and end: one request per powershell.exe process.
+ONE_REQUEST_ENVELOPE_SHA256: set[str] = {
     # PowerShell 2.0-compatible: JavaScriptSerializer, min_ps, typed values (enums, XElement) returned as values
     "4ed365de1d401efba3da70472f0a2c4018183ec87366f4b779b58ac631bc6cf3",
 }
+# Worker envelopes: request after request, one per stdin line, in one process, until stdin ends or a request
+# says stop; a module already loaded in the process is not imported again (issue #15).
+WORKER_ENVELOPE_SHA256: set[str] = {
+    # the one-request envelope's semantics per request, in `while($true){...}`, `Get-Module $m` before Import-Module
+    "b06df5ed3749c02223eef4244fe16f7d49cd6b1194513b6e56758026409349c0",
+}
+KNOWN_ENVELOPE_SHA256: set[str] = ONE_REQUEST_ENVELOPE_SHA256 | WORKER_ENVELOPE_SHA256
 
 ENVELOPE_MODULES = ("Lync",)
 ALLOWED_CMDLET = re.compile(
@@ -50,6 +58,10 @@ def is_loader(text: str) -> bool:
 
 def is_envelope(text: str) -> bool:
     return envelope_sha256(text) in KNOWN_ENVELOPE_SHA256
+
+
+def is_worker_envelope(text: str) -> bool:
+    return envelope_sha256(text) in WORKER_ENVELOPE_SHA256
 
 
 def host_powershell(ctx: CmdletContext) -> str:
@@ -149,7 +161,8 @@ def module_not_found(name: str) -> PSError:
 
 
 class EnvelopeRun:
-    """One execution of the envelope in one powershell.exe process."""
+    """One execution of the envelope in one powershell.exe process: one request (``run``) for the one-request
+    envelope, request after request (``serve``) for the worker envelope."""
 
     def __init__(self, host, ctx: CmdletContext, out) -> None:
         self.host = host        # the HostRuntime's process state: imports, command lookup, engine access
@@ -161,7 +174,34 @@ class EnvelopeRun:
         # J: one JSON document per line, flushed at once.
         self.out.stdout(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\r\n")
 
+    @property
+    def _gone(self) -> bool:
+        """The process was ended from outside (Signal terminate, its shell deleted or reaped): a killed process
+        runs nothing more, so no further call starts."""
+        return bool(getattr(self.out, "cancelled", False))
+
     def run(self, stdin_line: bytes) -> int:
+        """The one-request envelope: the request of stdin's second line, then the process ends."""
+        code = self._request(stdin_line, worker=False)
+        return 0 if code is None else code
+
+    def serve(self, next_line) -> int:
+        """The worker envelope's `while($true){$l=[Console]::In.ReadLine();if($null -eq $l){exit 0} ...}`:
+        ``next_line()`` blocks until the next line has arrived and gives None once stdin has ended (ReadLine's
+        $null); each line is one request, answered in full before the next is read. Ends with exit 0 at the
+        end of stdin or on a stop request, with exit 1 after a fatal line."""
+        while not self._gone:
+            line = next_line()
+            if line is None:
+                return 0
+            code = self._request(line, worker=True)
+            if code is not None:
+                return code
+        return 0
+
+    def _request(self, stdin_line: bytes, worker: bool) -> int | None:
+        """One request: None once its done line is written, else the process's exit code (1 after a fatal line,
+        0 for the worker's stop request, which writes nothing)."""
         version = host_powershell(self.ctx)
         too_old = None
         try:
@@ -178,6 +218,9 @@ class EnvelopeRun:
                               exception="System.Management.Automation.RuntimeException")
             if request.get("v") != 1:
                 raise thrown(f"unsupported request version {to_ps_string(request.get('v'))}")
+            if worker and is_true(request.get("stop")):
+                # `if(G $q 'stop'){exit 0}`: before min_ps and any import, nothing written.
+                return 0
             needed = request.get("min_ps")
             if needed and _version_tuple(version) < _version_tuple(to_ps_string(needed)):
                 too_old = {"message": f"Windows PowerShell {version} is older than {to_ps_string(needed)}",
@@ -187,6 +230,8 @@ class EnvelopeRun:
                 for module in _as_array(request.get("modules")):
                     if module is None or str(module).lower() not in [m.lower() for m in ENVELOPE_MODULES]:
                         raise thrown(f"module not allowed: {to_ps_string(module)}")
+                    # One-request: `Import-Module $m`; worker: `if(!(Get-Module $m)){Import-Module $m}`. Either
+                    # way a module this process already loaded costs nothing again (HostRuntime.import_module).
                     self.host.import_module(self.ctx, str(module))
             credential = None
             cred = request.get("credential")
@@ -199,7 +244,10 @@ class EnvelopeRun:
             self.write({"fatal": too_old, "ps": version, "computer": self.ctx.server.computer_name})
             return 1
         self.write({"ready": True, "computer": self.ctx.server.computer_name, "ps": version})
+        self.results = {}   # `$R=@{}`: named results are the request's own
         for call in _as_array(request.get("calls")):
+            if self._gone:
+                return 1
             call = call if isinstance(call, dict) else {}
             try:
                 objects = self._call(call, credential)
@@ -207,7 +255,7 @@ class EnvelopeRun:
             except PSError as error:
                 self.write({"id": call.get("id"), "ok": False, "error": error_document(error)})
         self.write({"done": True})
-        return 0
+        return None
 
     def _call(self, call: dict, credential: PSCredential | None) -> list:
         name = to_ps_string(call.get("cmdlet"))
@@ -250,16 +298,52 @@ class EnvelopeRun:
         return result
 
 
+def is_true(value) -> bool:
+    """PowerShell's truth of a deserialized JSON value: null, false, 0, '' and an empty array are false, a
+    one-element array is its element, any object (a dictionary, even empty) is true (about_Booleans)."""
+    if isinstance(value, list):
+        return len(value) > 1 or (len(value) == 1 and is_true(value[0]))
+    if isinstance(value, dict):
+        return True
+    if isinstance(value, str):
+        return value != ""
+    return bool(value)
+
+
 def _as_array(value) -> list:
     """@($x) of a deserialized value: an array stays, anything else (null included) is one element."""
     return list(value) if isinstance(value, list) else [value]
 
 
+class _StdinLines:
+    """[Console]::In.ReadLine() over the command's stdin: each line as it arrives, its line break removed, None
+    at the end of the stream (TextReader.ReadLine's null). A reader without readline() (a test double holding all
+    its input) is split at once."""
+
+    def __init__(self, stdin) -> None:
+        self._readline = getattr(stdin, "readline", None)
+        self._rest: list[bytes] | None = None
+        if self._readline is None:
+            data = stdin.read()
+            self._rest = data.split(b"\n")
+            if self._rest and self._rest[-1] == b"":
+                self._rest.pop()   # a final line break ends the last line, it does not start one
+
+    def next(self) -> bytes | None:
+        if self._rest is not None:
+            return self._rest.pop(0) if self._rest else None
+        raw = self._readline()
+        if not raw:
+            return None
+        return raw[:-1] if raw.endswith(b"\n") else raw
+
+
 def run_loader(host, ctx: CmdletContext, out, errors, stdin) -> int:
-    """The collection's loader: stdin's first line is the envelope (base64 UTF-8), run by
-    `&([ScriptBlock]::Create(...))`; it reads the request from the second line."""
-    data = stdin.read()
-    first, _, rest = data.partition(b"\n")
+    """The collection's loader, `$e=[Console]::In.ReadLine();&([ScriptBlock]::Create(...))`: stdin's first line
+    is the envelope (base64 UTF-8), run as soon as that line has arrived; the envelope then reads its request
+    line(s) from the same stdin, each as it arrives (a client may send them in later Sends)."""
+    lines = _StdinLines(stdin)
+    first = lines.next() or b""
     try:
         script = base64.b64decode(first.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -278,5 +362,8 @@ def run_loader(host, ctx: CmdletContext, out, errors, stdin) -> int:
                         category="NotImplemented", exception="System.NotSupportedException")
         errors.write_error(error, None, None)
         return 1
-    line = rest.split(b"\n", 1)[0]
-    return EnvelopeRun(host, ctx, out).run(line)
+    run = EnvelopeRun(host, ctx, out)
+    if is_worker_envelope(script):
+        return run.serve(lines.next)
+    # The one-request envelope reads one line; with none (stdin ended) its request is empty.
+    return run.run(lines.next() or b"")

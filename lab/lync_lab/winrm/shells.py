@@ -17,9 +17,11 @@ values), each enforced as Windows documents it (win32 WinRM/quotas.md and the in
 - MaxShellsPerUser: a Create beyond it gets ERROR_WSMAN_QUOTA_MAX_SHELLS.
 - MaxConcurrentUsers: a Create by a user with no shell while that many other users hold shells gets
   ERROR_WSMAN_QUOTA_MAX_SHELLUSERS ("new remote shell connections will be rejected").
-- IdleTimeout: a shell nobody used for that long, none of its commands running, is deleted by the service (a
-  reaper thread, on the real clock: it is a WinRM setting, not service latency, so --time-scale does not apply);
-  the next request naming it gets the shell-not-found fault.
+- IdleTimeout: a shell its client sent no request for that long (a Receive still waiting counts as activity; a
+  command that is still running does not) is deleted by the service with its processes (a reaper thread, on the
+  real clock: it is a WinRM setting, not service latency, so --time-scale does not apply); the next request
+  naming it gets the shell-not-found fault. So a worker process idling between requests lives as long as its
+  client keeps talking to the shell (a Receive poll is enough).
 - MaxProcessesPerShell: the processes a shell's commands run at once (cmd.exe plus powershell.exe per command,
   powershell.exe alone with WINRS_SKIP_CMD_SHELL); a Command that would go beyond it fails (fault *assumed*, see
   wsman.max_processes).
@@ -96,14 +98,21 @@ def codec_for(codepage: int) -> str:
 
 
 class StdinReader:
-    """The command's stdin as the client sends it: ``read()`` blocks until the Send with End="true"
-    (or until the command is terminated or its shell deleted) and returns every byte sent."""
+    """The command's stdin as the client sends it, in as many Sends as it likes (WSManSendShellInput: the data of
+    one Send, endOfStream TRUE only on the last). ``readline()`` hands out each line as soon as it has arrived, as
+    a process reading its stdin pipe gets it; ``read()`` blocks until the Send with End="true" (or until the
+    command is terminated or its shell deleted) and returns what no readline took.
+
+    Sent bytes go into one buffer that is scanned once: a line is found by looking only at bytes that arrived
+    after the last scan, and the consumed front is dropped once it outweighs the rest, so serving n lines of a
+    long-lived command costs O(total bytes), not O(n * bytes)."""
 
     def __init__(self, expected: bool = True) -> None:
         self._cond = threading.Condition()
-        self._chunks: list[bytes] = []
+        self._buffer = bytearray()
+        self._start = 0        # where the next unread byte is
+        self._scanned = 0      # bytes before this offset hold no newline after _start
         self._ended = not expected
-        self._line_start = 0   # readline(): where the next line begins
         # When the command's input last arrived (ISO 8601, UTC): its command line, then each Send.
         self.last_received = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
 
@@ -112,7 +121,7 @@ class StdinReader:
             if self._ended:
                 return
             self.last_received = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
-            self._chunks.append(data)
+            self._buffer += data
             if end:
                 self._ended = True
             self._cond.notify_all()
@@ -126,23 +135,32 @@ class StdinReader:
     def ended(self) -> bool:
         return self._ended
 
+    def _take(self, end: int) -> bytes:
+        data = bytes(self._buffer[self._start:end])
+        self._start = self._scanned = end
+        if self._start > 65536 and self._start * 2 > len(self._buffer):
+            del self._buffer[:self._start]
+            self._start = self._scanned = 0
+        return data
+
     def read(self) -> bytes:
         with self._cond:
             while not self._ended:
                 self._cond.wait()
-            return b"".join(self._chunks)
+            return self._take(len(self._buffer))
 
     def readline(self) -> bytes:
         """The next line sent, newline included, as soon as it has arrived (b"" once stdin has ended and all is
-        read): how powershell.exe -Command - runs each line while the client is still sending."""
+        read): how powershell.exe -Command - runs each line, and the envelope reads each request, while the client
+        is still sending."""
         with self._cond:
             while True:
-                data = b"".join(self._chunks)
-                newline = data.find(b"\n", self._line_start)
-                if newline >= 0 or self._ended:
-                    end = newline + 1 if newline >= 0 else len(data)
-                    line, self._line_start = data[self._line_start:end], end
-                    return line
+                newline = self._buffer.find(b"\n", max(self._start, self._scanned))
+                if newline >= 0:
+                    return self._take(newline + 1)
+                self._scanned = len(self._buffer)
+                if self._ended:
+                    return self._take(len(self._buffer))
                 self._cond.wait()
 
 
@@ -278,6 +296,7 @@ class Shell:
         self.commands: dict[str, Command] = {}
         self.created = time.monotonic()
         self.last_used = self.created
+        self.receiving = 0    # Receives waiting for output right now: the client is active meanwhile
         self.session = SessionInfo(user=identity.user, auth=identity.auth, can_delegate=identity.can_delegate,
                                    codepage=codepage, shell_id=self.id, client=client_ip)
 
@@ -347,15 +366,17 @@ class ShellManager:
         return shell
 
     def _reap_idle(self) -> None:
-        """Close shells idle past IdleTimeout (none of their commands running), as the WinRM service does."""
+        """Delete shells whose client was inactive past IdleTimeout, as the WinRM service does (quotas.md: the
+        time before an inactive remote shell is deleted); their running processes end with them."""
         now = time.monotonic()
         with self._lock:
-            idle = [s for s in self._shells.values() if now - s.last_used > self.idle_timeout
-                    and all(c.done for c in list(s.commands.values()))]
+            idle = [s for s in self._shells.values() if now - s.last_used > self.idle_timeout and not s.receiving]
             for shell in idle:
                 del self._shells[shell.id]
         for shell in idle:
             log.info("shell %s of %s closed after %.0f s idle", shell.id, shell.identity.user, self.idle_timeout)
+            for cmd in list(shell.commands.values()):
+                cmd.cancel()
 
     @staticmethod
     def _command(shell: Shell, command_id: str) -> Command:
@@ -565,13 +586,9 @@ class ShellManager:
             cmd.cancel(CTRL_C_EXIT)
         return wsman.signal_response(req)
 
-    def receive(self, req: wsman.WSManRequest, identity: Identity) -> str:
-        shell = self._shell(req, identity)
-        body = req.body_child("Receive")
-        desired = body.find("rsp:DesiredStream", wsman.NS) if body is not None else None
-        if desired is None:
-            raise wsman.invalid_xml()
-        cmd = self._command(shell, desired.get("CommandId", ""))
+    def _take_output(self, req: wsman.WSManRequest, cmd: Command):
+        """What the Receive hands out: the output written so far (at most the envelope's worth), once there is
+        some or the command is done, else the w:TimedOut fault after OperationTimeout."""
         faults = self._faults()
         if faults is not None and faults.roll("slow"):
             # Answer late with the timeout fault; nothing is taken from the buffers, the client re-polls.
@@ -594,8 +611,24 @@ class ShellManager:
                     data = data[:budget]
                 budget -= len(data)
                 chunks.append((stream, base64.b64encode(data).decode("ascii")))
-            done = cmd.done and not cmd.output
-            exit_code = cmd.exit_code
+            return chunks, cmd.done and not cmd.output, cmd.exit_code
+
+    def receive(self, req: wsman.WSManRequest, identity: Identity) -> str:
+        shell = self._shell(req, identity)
+        body = req.body_child("Receive")
+        desired = body.find("rsp:DesiredStream", wsman.NS) if body is not None else None
+        if desired is None:
+            raise wsman.invalid_xml()
+        cmd = self._command(shell, desired.get("CommandId", ""))
+        # While this Receive waits the client is active: the shell is not idle (IdleTimeout) meanwhile.
+        with self._lock:
+            shell.receiving += 1
+        try:
+            chunks, done, exit_code = self._take_output(req, cmd)
+        finally:
+            with self._lock:
+                shell.receiving -= 1
+                shell.last_used = time.monotonic()
         return wsman.receive_response(req, cmd.id, chunks, done, exit_code)
 
 
