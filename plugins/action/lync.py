@@ -40,7 +40,7 @@ from ansible.vars.clean import remove_internal_keys
 from ansible.plugins.shell import sh
 from ansible.utils.display import Display
 from ansible_collections.lync.migration.plugins.module_utils.lync.lifetime import die_with_parent
-from ansible_collections.lync.migration.plugins.module_utils.lync.session import CONNECTION_OPTIONS, HOSTVAR_OPTIONS
+from ansible_collections.lync.migration.plugins.module_utils.lync.connection import CONNECTION_OPTIONS, HOSTVAR_OPTIONS
 
 try:  # ansible-core 2.19 and later: how a module's arguments are serialised (the in-process path needs it)
     from ansible.module_utils.common.json import Direction, get_module_encoder
@@ -50,8 +50,9 @@ except ImportError:
 display = Display()
 
 WINRM_CONNECTIONS = ("winrm", "psrp", "ansible.builtin.winrm", "ansible.builtin.psrp", "ansible.windows.psrp")
-# The host variables that fill each option, and the options' types, come from the one table in session.py.
+# The host variables that fill each option, and the options' types, come from the one table in connection.py.
 INT_OPTIONS = tuple(name for name, spec, _vars in CONNECTION_OPTIONS if spec["type"] == "int")
+BOOL_OPTIONS = tuple(name for name, spec, _vars in CONNECTION_OPTIONS if spec["type"] == "bool")
 
 
 def is_winrm_host(host_vars):
@@ -91,8 +92,9 @@ def connection_args_from_host(host_vars, inventory_name):
                 args[option] = int(args[option])
             except (TypeError, ValueError):
                 pass  # left as is: the module's argument validation names the option
-    if "kerberos_delegation" in args:
-        args["kerberos_delegation"] = str(args["kerberos_delegation"]).lower() in ("true", "yes", "1")
+    for option in BOOL_OPTIONS:
+        if option in args:
+            args[option] = str(args[option]).lower() in ("true", "yes", "1")
     return args
 
 

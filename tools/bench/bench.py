@@ -88,8 +88,8 @@ class Lab:
     def legacy_sips(self) -> list[str]:
         """SIP addresses of users Move-CsLegacyUser accepts (on OCS, display name without edge spaces)."""
         from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
-        from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import LyncClient
-        from ansible_collections.lync.migration.plugins.module_utils.lync.session import ConnectionOptions
+        from ansible_collections.lync.migration.plugins.module_utils.lync.client import LyncClient
+        from ansible_collections.lync.migration.plugins.module_utils.lync.connection import ConnectionOptions
 
         client = LyncClient(ConnectionOptions(server="127.0.0.1", port=self.port, scheme="http", username=USER,
                                               password=PASSWORD))

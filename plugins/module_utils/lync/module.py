@@ -10,11 +10,12 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule
 
+from .client import LyncClient
+from .connection import CONNECTION_ARGUMENT_SPEC, ConnectionOptionError, ConnectionOptions
 from .envelope import Call, CmdletError
 from .error_ids import error_id, exception_is
-from .invoke import LyncClient
 from .lifetime import die_with_parent
-from .session import CONNECTION_ARGUMENT_SPEC, ConnectionOptionError, ConnectionOptions, WinRMSession
+from .session import WinRMSession
 
 
 class LyncModule(AnsibleModule):

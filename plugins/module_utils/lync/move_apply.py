@@ -5,9 +5,10 @@ journalled as sent before it leaves, every user's outcome journalled when known.
 not have happened (a transient fault, a lost answer) is re-read before it is sent again, so nobody is moved
 twice; a user whose move the server refused is re-read too, and is unchanged if already on the target.
 
-A move is never re-sent blindly: where session.py re-sends WinRM requests that are safe to repeat and invoke.py
+A move is never re-sent blindly: where session.py re-sends WinRM requests that are safe to repeat and client.py
 re-runs read-only calls (RetryPolicy), a move whose outcome is unknown comes back here and is retried in the next
-round only after the re-read, at most connection_retries times, with the client's RetryPolicy wait between.
+round only after the re-read, at most connection_retries times, with the client's RetryPolicy wait between (the
+three layers: retry.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,8 +17,8 @@ __metaclass__ = type
 
 import threading
 
+from .concurrency import MAX_PARALLEL_SHELLS, AdaptiveConcurrency
 from .identity import same_fqdn
-from .invoke import MAX_PARALLEL_SHELLS, AdaptiveConcurrency
 from .moves import error_of, move_call, read_users
 
 

@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from .session import SHELL_OUT_OF_MEMORY
+from .transport_errors import SHELL_OUT_OF_MEMORY
 
 # The characters a SIP address's user part starts with, in the order WMI and AD compare strings
 # (case-insensitive); anything sorting before "0" or after "z" falls in the first or last piece.

@@ -1,14 +1,14 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The WinRM session: connection options, their validation, and one envelope run on one shell (pywinrm)."""
+"""The WinRM session (pywinrm): shells, one envelope run on one shell, the host's quotas. The connection options
+are in connection.py, what a fault means in transport_errors.py, the shells held in shells.py, retries in
+retry.py."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import random
-import re
-import threading
 import time
 import xml.etree.ElementTree as ET
 
@@ -20,6 +20,27 @@ from .envelope import (
     command_line,
     decode_request,
 )
+from .retry import REQUEST_RETRIES, REQUEST_RETRY_BASE, REQUEST_RETRY_CAP, backoff_delay
+from .shells import (
+    CMD_RESOURCE_URI,
+    MAX_ENUMERATION_PULLS,
+    SHELLS,
+    STALE_SHELL_MIN_SECONDS,
+    enumeration_action,
+    enumeration_body,
+    parse_shell_page,
+    same_account,
+)
+from .transport_errors import (
+    MAX_SHELLS_FAULT_CODE,
+    OUT_OF_MEMORY,
+    SHELL_NOT_FOUND_FAULT_CODES,
+    TransportFault,
+    classify_transport_error,
+    clixml_message,
+    explain_fatal,
+    winrm_api,
+)
 
 # A Send must fit the host's MaxEnvelopeSizekb: 150 KB on WinRM 2.0 (Windows Server 2003/2008/2008 R2 without
 # WMF 3.0, win32 WinRM/installation-and-configuration-for-windows-remote-management.md), 500 KB on WinRM 3.0; a
@@ -28,324 +49,11 @@ from .envelope import (
 DEFAULT_MAX_ENVELOPE_KB = 150
 SEND_ENVELOPE_OVERHEAD = 8 * 1024
 UTF8_CODEPAGE = 65001
-# Per-user and per-service quota faults (wsmerror.h): ERROR_WSMAN_QUOTA_MAX_SHELLS 0x803381A5 (MaxShellsPerUser),
-# _MAX_OPERATIONS 0x803381A6 (MaxConcurrentOperationsPerUser), _USER 0x803381A7 and _SYSTEM 0x803381A8 (load),
-# _MAX_SHELLUSERS 0x803381AB (MaxConcurrentUsers).
-QUOTA_FAULT_CODES = frozenset([2150859173, 2150859174, 2150859175, 2150859176, 2150859179])
-MAX_SHELLS_FAULT_CODE = 2150859173
-# The shell a request names is not on the server: unknown, deleted, or deleted by the service after IdleTimeout
-# (WinRM 2.0: 180 s by default). For a Delete or Signal that is success; for a Command nothing ran.
-SHELL_NOT_FOUND_FAULT_CODE = 2150858843
-# The shell or command a Delete/Signal names is gone already: for those two requests that is success.
-SHELL_NOT_FOUND_FAULT_CODES = frozenset([SHELL_NOT_FOUND_FAULT_CODE, 2150858810])
 # WS-Transfer Get of the WinRM configuration, as `winrm get winrm/config` reads it (MS-WSMV configuration schemas).
 ACTION_GET = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get"
 CONFIG_URI = "http://schemas.microsoft.com/wbem/wsman/1/config"
 QUOTA_NAMES = ("MaxEnvelopeSizekb", "MaxTimeoutms", "MaxShellsPerUser", "MaxMemoryPerShellMB", "MaxConcurrentUsers",
                "MaxProcessesPerShell", "IdleTimeout", "MaxConcurrentOperationsPerUser")
-# What .NET writes when an allocation fails (System.OutOfMemoryException), as a process ended by its job's memory
-# limit (MaxMemoryPerShellMB) reports it.
-OUT_OF_MEMORY = "OutOfMemoryException"
-
-# Re-sends of one WinRM request that is safe to repeat (a Create the server refused, a Receive re-poll, Send,
-# Signal, Delete, and a Command of a read-only envelope) after a transient fault. Fixed and small; the
-# connection_retries option counts whole envelopes on top of this.
-REQUEST_RETRIES = 4
-REQUEST_RETRY_BASE = 0.1
-REQUEST_RETRY_CAP = 2.0
-# A shell of ours that has been idle this long (WS-Man ShellInactivity) while no thread of this process uses it
-# is an orphan (its Delete was lost, or the process that opened it was killed): MaxShellsPerUser recovery
-# deletes it. Commands in use are polled at least every operation_timeout, so live shells never get near it.
-STALE_SHELL_MIN_SECONDS = 60
-
-CMD_RESOURCE_URI = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
-ENUMERATION_NS = "http://schemas.xmlsoap.org/ws/2004/09/enumeration"
-WSMAN_NS = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
-SHELL_NS = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
-ACTION_ENUMERATE = ENUMERATION_NS + "/Enumerate"
-ACTION_PULL = ENUMERATION_NS + "/Pull"
-# Bounds one enumeration (pages of MAX_ENUMERATION_ELEMENTS); a user has at most MaxShellsPerUser shells.
-MAX_ENUMERATION_ELEMENTS = 100
-MAX_ENUMERATION_PULLS = 20
-
-# The connection options, once: each option's argument spec and the inventory variables that fill it (the
-# first one set wins) when a task addresses a WinRM host. The modules' argument spec (module.py), ConnectionOptions'
-# defaults and the action plugin's host-variable map are derived from it; tests check that the doc fragment
-# (plugins/doc_fragments/connection.py) says the same.
-CONNECTION_OPTIONS = (
-    ("server", dict(type="str"), ("ansible_host",)),
-    ("port", dict(type="int"), ("ansible_port", "ansible_winrm_port")),
-    ("scheme", dict(type="str", choices=["http", "https"], default="https"), ("ansible_winrm_scheme",)),
-    ("username", dict(type="str"), ("ansible_user", "ansible_winrm_user")),
-    ("password", dict(type="str", no_log=True), ("ansible_password", "ansible_winrm_password")),
-    ("transport", dict(type="str", choices=["ntlm", "kerberos", "credssp", "basic"], default="ntlm"),
-     ("ansible_winrm_transport",)),
-    ("server_cert_validation", dict(type="str", choices=["validate", "ignore"], default="validate"),
-     ("ansible_winrm_server_cert_validation",)),
-    ("ca_trust_path", dict(type="path"), ("ansible_winrm_ca_trust_path",)),
-    ("operation_timeout", dict(type="int", default=20), ("ansible_winrm_operation_timeout_sec",)),
-    ("read_timeout", dict(type="int", default=30), ("ansible_winrm_read_timeout_sec",)),
-    ("allow_basic_over_http", dict(type="bool", default=False), ()),
-    ("kerberos_delegation", dict(type="bool", default=False), ("ansible_winrm_kerberos_delegation",)),
-    ("message_encryption", dict(type="str", choices=["auto", "always", "never"], default="auto"),
-     ("ansible_winrm_message_encryption",)),
-    ("cmdlet_credential", dict(type="bool", default=False), ()),
-    ("connection_retries", dict(type="int", default=3), ()),
-)
-CONNECTION_OPTION_NAMES = tuple(name for name, _spec, _hostvars in CONNECTION_OPTIONS)
-CONNECTION_ARGUMENT_SPEC = dict((name, spec) for name, spec, _hostvars in CONNECTION_OPTIONS)
-# option -> inventory variables, for the action plugin
-HOSTVAR_OPTIONS = tuple((name, hostvars) for name, _spec, hostvars in CONNECTION_OPTIONS if hostvars)
-
-
-class ConnectionOptionError(ValueError):
-    """A connection option is wrong; ``option`` names it and the message says the fix."""
-
-    def __init__(self, option, message):
-        super(ConnectionOptionError, self).__init__(message)
-        self.option = option
-
-
-class ConnectionOptions:
-    """Validated connection settings (plain values; the password is kept out of repr)."""
-
-    def __init__(self, **values):
-        unknown = sorted(set(values) - set(CONNECTION_OPTION_NAMES))
-        if unknown:
-            raise TypeError("unknown connection options: %s" % ", ".join(unknown))
-        for name, spec, _hostvars in CONNECTION_OPTIONS:   # unset (None) options take the spec's default
-            value = values.get(name)
-            setattr(self, name, spec.get("default") if value is None else value)
-        self.port = self.port or (5986 if self.scheme == "https" else 5985)
-        for name in ("allow_basic_over_http", "kerberos_delegation", "cmdlet_credential"):
-            setattr(self, name, bool(getattr(self, name)))
-        self.validate()
-
-    @classmethod
-    def from_params(cls, params):
-        return cls(**dict((name, params.get(name)) for name in CONNECTION_OPTION_NAMES))
-
-    def validate(self):
-        if not self.server:
-            raise ConnectionOptionError(
-                "server", "server is required: target an inventory host (its ansible_host is used) or set server "
-                          "(for example with module_defaults for group/lync.migration.lync)")
-        if self.scheme not in ("http", "https"):
-            raise ConnectionOptionError("scheme", "scheme must be http or https, got %r" % (self.scheme,))
-        if self.transport not in ("ntlm", "kerberos", "credssp", "basic"):
-            raise ConnectionOptionError(
-                "transport", "transport must be one of ntlm, kerberos, credssp, basic, got %r" % (self.transport,))
-        if self.transport == "basic" and self.scheme == "http" and not self.allow_basic_over_http:
-            raise ConnectionOptionError(
-                "transport", "transport=basic over scheme=http would send the password in clear text: use "
-                             "scheme=https, or transport=ntlm (encrypted over http), or set "
-                             "allow_basic_over_http=true on an isolated test network")
-        if self.transport != "kerberos" and not (self.username and self.password is not None):
-            raise ConnectionOptionError(
-                "username", "transport=%s needs username and password (ansible_user/ansible_password on the "
-                            "host, or the username/password options)" % self.transport)
-        if not isinstance(self.port, int) or not 0 < self.port < 65536:
-            raise ConnectionOptionError("port", "port must be between 1 and 65535, got %r" % (self.port,))
-        if self.operation_timeout < 1:
-            raise ConnectionOptionError("operation_timeout", "operation_timeout must be at least 1 second")
-        if self.read_timeout <= self.operation_timeout:
-            raise ConnectionOptionError(
-                "read_timeout", "read_timeout (%d) must be greater than operation_timeout (%d): the server may hold "
-                                "a Receive for the whole operation timeout; for example read_timeout=%d"
-                                % (self.read_timeout, self.operation_timeout, self.operation_timeout + 10))
-        if self.server_cert_validation not in ("validate", "ignore"):
-            raise ConnectionOptionError(
-                "server_cert_validation", "server_cert_validation must be validate or ignore")
-        if self.message_encryption not in ("auto", "always", "never"):
-            raise ConnectionOptionError("message_encryption", "message_encryption must be auto, always or never")
-        if self.message_encryption == "never" and self.scheme == "http" and self.transport != "basic":
-            raise ConnectionOptionError(
-                "message_encryption", "message_encryption=never over http would expose every request: use "
-                                      "scheme=https or message_encryption=auto")
-        if self.connection_retries < 0 or self.connection_retries > 10:
-            raise ConnectionOptionError("connection_retries", "connection_retries must be between 0 and 10")
-        if self.cmdlet_credential and not (self.username and self.password):
-            raise ConnectionOptionError(
-                "cmdlet_credential", "cmdlet_credential=true needs username and password to build -Credential")
-
-    @property
-    def endpoint(self):
-        return "%s://%s:%d/wsman" % (self.scheme, self.server, self.port)
-
-    @property
-    def credential(self):
-        """(username, password) for -Credential when cmdlet_credential is on, else None."""
-        if self.cmdlet_credential:
-            return (self.username, self.password)
-        return None
-
-    def __repr__(self):
-        return "ConnectionOptions(endpoint=%r, transport=%r, username=%r)" % (
-            self.endpoint, self.transport, self.username)
-
-
-def _winrm():
-    try:
-        import winrm  # noqa: F401  (pywinrm)
-        from winrm.protocol import Protocol
-        from winrm import exceptions as winrm_exceptions
-    except ImportError:
-        raise ImportError("the lync.migration modules need pywinrm on the controller: pip install pywinrm[credssp]")
-    return Protocol, winrm_exceptions
-
-
-class TransportFault(Exception):
-    """A WinRM/HTTP failure. ``transient``: worth retrying. ``sent``: the command may have started.
-    ``quota``: a per-user shell or operation quota was hit (close shells, then retry). ``reconnect``: the
-    connection broke, so its authentication (NTLM, Kerberos, CredSSP bind to the connection) must be redone.
-    ``wsman_code``: the WSManFault code when the server sent one."""
-
-    def __init__(self, message, transient, sent=False, quota=False, phase="", reconnect=False, wsman_code=None,
-                 shell_lost=False, out_of_memory=False):
-        super(TransportFault, self).__init__(message)
-        self.out_of_memory = out_of_memory
-        self.message = message
-        self.transient = transient
-        self.sent = sent
-        self.quota = quota
-        self.phase = phase
-        self.reconnect = reconnect
-        self.wsman_code = wsman_code
-        # The shell is no longer on the server (deleted after IdleTimeout, or by an administrator): a new shell
-        # is needed; on a Command nothing ran.
-        self.shell_lost = shell_lost
-
-
-def classify_transport_error(exc, phase):
-    """Map a pywinrm/requests exception raised during ``phase`` (create|command|send|receive|close)."""
-    wx = _winrm()[1]
-    import requests
-
-    sent = phase in ("send", "receive")
-    if isinstance(exc, wx.WinRMOperationTimeoutError):
-        # On Receive it only means "no output yet"; callers poll again and never get here for that.
-        return TransportFault("WinRM operation timeout during %s" % phase, transient=True, sent=sent, phase=phase)
-    if isinstance(exc, wx.InvalidCredentialsError) or isinstance(exc, wx.AuthenticationError):
-        return TransportFault("authentication failed: %s" % exc, transient=False, sent=False, phase=phase)
-    if isinstance(exc, wx.WSManFaultError) and exc.wsman_fault_code == SHELL_NOT_FOUND_FAULT_CODE \
-            and phase in ("command", "send", "receive"):
-        # Refused before anything started when it answers a Command; on a Send or Receive the command was
-        # running in the shell that is gone, so what it did is not known.
-        return TransportFault("the WinRM shell is gone from the server (deleted after its IdleTimeout, or by "
-                              "someone else) during %s" % phase, transient=True, sent=phase != "command",
-                              phase=phase, wsman_code=exc.wsman_fault_code, shell_lost=True)
-    if isinstance(exc, wx.WSManFaultError):
-        quota = exc.wsman_fault_code in QUOTA_FAULT_CODES or (exc.fault_subcode or "").endswith("QuotaLimit")
-        # InternalError is the service failing the request ("Retry the request."), as busy servers do.
-        internal = (exc.fault_subcode or "").endswith("InternalError")
-        return TransportFault("WinRM fault during %s: %s" % (phase, exc.reason), transient=quota or internal,
-                              sent=sent, quota=quota, phase=phase, wsman_code=exc.wsman_fault_code)
-    if isinstance(exc, wx.WinRMTransportError):
-        code = exc.code
-        if code == 401:
-            return TransportFault("authentication failed (HTTP 401): check username, password and transport",
-                                  transient=False, phase=phase)
-        if code == 413:
-            # The WinRM service refuses a request larger than its MaxEnvelopeSizekb with HTTP 413.
-            return TransportFault("HTTP 413 from the WinRM service during %s: the request is larger than the "
-                                  "host's MaxEnvelopeSizekb" % phase, transient=False, sent=sent, phase=phase)
-        return TransportFault("HTTP %s from the WinRM service during %s" % (code, phase),
-                              transient=500 <= int(code) < 600, sent=sent, phase=phase)
-    if isinstance(exc, requests.exceptions.SSLError):
-        return TransportFault("TLS error: %s (check server_cert_validation and ca_trust_path)" % exc,
-                              transient=False, phase=phase)
-    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
-        text = str(exc)
-        # Refused before anything was sent means the service is not there: not worth retrying at the
-        # first call (wrong port), but once a shell was created it is a restart or a load balancer blip.
-        refused = "refused" in text.lower()
-        transient = not (refused and phase == "create")
-        return TransportFault("connection to the WinRM service failed during %s: %s" % (phase, text),
-                              transient=transient, sent=sent, phase=phase, reconnect=True)
-    if isinstance(exc, wx.WinRMError):
-        return TransportFault("WinRM error during %s: %s" % (phase, exc), transient=False, sent=sent, phase=phase)
-    return None
-
-
-class ShellRegistry:
-    """The shells this process holds per (endpoint, user): ``live`` ones some thread uses, and ``orphans`` whose
-    Delete failed. MaxShellsPerUser recovery deletes orphans first and never touches a live shell. Also what is
-    known of each endpoint's quotas: read from winrm/config, or learnt from a MaxShellsPerUser fault. Thread-safe."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._live = {}
-        self._orphans = {}
-        self._quotas = {}
-        self._learnt_max_shells = {}
-
-    def quotas(self, key):
-        """The quotas read for ``key`` (a dict, {} when the host would not tell), or None when never asked."""
-        with self._lock:
-            return self._quotas.get(key)
-
-    def set_quotas(self, key, quotas):
-        with self._lock:
-            self._quotas[key] = dict(quotas)
-
-    def learn_max_shells(self, key, holding):
-        """A Create was refused for MaxShellsPerUser while this process held ``holding`` shells on ``key``."""
-        if holding < 1:
-            return
-        with self._lock:
-            known = self._learnt_max_shells.get(key)
-            self._learnt_max_shells[key] = holding if known is None else min(known, holding)
-
-    def max_shells(self, key):
-        """The most shells ``key`` allows as far as known (winrm/config or a quota fault), or None."""
-        with self._lock:
-            configured = (self._quotas.get(key) or {}).get("MaxShellsPerUser")
-            learnt = self._learnt_max_shells.get(key)
-        known = [v for v in (configured, learnt) if v]
-        return min(known) if known else None
-
-    def opened(self, key, shell_id):
-        with self._lock:
-            self._live.setdefault(key, set()).add(shell_id)
-
-    def closed(self, key, shell_id):
-        with self._lock:
-            self._live.get(key, set()).discard(shell_id)
-            self._orphans.get(key, set()).discard(shell_id)
-
-    def orphaned(self, key, shell_id):
-        with self._lock:
-            self._live.get(key, set()).discard(shell_id)
-            self._orphans.setdefault(key, set()).add(shell_id)
-
-    def live(self, key):
-        with self._lock:
-            return set(self._live.get(key, ()))
-
-    def orphans(self, key):
-        with self._lock:
-            return set(self._orphans.get(key, ()))
-
-
-SHELLS = ShellRegistry()
-
-
-def _same_account(owner, username):
-    """Whether a shell's Owner (``DOMAIN\\user`` as Windows shows it) is the account ``username`` names
-    (``DOMAIN\\user``, ``user@domain`` or ``user``)."""
-    def bare(name):
-        name = (name or "").strip().lower()
-        return name.split("\\")[-1].split("@")[0]
-    return bool(owner) and bool(username) and bare(owner) == bare(username)
-
-
-def _duration_seconds(text):
-    """xs:duration (PT12.000S, P0DT0H1M5S) in seconds; None when absent or unreadable."""
-    m = re.match(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$", (text or "").strip())
-    if not m or not (text or "").strip():
-        return None
-    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in m.groups())
-    return days * 86400 + hours * 3600 + minutes * 60 + seconds
 
 
 class WinRMSession:
@@ -389,7 +97,7 @@ class WinRMSession:
         return (self.options.endpoint, (self.options.username or "").lower())
 
     def _make_protocol(self):
-        Protocol = _winrm()[0]
+        Protocol = winrm_api()[0]
         o = self.options
         if o.server_cert_validation == "ignore":
             import warnings
@@ -420,7 +128,7 @@ class WinRMSession:
                 pass
 
     def _backoff(self, attempt):
-        self._sleep(min(REQUEST_RETRY_CAP, REQUEST_RETRY_BASE * (2 ** (attempt - 1))) * self._rng())
+        self._sleep(backoff_delay(attempt, REQUEST_RETRY_BASE, REQUEST_RETRY_CAP, self._rng))
 
     def _step(self, phase, func, *args, **kwargs):
         """One request, not repeated: a failure is mapped to TransportFault (the connection reset if broken)."""
@@ -548,30 +256,10 @@ class WinRMSession:
         return items
 
     def _enumerate_page(self, xmltodict, context):
-        action = ACTION_ENUMERATE if context is None else ACTION_PULL
-        envelope = self.protocol.build_wsman_header(action=action, resource_uri=CMD_RESOURCE_URI)
-        if context is None:
-            body = {"n:Enumerate": {"w:OptimizeEnumeration": None,
-                                    "w:MaxElements": str(MAX_ENUMERATION_ELEMENTS)}}
-        else:
-            body = {"n:Pull": {"n:EnumerationContext": context, "n:MaxElements": str(MAX_ENUMERATION_ELEMENTS)}}
-        envelope["env:Body"] = body
+        envelope = self.protocol.build_wsman_header(action=enumeration_action(context), resource_uri=CMD_RESOURCE_URI)
+        envelope["env:Body"] = enumeration_body(context)
         message = xmltodict.unparse({"env:Envelope": envelope})
-        root = ET.fromstring(self._request("enumerate", self.protocol.send_message, message))
-        items = []
-        for shell in root.iter("{%s}Shell" % SHELL_NS):
-            def text(name, shell=shell):
-                node = shell.find("{%s}%s" % (SHELL_NS, name))
-                return (node.text or "").strip() if node is not None else ""
-            items.append({"ShellId": text("ShellId"), "Owner": text("Owner"), "ClientIP": text("ClientIP"),
-                          "ShellInactivity": _duration_seconds(text("ShellInactivity"))})
-        end = any(node is not None for ns in (ENUMERATION_NS, WSMAN_NS)
-                  for node in root.iter("{%s}EndOfSequence" % ns))
-        next_context = None
-        if not end:
-            node = next(root.iter("{%s}EnumerationContext" % ENUMERATION_NS), None)
-            next_context = (node.text or "").strip() if node is not None else None
-        return items, next_context or None
+        return parse_shell_page(self._request("enumerate", self.protocol.send_message, message))
 
     def reclaim_shells(self):
         """Free room under MaxShellsPerUser: delete the shells whose Delete failed earlier in this process,
@@ -591,7 +279,7 @@ class WinRMSession:
         for shell in listed:
             idle = shell["ShellInactivity"]
             if (shell["ShellId"] and shell["ShellId"] not in live and idle is not None and idle >= stale_after
-                    and (not shell["Owner"] or _same_account(shell["Owner"], self.options.username))):
+                    and (not shell["Owner"] or same_account(shell["Owner"], self.options.username))):
                 try:
                     self._delete_shell(shell["ShellId"])
                 except TransportFault:
@@ -635,7 +323,7 @@ class WinRMSession:
                     on_result(index, result)
             self.host_output.extend(parser.host_output)
             if not parser.done:
-                detail = _clixml_message(stderr) or ("exit code %s" % exit_code)
+                detail = clixml_message(stderr) or ("exit code %s" % exit_code)
                 if parser.ready is None and exit_code not in (0, None) and stderr.strip():
                     # PowerShell refused the script before its first line ran (too old to parse it, no .NET 3.5
                     # for its JSON reader): the same on every attempt, and no call ran.
@@ -669,7 +357,7 @@ class WinRMSession:
         output (the server is alive; poll again)."""
         try:
             return self.protocol.get_command_output_raw(shell_id, command_id)
-        except _winrm()[1].WinRMOperationTimeoutError:
+        except winrm_api()[1].WinRMOperationTimeoutError:
             return None
 
     def _receive(self, shell_id, command_id, parser, on_result):
@@ -691,46 +379,3 @@ class WinRMSession:
                 return stderr, exit_code
             if stdout and self.receive_pause > 0:
                 self._sleep(self.receive_pause)
-
-
-# What a host whose PowerShell is too old for a task needs, by the version the request asked for.
-POWERSHELL_FIX = {
-    "3.0": "install Windows Management Framework 3.0 or later on it (Lync Server 2013 requires WMF 3.0 on Windows "
-           "Server 2008 R2 SP1; Windows Server 2012 and 2012 R2 have PowerShell 3.0 and 4.0)",
-}
-
-
-def explain_fatal(fatal, server, needed=None):
-    """The envelope's fatal error with the host named; a too-old PowerShell (older than ``needed``, the request's
-    min_ps) says what to install."""
-    error = fatal.error
-    if error.fqid == "PowerShellVersionTooOld":
-        host = "%s (%s)" % (server, fatal.computer) if fatal.computer else server
-        message = ("%s runs Windows PowerShell %s; this task's cmdlets (the Lync Server Management Shell) need %s or "
-                   "later: %s. Nothing was run on it (docs/hosts.md)."
-                   % (host, fatal.ps or error.target, needed, POWERSHELL_FIX.get(needed, "upgrade its PowerShell")))
-        error = CmdletError(message, fqid=error.fqid, category=error.category, target=error.target)
-    return EnvelopeFatal(error, ps=fatal.ps, computer=fatal.computer)
-
-
-def _clixml_message(stderr):
-    """The readable text of PowerShell's CLIXML error stream (or plain stderr)."""
-    text = stderr.decode("utf-8", errors="replace")
-    if not text.strip():
-        return ""
-    if "<Objs" not in text:
-        return text.strip()[:500]
-    parts = re.findall(r'<S S="Error">(.*?)</S>', text, re.S)
-    message = "".join(parts).replace("_x000D__x000A_", "\n").strip()
-    return message[:500] if message else text.strip()[:500]
-
-
-# The fqid of a call whose PowerShell ended under the shell's memory quota (MaxMemoryPerShellMB).
-SHELL_OUT_OF_MEMORY = "ShellOutOfMemory"
-
-
-def error_from_fault(fault, outcome_unknown=False):
-    """A CmdletError standing in for calls that never got an answer because of ``fault``."""
-    fqid = SHELL_OUT_OF_MEMORY if getattr(fault, "out_of_memory", False) else "WinRMTransportFault"
-    return CmdletError(fault.message, fqid=fqid, category="ConnectionError",
-                       transient=fault.transient, outcome_unknown=outcome_unknown)

@@ -12,9 +12,11 @@ import time
 import pytest
 import yaml
 
+from ansible_collections.lync.migration.plugins.module_utils.lync import connection as C
 from ansible_collections.lync.migration.plugins.module_utils.lync import session as S
+from ansible_collections.lync.migration.plugins.module_utils.lync import shells as SH
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
-from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import LyncClient
+from ansible_collections.lync.migration.plugins.module_utils.lync.client import LyncClient
 
 lync_lab = pytest.importorskip("lync_lab")
 
@@ -40,9 +42,9 @@ def lab(tmp_path_factory):
 
 
 def client(port, registry=None):
-    options = S.ConnectionOptions(server="127.0.0.1", port=port, scheme="http", username="CONTOSO\\lyncadmin",
+    options = C.ConnectionOptions(server="127.0.0.1", port=port, scheme="http", username="CONTOSO\\lyncadmin",
                                   password=PASSWORD, operation_timeout=5, read_timeout=15)
-    registry = registry or S.ShellRegistry()
+    registry = registry or SH.ShellRegistry()
     return LyncClient(options, session_factory=lambda o: S.WinRMSession(o, registry=registry))
 
 
@@ -71,7 +73,7 @@ def test_a_shell_the_service_deleted_for_idleness_is_replaced_and_the_batch_runs
 def test_the_quotas_are_read_from_winrm_config_and_bound_parallelism_on_a_winrm2_host(lab):
     """installation page: WinRM 2.0 allows 5 shells per user; a client may read that with a WS-Man Get of
     winrm/config (what `winrm get winrm/config` shows). Twenty shells asked for: four run, none is refused."""
-    registry = S.ShellRegistry()
+    registry = SH.ShellRegistry()
     ocs = client(lab.port_of(OCS_FE_PORT), registry)
     assert ocs.shell_limit() == 4
     quotas = registry.quotas(("http://127.0.0.1:%d/wsman" % lab.port_of(OCS_FE_PORT), "contoso\\lyncadmin"))

@@ -6,7 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from ansible_collections.lync.migration.plugins.module_utils.lync import connection as C
 from ansible_collections.lync.migration.plugins.module_utils.lync import session as S
+from ansible_collections.lync.migration.plugins.module_utils.lync import shells as SH
+from ansible_collections.lync.migration.plugins.module_utils.lync import transport_errors as T
 
 FaultPlan = pytest.importorskip("lync_lab.faults").FaultPlan
 ServerInfo = pytest.importorskip("lync_lab.context").ServerInfo
@@ -34,16 +37,16 @@ def listener(tmp_path):
 
 
 def new_session(listener, registry):
-    options = S.ConnectionOptions(server="127.0.0.1", port=listener.port, scheme="http", username=USER,
+    options = C.ConnectionOptions(server="127.0.0.1", port=listener.port, scheme="http", username=USER,
                                   password=PASSWORD, operation_timeout=2, read_timeout=6)
     return S.WinRMSession(options, sleep=lambda s: None, registry=registry)
 
 
 def test_a_reset_before_the_delete_does_not_orphan_the_shell(listener):
-    sess = new_session(listener, S.ShellRegistry())
+    sess = new_session(listener, SH.ShellRegistry())
     shell = sess.open_shell()
     listener.lab.faults = FaultPlan.parse("reset=1")
-    with pytest.raises(S.TransportFault) as info:   # the reset breaks the NTLM-authenticated connection
+    with pytest.raises(T.TransportFault) as info:   # the reset breaks the NTLM-authenticated connection
         sess.list_shells()
     assert info.value.reconnect
     listener.lab.faults = FaultPlan.parse("reset=0.5,seed=3")
@@ -53,9 +56,9 @@ def test_a_reset_before_the_delete_does_not_orphan_the_shell(listener):
 
 def test_max_shells_per_user_is_recovered_by_deleting_stale_shells_found_with_enumerate(listener):
     listener.shells.max_shells_per_user = 3
-    killed_run = new_session(listener, S.ShellRegistry())        # a run killed before it closed its shells
+    killed_run = new_session(listener, SH.ShellRegistry())        # a run killed before it closed its shells
     stale = [killed_run.open_shell(), killed_run.open_shell()]
-    registry = S.ShellRegistry()
+    registry = SH.ShellRegistry()
     this_run = new_session(listener, registry)
     mine = this_run.open_shell()                                 # in use by this process: never reclaimed
     for shell in listener.shells._shells.values():

@@ -163,9 +163,9 @@ def test_static_route_refuses_a_port_out_of_range(run):
 
 def test_a_route_bound_to_a_named_certificate_is_left_alone(lab, run):
     from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call, result_of
-    from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import LyncClient
+    from ansible_collections.lync.migration.plugins.module_utils.lync.client import LyncClient
     from ansible_collections.lync.migration.plugins.module_utils.lync.module import CONNECTION_ARGUMENT_SPEC
-    from ansible_collections.lync.migration.plugins.module_utils.lync.session import ConnectionOptions
+    from ansible_collections.lync.migration.plugins.module_utils.lync.connection import ConnectionOptions
 
     params = dict((k, v.get("default")) for k, v in CONNECTION_ARGUMENT_SPEC.items())
     params.update(server="127.0.0.1", port=lab["port"], scheme="http", username="CONTOSO\\lyncadmin", password=PASSWORD)

@@ -8,13 +8,10 @@ import os
 import pytest
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
-from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import (
-    AdaptiveConcurrency,
-    LyncClient,
-    RetryPolicy,
-    guided_batch_size,
-)
-from ansible_collections.lync.migration.plugins.module_utils.lync.session import ConnectionOptions
+from ansible_collections.lync.migration.plugins.module_utils.lync.client import LyncClient
+from ansible_collections.lync.migration.plugins.module_utils.lync.concurrency import AdaptiveConcurrency, guided_batch_size
+from ansible_collections.lync.migration.plugins.module_utils.lync.connection import ConnectionOptions
+from ansible_collections.lync.migration.plugins.module_utils.lync.retry import RetryPolicy
 from ansible_collections.lync.migration.plugins.modules import cs_user_move
 
 from fake_lync import FakeLync, FakeSession, pool, user
@@ -256,7 +253,7 @@ class QuotaOnceSession(FakeSession):
     def open_shell(self):
         if not QuotaOnceSession.refused:
             QuotaOnceSession.refused.append(True)
-            from ansible_collections.lync.migration.plugins.module_utils.lync.session import TransportFault
+            from ansible_collections.lync.migration.plugins.module_utils.lync.transport_errors import TransportFault
             raise TransportFault("WinRM fault during create: quota", transient=True, quota=True, phase="create")
         return super().open_shell()
 

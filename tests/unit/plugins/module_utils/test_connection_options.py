@@ -1,13 +1,14 @@
-"""The connection options are written once (session.CONNECTION_OPTIONS): the modules' argument spec,
+"""The connection options are written once (connection.CONNECTION_OPTIONS): the modules' argument spec,
 ConnectionOptions' defaults and the action plugin's host-variable map come from it, and the doc fragment users
 read says the same."""
 
 import yaml
 
 from ansible_collections.lync.migration.plugins.doc_fragments.connection import ModuleDocFragment
-from ansible_collections.lync.migration.plugins.module_utils.lync.session import (
+from ansible_collections.lync.migration.plugins.module_utils.lync.connection import (
     CONNECTION_ARGUMENT_SPEC,
     CONNECTION_OPTIONS,
+    ConnectionOptionError,
     ConnectionOptions,
 )
 
@@ -43,3 +44,15 @@ def test_unset_options_take_the_specs_defaults_and_unknown_ones_are_refused():
         assert "retries" in str(exc)
     else:
         raise AssertionError("an unknown option was accepted")
+
+
+def test_a_value_outside_the_specs_choices_is_refused_naming_the_option():
+    for name, spec, _hostvars in CONNECTION_OPTIONS:
+        if not spec.get("choices"):
+            continue
+        try:
+            ConnectionOptions(server="fe01", username="u", password="p", **{name: "bogus"})
+        except ConnectionOptionError as exc:
+            assert exc.option == name and "bogus" in str(exc) and spec["choices"][0] in str(exc)
+        else:
+            raise AssertionError("%s=bogus was accepted" % name)

@@ -1,7 +1,9 @@
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call, EnvelopeFatal, CmdletError
-from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import LyncClient, RetryPolicy
-from ansible_collections.lync.migration.plugins.module_utils.lync.session import ConnectionOptions, TransportFault
+from ansible_collections.lync.migration.plugins.module_utils.lync.client import LyncClient
+from ansible_collections.lync.migration.plugins.module_utils.lync.connection import ConnectionOptions
+from ansible_collections.lync.migration.plugins.module_utils.lync.retry import RetryPolicy
+from ansible_collections.lync.migration.plugins.module_utils.lync.transport_errors import TransportFault
 
 from fake_lync import FakeLync, FakeSession, pool, user
 

@@ -7,12 +7,10 @@ import time
 import pytest
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
-from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import (
-    CallFeed,
-    LyncClient,
-    RetryPolicy,
-)
-from ansible_collections.lync.migration.plugins.module_utils.lync.session import ConnectionOptions
+from ansible_collections.lync.migration.plugins.module_utils.lync.batch_queue import CallFeed
+from ansible_collections.lync.migration.plugins.module_utils.lync.client import LyncClient
+from ansible_collections.lync.migration.plugins.module_utils.lync.connection import ConnectionOptions
+from ansible_collections.lync.migration.plugins.module_utils.lync.retry import RetryPolicy
 from ansible_collections.lync.migration.plugins.module_utils.lync.moves import DEFAULT_TUNING, one_pass_applies
 from ansible_collections.lync.migration.plugins.modules import cs_user_move
 from fake_lync import FakeCmdletError, FakeLync, FakeSession, pool, user
@@ -156,7 +154,7 @@ def test_run_queue_runs_a_feed_as_it_grows_within_the_shells_left_to_it():
 
 
 def test_a_raised_ceiling_lets_auto_grow_again_unless_the_pool_showed_queueing():
-    from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import AdaptiveConcurrency
+    from ansible_collections.lync.migration.plugins.module_utils.lync.concurrency import AdaptiveConcurrency
 
     capped = AdaptiveConcurrency(start=16, ceiling=17)
     capped.growing = False                            # a plateau under a cap that hid the pool's capacity

@@ -2,7 +2,7 @@
 
 import heapq
 
-from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import (
+from ansible_collections.lync.migration.plugins.module_utils.lync.concurrency import (
     guided_batch_size,
     staggered_batch_size,
 )

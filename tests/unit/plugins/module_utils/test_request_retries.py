@@ -6,9 +6,14 @@ import pytest
 import requests
 from winrm import exceptions as wx
 
+from ansible_collections.lync.migration.plugins.module_utils.lync import connection as C
+from ansible_collections.lync.migration.plugins.module_utils.lync import retry as R
 from ansible_collections.lync.migration.plugins.module_utils.lync import session as S
+from ansible_collections.lync.migration.plugins.module_utils.lync import shells as SH
+from ansible_collections.lync.migration.plugins.module_utils.lync import transport_errors as T
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
-from ansible_collections.lync.migration.plugins.module_utils.lync.invoke import LyncClient, RetryPolicy
+from ansible_collections.lync.migration.plugins.module_utils.lync.client import LyncClient
+from ansible_collections.lync.migration.plugins.module_utils.lync.retry import RetryPolicy
 
 OPTIONS = dict(server="fe01.contoso.net", username="CONTOSO\\lyncadmin", password="pw")
 INTERNAL = dict(fault_subcode="w:InternalError", wsman_fault_code=2147500037)
@@ -88,24 +93,24 @@ class ScriptedProtocol:
 
     def build_wsman_header(self, action, resource_uri, shell_id=None, message_id=None):
         return {"@xmlns:env": "http://www.w3.org/2003/05/soap-envelope",
-                "@xmlns:n": S.ENUMERATION_NS, "@xmlns:w": S.WSMAN_NS,
+                "@xmlns:n": SH.ENUMERATION_NS, "@xmlns:w": SH.WSMAN_NS,
                 "env:Header": {"a:Action": action, "w:ResourceURI": resource_uri}}
 
     def send_message(self, message):
         self._maybe_fail("enumerate")
-        assert "Enumerate" in message and S.CMD_RESOURCE_URI in message
+        assert "Enumerate" in message and SH.CMD_RESOURCE_URI in message
         shells = "".join(
             '<rsp:Shell><rsp:ShellId>%s</rsp:ShellId><rsp:Owner>%s</rsp:Owner>'
             '<rsp:ShellInactivity>%s</rsp:ShellInactivity></rsp:Shell>' % s for s in self.listed)
         return ('<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:n="%s" xmlns:w="%s" '
                 'xmlns:rsp="%s"><s:Body><n:EnumerateResponse><w:Items>%s</w:Items><w:EndOfSequence/>'
-                '</n:EnumerateResponse></s:Body></s:Envelope>' % (S.ENUMERATION_NS, S.WSMAN_NS, S.SHELL_NS, shells)
+                '</n:EnumerateResponse></s:Body></s:Envelope>' % (SH.ENUMERATION_NS, SH.WSMAN_NS, SH.SHELL_NS, shells)
                 ).encode()
 
 
 def session(proto, registry=None):
-    return S.WinRMSession(S.ConnectionOptions(**OPTIONS), protocol_factory=lambda o: proto,
-                          sleep=lambda s: None, registry=registry or S.ShellRegistry())
+    return S.WinRMSession(C.ConnectionOptions(**OPTIONS), protocol_factory=lambda o: proto,
+                          sleep=lambda s: None, registry=registry or SH.ShellRegistry())
 
 
 ANSWER = ndjson({"ready": True}, {"id": "0", "ok": True, "objects": [{"RegistrarPool": "pool01"}]}, {"done": True})
@@ -130,15 +135,15 @@ def test_a_reset_during_receive_rebuilds_the_connection_before_polling_again():
 
 
 def test_receive_retries_are_bounded_and_then_the_fault_is_raised_as_sent():
-    proto = ScriptedProtocol([ANSWER], faults={"receive": [internal_error()] * (S.REQUEST_RETRIES + 1)})
-    with pytest.raises(S.TransportFault) as info:
+    proto = ScriptedProtocol([ANSWER], faults={"receive": [internal_error()] * (R.REQUEST_RETRIES + 1)})
+    with pytest.raises(T.TransportFault) as info:
         session(proto).run_envelope("S1", [Call("Get-CsUser")], b"req\r\n")
     assert info.value.sent and info.value.phase == "receive"
-    assert proto.calls.count("receive") == S.REQUEST_RETRIES + 1
+    assert proto.calls.count("receive") == R.REQUEST_RETRIES + 1
 
 
 def test_delete_is_idempotent_a_shell_already_gone_is_closed():
-    registry = S.ShellRegistry()
+    registry = SH.ShellRegistry()
     proto = ScriptedProtocol([], faults={"delete": [reset(), not_found()]})
     sess = session(proto, registry)
     shell = sess.open_shell()
@@ -148,8 +153,8 @@ def test_delete_is_idempotent_a_shell_already_gone_is_closed():
 
 
 def test_a_delete_that_keeps_failing_is_remembered_and_retried_before_the_next_create():
-    registry = S.ShellRegistry()
-    proto = ScriptedProtocol([], faults={"delete": [internal_error()] * (S.REQUEST_RETRIES + 1)})
+    registry = SH.ShellRegistry()
+    proto = ScriptedProtocol([], faults={"delete": [internal_error()] * (R.REQUEST_RETRIES + 1)})
     sess = session(proto, registry)
     shell = sess.open_shell()
     assert sess.close_shell(shell) is False
@@ -169,7 +174,7 @@ def test_a_lost_command_answer_is_resent_for_reads_but_not_for_writes():
     assert reads.calls.count("command") == 2
 
     writes = ScriptedProtocol([ANSWER], faults={"command": [reset()]})
-    with pytest.raises(S.TransportFault) as info:
+    with pytest.raises(T.TransportFault) as info:
         session(writes).run_envelope("S1", [Call("Move-CsLegacyUser", {"Identity": "u"})], b"req\r\n")
     assert writes.calls.count("command") == 1 and info.value.phase == "command"
 
@@ -180,14 +185,14 @@ def test_a_create_refused_before_handling_is_sent_again():
 
 
 def test_max_shells_deletes_only_stale_shells_nobody_here_uses_then_creates():
-    registry = S.ShellRegistry()
+    registry = SH.ShellRegistry()
     proto = ScriptedProtocol([], faults={"create": [max_shells()]}, shells=[
         ("STALE", "CONTOSO\\lyncadmin", "PT600.000S"),      # an orphan of a killed run
         ("FRESH", "CONTOSO\\lyncadmin", "PT5.000S"),        # someone's shell between two requests
         ("OTHER", "CONTOSO\\kim", "PT900.000S"),            # another account's (admins list every shell)
         ("MINE", "CONTOSO\\lyncadmin", "PT900.000S"),       # a shell a thread of this process holds
     ])
-    registry.opened((S.ConnectionOptions(**OPTIONS).endpoint, "contoso\\lyncadmin"), "MINE")
+    registry.opened((C.ConnectionOptions(**OPTIONS).endpoint, "contoso\\lyncadmin"), "MINE")
     sess = session(proto, registry)
     assert sess.open_shell() == "S1"
     assert proto.deleted == ["STALE"] and sess.shells_reclaimed == 1
@@ -209,9 +214,9 @@ def test_a_write_whose_answer_was_lost_is_not_resent_but_a_read_is_within_a_larg
 
         def run_envelope(self, shell_id, calls, stdin_bytes, on_result=None):
             LostAnswers.envelopes.append([c.cmdlet for c in calls])
-            raise S.TransportFault("connection reset during receive", transient=True, sent=True, phase="receive")
+            raise T.TransportFault("connection reset during receive", transient=True, sent=True, phase="receive")
 
-    options = S.ConnectionOptions(connection_retries=3, **OPTIONS)
+    options = C.ConnectionOptions(connection_retries=3, **OPTIONS)
     client = LyncClient(options, session_factory=LostAnswers, policy=RetryPolicy(retries=3, sleep=lambda s: None))
     move, = client.run_calls([Call("Move-CsLegacyUser", {"Identity": "u", "Target": "pool02"})])
     assert LostAnswers.envelopes == [["Move-CsLegacyUser"]]       # sent once; the caller re-reads first
@@ -230,9 +235,9 @@ def test_the_client_sums_request_level_resends_of_the_shells_it_closed():
 
     def factory(options):
         return S.WinRMSession(options, protocol_factory=lambda o: proto, sleep=lambda s: None,
-                              registry=S.ShellRegistry())
+                              registry=SH.ShellRegistry())
 
-    client = LyncClient(S.ConnectionOptions(**OPTIONS), session_factory=factory,
+    client = LyncClient(C.ConnectionOptions(**OPTIONS), session_factory=factory,
                         policy=RetryPolicy(retries=3, sleep=lambda s: None))
     [result] = client.run_calls([Call("Get-CsUser", {"Identity": "u"})])
     assert result.ok and result.attempts == 1          # re-polls are not new attempts of the call

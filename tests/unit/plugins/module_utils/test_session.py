@@ -4,7 +4,9 @@ import pytest
 import requests
 from winrm import exceptions as wx
 
+from ansible_collections.lync.migration.plugins.module_utils.lync import connection as C
 from ansible_collections.lync.migration.plugins.module_utils.lync import session as S
+from ansible_collections.lync.migration.plugins.module_utils.lync import transport_errors as T
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call, EnvelopeProtocolError
 
 BASE = dict(server="fe01.contoso.net", username="CONTOSO\\lyncadmin", password="pw")
@@ -13,7 +15,7 @@ BASE = dict(server="fe01.contoso.net", username="CONTOSO\\lyncadmin", password="
 def options(**kw):
     args = dict(BASE)
     args.update(kw)
-    return S.ConnectionOptions(**args)
+    return C.ConnectionOptions(**args)
 
 
 def test_defaults_are_https_ntlm_validated_certificates():
@@ -26,7 +28,7 @@ def test_defaults_are_https_ntlm_validated_certificates():
 
 
 def test_basic_over_http_is_refused_unless_explicitly_allowed():
-    with pytest.raises(S.ConnectionOptionError) as info:
+    with pytest.raises(C.ConnectionOptionError) as info:
         options(transport="basic", scheme="http")
     assert info.value.option == "transport"
     assert "allow_basic_over_http=true" in str(info.value) and "scheme=https" in str(info.value)
@@ -35,18 +37,18 @@ def test_basic_over_http_is_refused_unless_explicitly_allowed():
 
 
 def test_read_timeout_must_exceed_operation_timeout():
-    with pytest.raises(S.ConnectionOptionError) as info:
+    with pytest.raises(C.ConnectionOptionError) as info:
         options(operation_timeout=30, read_timeout=30)
     assert info.value.option == "read_timeout"
     assert "must be greater than operation_timeout" in str(info.value) and "read_timeout=40" in str(info.value)
 
 
 def test_server_and_credentials_are_required_with_a_fix_in_the_message():
-    with pytest.raises(S.ConnectionOptionError, match="ansible_host"):
-        S.ConnectionOptions(server=None, username="u", password="p")
-    with pytest.raises(S.ConnectionOptionError, match="ansible_user/ansible_password"):
-        S.ConnectionOptions(server="fe01", transport="ntlm")
-    assert S.ConnectionOptions(server="fe01", transport="kerberos").transport == "kerberos"
+    with pytest.raises(C.ConnectionOptionError, match="ansible_host"):
+        C.ConnectionOptions(server=None, username="u", password="p")
+    with pytest.raises(C.ConnectionOptionError, match="ansible_user/ansible_password"):
+        C.ConnectionOptions(server="fe01", transport="ntlm")
+    assert C.ConnectionOptions(server="fe01", transport="kerberos").transport == "kerberos"
 
 
 def test_cmdlet_credential_yields_the_credential_only_when_enabled():
@@ -61,7 +63,7 @@ def test_protocol_gets_timeouts_tls_and_encryption_settings(monkeypatch):
         def __init__(self, **kw):
             seen.update(kw)
 
-    monkeypatch.setattr(S, "_winrm", lambda: (Protocol, wx))
+    monkeypatch.setattr(S, "winrm_api", lambda: (Protocol, wx))
     S.WinRMSession(options(ca_trust_path="/etc/ca.pem", kerberos_delegation=True, message_encryption="always",
                            operation_timeout=25, read_timeout=35)).protocol
     assert seen["ca_trust_path"] == "/etc/ca.pem" and seen["server_cert_validation"] == "validate"
@@ -93,7 +95,7 @@ def fault(subcode=None, code=None, http=500):
     (wx.WinRMTransportError("http", 413, ""), "send", False, True, False),
 ])
 def test_transport_errors_are_classified(exc, phase, transient, sent, quota):
-    result = S.classify_transport_error(exc, phase)
+    result = T.classify_transport_error(exc, phase)
     assert (result.transient, result.sent, result.quota) == (transient, sent, quota)
 
 
@@ -101,7 +103,7 @@ def test_transport_errors_are_classified(exc, phase, transient, sent, quota):
 def test_a_shell_gone_from_the_server_is_lost_not_permanent(phase, sent):
     """WSManFault 2150858843 (shell not found: deleted after IdleTimeout). On a Command nothing started; on a Send or
     Receive the command was running in it, so its outcome is unknown."""
-    result = S.classify_transport_error(fault(subcode="w:InvalidSelectors", code=2150858843), phase)
+    result = T.classify_transport_error(fault(subcode="w:InvalidSelectors", code=2150858843), phase)
     assert (result.transient, result.sent, result.shell_lost) == (True, sent, True)
 
 
