@@ -17,6 +17,7 @@ import re
 from ansible.errors import AnsibleFilterError
 from ansible_collections.lync.migration.plugins.module_utils.lync import waves as _waves
 from ansible_collections.lync.migration.plugins.module_utils.lync.identity import identity_problems
+from ansible_collections.lync.migration.plugins.module_utils.lync.identity import text_problem as _text_problem
 from ansible_collections.lync.migration.plugins.module_utils.lync.moves import OUTCOMES
 
 # user@domain: the user part as Lync accepts it in a SIP address (RFC 3261 unreserved characters and the
@@ -56,6 +57,18 @@ def sip_uri(value, domains=None):
             raise AnsibleFilterError("sip_uri: the domain of %r is not one of the SIP domains %s"
                                      % (value, ", ".join(allowed)))
     return "sip:%s@%s" % (user, domain)
+
+
+def text_problem(value):
+    """The identity rule's short reason for ``value`` (module_utils/lync/identity.text_problem: empty, only
+    whitespace, leading whitespace, trailing whitespace, control character U+XXXX), or None; None for a value
+    that is not text (the callers check types themselves)."""
+    return _text_problem(value) if isinstance(value, str) else None
+
+
+def spaced(value):
+    """True when ``value`` is text with leading or trailing whitespace (or nothing else), by the identity rule."""
+    return text_problem(value) in ("only whitespace", "leading whitespace", "trailing whitespace")
 
 
 def batch(items, size):
@@ -228,6 +241,8 @@ class FilterModule(object):
         return {
             "sip_uri": sip_uri,
             "identity_problems": identity_problems,
+            "text_problem": text_problem,
+            "spaced": spaced,
             "batch": batch,
             "identities_from_csv": identities_from_csv,
             "wave_overlaps": wave_overlaps,

@@ -15,6 +15,9 @@ description:
   - Every identity is reported in exactly one of RV(users), RV(not_found), RV(ambiguous) or RV(malformed).
     Names with leading or trailing spaces, empty names and names with control characters are reported as
     malformed and never trimmed, because Lync cannot move such users and the trimmed name may be someone else.
+  - RV(problems) says the same as RV(not_found), RV(ambiguous) and RV(malformed) as one list of sentences that
+    name the fix, and each user's RV(users[].name_problems) the names of that user that break the same rule
+    (module_utils/lync/identity.py), so that a playbook needs no template logic to report them.
 version_added: 0.1.0
 author:
   - lync.migration maintainers (@lync-migration)
@@ -82,6 +85,14 @@ users:
     registrar_pool: {description: Registrar pool FQDN the user is homed on, type: str, sample: pool01.contoso.net}
     enabled: {description: Enabled for Lync/OCS, type: bool}
     legacy: {description: Homed on an OCS 2007 R2 pool (the pool is in the BackCompatSite), type: bool}
+    name_problems:
+      description:
+        - The user's names (display_name, sam_account_name, user_principal_name) that break the identity rule
+          (leading or trailing whitespace, control characters), each with its sentences; empty when none does.
+          A user found by listing (O(legacy_only), O(ou)...) may have such a name, and Move-CsLegacyUser cannot
+          move that user.
+      type: dict
+      sample: {display_name: ["trailing whitespace in 'Ken Myer ': Lync cannot move a user whose name ends with a space; fix the account name in Active Directory"]}
 not_found:
   description: Identities that match no user.
   returned: always
@@ -103,18 +114,34 @@ malformed:
   contains:
     identity: {description: The identity as given, type: str}
     reason: {description: Why it is malformed, type: str}
+problems:
+  description:
+    - One entry per identity of RV(malformed), RV(not_found) and RV(ambiguous), in that order, with a sentence
+      naming the identity (as JSON, so its spaces show) and the fix.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    identity: {description: The identity as given, type: str}
+    reason: {description: "malformed, not_found or ambiguous", type: str}
+    message: {description: What is wrong and what to do, type: str}
 count:
   description: Number of users found.
   returned: always
   type: int
 """
 
-from ansible_collections.lync.migration.plugins.module_utils.lync.identity import same_fqdn, split_identities
+from ansible_collections.lync.migration.plugins.module_utils.lync.identity import (
+    account_name_problems,
+    same_fqdn,
+    split_identities,
+)
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
 from ansible_collections.lync.migration.plugins.module_utils.lync.users import (
     # BULK_READ_THRESHOLD is bound here so tests can lower it for this module alone.
     BULK_READ_THRESHOLD,
     USER_PROPERTIES,
+    lookup_problems,
     pools_call,
     pools_from_result,
     read_directory,
@@ -162,8 +189,10 @@ def user_info(module):
         (pools_result,), objects = read_directory(module, call_params, USER_PROPERTIES, first=[pools_call()])
         pools = pools_from_result(module, pools_result)
         users = [f for f in (user_facts(o, pools) for o in objects) if wanted(f, params)]
+    for facts in users:
+        facts["name_problems"] = account_name_problems(facts)
     return dict(changed=False, users=users, not_found=not_found, ambiguous=ambiguous, malformed=malformed,
-                count=len(users))
+                problems=lookup_problems(malformed, not_found, ambiguous), count=len(users))
 
 
 def main():

@@ -32,10 +32,27 @@ extends_documentation_fragment:
   - lync.migration.connection
 options:
   identities:
-    description: Users to move (SIP address, UPN, C(DOMAIN\logon), display name or distinguished name).
+    description:
+      - Users to move (SIP address, UPN, C(DOMAIN\logon), display name or distinguished name).
+      - One of O(identities) and O(users) is required.
     type: list
     elements: str
-    required: true
+  users:
+    description:
+      - Users already resolved (by M(lync.migration.cs_user_info)), instead of O(identities). Each is read by its
+        SIP address, so a name is not resolved a second time, and a big wave takes the bulk read whatever names it
+        was given in; the results, the journal and the diff name each user by its O(users[].identity).
+    type: list
+    elements: dict
+    suboptions:
+      identity:
+        description: The name the user is known by (the one the wave gave), kept in the results and the journal.
+        type: str
+        required: true
+      sip_address:
+        description: The user's SIP address, as Get-CsUser returned it (C(sip:user@domain)).
+        type: str
+        required: true
   target_pool:
     description: FQDN of the Registrar pool to move the users to.
     type: str
@@ -134,6 +151,13 @@ EXAMPLES = r"""
     journal: "{{ playbook_dir }}/reports/pilot-moves.jsonl"
   delegate_to: "{{ groups['lync_admin'][0] }}"
 
+- name: Move users a cs_user_info task resolved (read by SIP address, named as the wave names them)
+  lync.migration.cs_user_move:
+    users:
+      - {identity: David Pelton, sip_address: "sip:david.pelton@contoso.net"}
+      - {identity: Hao Chen, sip_address: "sip:hao.chen@contoso.net"}
+    target_pool: pool02.contoso.net
+
 - name: Roll two users back to the legacy pool
   lync.migration.cs_user_move:
     identities: [sip:david.pelton@contoso.net, sip:hao.chen@contoso.net]
@@ -202,7 +226,9 @@ TUNING = DEFAULT_TUNING
 def main():
     module = LyncModule(
         argument_spec=dict(
-            identities=dict(type="list", elements="str", required=True),
+            identities=dict(type="list", elements="str"),
+            users=dict(type="list", elements="dict", options=dict(identity=dict(type="str", required=True),
+                                                                  sip_address=dict(type="str", required=True))),
             target_pool=dict(type="str", required=True),
             exclude_policies=dict(type="list", elements="str", default=[], choices=sorted(EXCLUDE_SWITCHES)),
             batch_size=dict(type="int", default=100),
@@ -213,8 +239,12 @@ def main():
             results=dict(type="str", choices=["all", "failed", "none"], default="all"),
             results_file=dict(type="path"),
         ),
+        mutually_exclusive=[("identities", "users")],
+        required_one_of=[("identities", "users")],
         supports_check_mode=True,
     )
+    if module.params["users"] is not None:
+        module.params["identities"] = [u["identity"] for u in module.params["users"]]
     module.exit_json(**move_users(module, TUNING))
 
 

@@ -65,6 +65,23 @@ def identity_problem(identity):
     return problems[0] if problems else None
 
 
+# The names of a user (cs_user_info's facts) that Move-CsLegacyUser stumbles over when they break the rule.
+ACCOUNT_NAME_FIELDS = ("display_name", "sam_account_name", "user_principal_name")
+
+
+def account_name_problems(user, fields=ACCOUNT_NAME_FIELDS):
+    """{field: identity_problems(value)} for each of the user's names (a dict of facts) that breaks the rule, in
+    ``fields`` order; a name that is not set (None or empty) is not checked: the user simply has none."""
+    out = {}
+    for field in fields:
+        value = user.get(field)
+        if isinstance(value, str) and value != "":
+            problems = identity_problems(value)
+            if problems:
+                out[field] = problems
+    return out
+
+
 def split_identities(identities):
     """(well_formed, malformed) where malformed is a list of {identity, reason}; order kept, duplicates
     (case-insensitive) folded into the first occurrence."""

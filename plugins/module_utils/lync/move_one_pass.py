@@ -14,7 +14,7 @@ from .identity import split_identities
 from .invoke import MAX_PARALLEL_SHELLS, AdaptiveConcurrency, CallFeed, LyncClient
 from .move_apply import apply_moves
 from .moves import (check_target, error_of, journal_settled, lookup_error, malformed_error, move_call, new_entry,
-                    plan_user, read_parallelism)
+                    plan_user, read_parallelism, resolved_addresses)
 from .progress import Progress
 from .users import READ_MIN_BATCH, classify_lookup, pool_facts, pools_call, user_lookup_call
 
@@ -81,11 +81,12 @@ def plan_and_move(module, params, tuning, journal, started, earlier):
                     plan_read(identity, early)
                 plan["early"] = []
             elif plan["pools"] is None:
-                plan["early"].append((call.params["Identity"], result))   # read before Get-CsPool answered
+                plan["early"].append((call.id, result))   # read before Get-CsPool answered
             else:
-                plan_read(call.params["Identity"], result)
+                plan_read(call.id, result)
 
-    reads = [pools_call()] + [user_lookup_call(identity) for identity in good]
+    keys = resolved_addresses(params)
+    reads = [pools_call()] + [user_lookup_call(identity, keys.get(identity)) for identity in good]
     reader_client = LyncClient(module.connection, session_factory=type(module).session_factory)
     # With auto, the moves' controller grows within the shells the reads leave, and again once they end.
     controller = AdaptiveConcurrency(ceiling=MAX_PARALLEL_SHELLS - read_shells) \

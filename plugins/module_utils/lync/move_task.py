@@ -111,6 +111,8 @@ def lean_invocation(module, result):
     if module.params["results"] != "all":
         args = dict(module.params)
         args["identities"] = "(%d identities)" % len(module.params["identities"])
+        if args.get("users"):
+            args["users"] = "(%d users)" % len(module.params["users"])
         result["invocation"] = {"module_args": args}
 
 

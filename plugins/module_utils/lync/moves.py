@@ -16,7 +16,7 @@ import json
 import os
 
 from .envelope import Call, CmdletError
-from .identity import identity_problem, same_fqdn, split_identities
+from .identity import identity_problem, same_fqdn, split_identities, text_problem
 from .invoke import MAX_PARALLEL_SHELLS
 from .journal import key_of
 from .users import BULK_READ_THRESHOLD, READ_PARALLELISM, find_pool, pools_from_result, read_users_queued, user_facts
@@ -108,15 +108,15 @@ def plan_user(identity, obj, pools, target):
     """The entry of a found user: unchanged, a planned move (outcome None, cmdlet set), or refused (error)."""
     facts = user_facts(obj, pools)
     entry = new_entry(identity, target["fqdn"], facts["sip_address"], facts["registrar_pool"])
-    name_problem = identity_problem(facts["display_name"]) if facts["display_name"] else None
+    name_problem = text_problem(facts["display_name"]) if facts["display_name"] else None
     if not facts["registrar_pool"]:
         entry["error"] = error_of("user %s is not enabled for Lync or OCS (no RegistrarPool); enable it with "
                                   "Enable-CsUser first" % identity, "InvalidOperation")
     elif same_fqdn(facts["registrar_pool"], target["fqdn"]):
         entry["outcome"] = "unchanged"
     elif name_problem:
-        entry["error"] = error_of("user %s cannot be moved: its display name has %s" % (
-            identity, name_problem.split(" in ")[0]), "InvalidData")
+        entry["error"] = error_of("user %s cannot be moved: its display name has %s" % (identity, name_problem),
+                                  "InvalidData")
     elif facts["legacy"]:
         if target["legacy"]:
             entry["error"] = error_of(
@@ -142,12 +142,19 @@ def malformed_error(item):
     return error_of("malformed identity: %s" % item["reason"], "InvalidArgument")
 
 
+def resolved_addresses(params):
+    """{identity: SIP address} of the users given as O(users) (resolved by the caller): each is read by its
+    address, so a wave of display names is not resolved a second time and takes the bulk read when it is big."""
+    return dict((u["identity"], u["sip_address"]) for u in params.get("users") or [])
+
+
 def read_users(module, identities, params, tuning, pools_result=None):
     """Each identity's user: (found, not_found, ambiguous, errors); see users.read_users_queued. Only what
     the plan needs is asked of the bulk read (it returns every user)."""
     return read_users_queued(module, identities, batch_size=params["batch_size"],
                              parallelism=read_parallelism(params), bulk_threshold=tuning.bulk_read_threshold,
-                             bulk_properties=BULK_PROPERTIES, pools_result=pools_result)
+                             bulk_properties=BULK_PROPERTIES, pools_result=pools_result,
+                             keys=resolved_addresses(params))
 
 
 def plan_moves(module, params, tuning):

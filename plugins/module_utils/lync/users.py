@@ -6,6 +6,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 from .envelope import Call
 from .pieces import opath_pieces, out_of_memory, read_in_pieces
 from .error_ids import error_id, exception_is
@@ -75,8 +77,10 @@ def user_facts(obj, pools, identity=None):
     return facts
 
 
-def user_lookup_call(identity):
-    return Call("Get-CsUser", {"Identity": identity}, select=USER_PROPERTIES)
+def user_lookup_call(identity, key=None):
+    """Get-CsUser -Identity for ``identity``, looked up by ``key`` when given (the SIP address it already
+    resolved to); the call's id is ``identity``, whichever name is sent."""
+    return Call("Get-CsUser", {"Identity": key or identity}, select=USER_PROPERTIES, id=identity)
 
 
 def classify_lookup(result):
@@ -120,6 +124,20 @@ def sort_lookups(identities, results, found, not_found, ambiguous, errors):
             errors.append((identity, detail))
 
 
+def lookup_problems(malformed, not_found, ambiguous):
+    """One {identity, reason (malformed | not_found | ambiguous), message} per identity that found no single user,
+    in that order; the message names the identity as JSON (its spaces show) and what to do."""
+    out = [{"identity": m["identity"], "reason": "malformed",
+            "message": "%s is malformed: %s" % (json.dumps(m["identity"]), m["reason"])} for m in malformed]
+    out += [{"identity": i, "reason": "not_found",
+             "message": "%s was not found by Get-CsUser; check the spelling and that the account is enabled for "
+                        "OCS/Lync" % json.dumps(i)} for i in not_found]
+    out += [{"identity": a["identity"], "reason": "ambiguous",
+             "message": "%s matches more than one user (%s); name the user by SIP address instead"
+                        % (json.dumps(a["identity"]), a["message"])} for a in ambiguous]
+    return out
+
+
 # Reads are fast next to PowerShell's start, so read batches are cut smaller than move batches.
 READ_MIN_BATCH = 10
 # Shells reading identities when the caller has no better number (reads take no pool move slot).
@@ -144,18 +162,21 @@ def read_directory(module, params, select, first=(), answered=None):
 
 
 def read_users_queued(module, identities, batch_size=100, parallelism=READ_PARALLELISM,
-                      bulk_threshold=BULK_READ_THRESHOLD, bulk_properties=None, pools_result=None):
+                      bulk_threshold=BULK_READ_THRESHOLD, bulk_properties=None, pools_result=None, keys=None):
     """Each identity's user: (found, not_found, ambiguous, errors) as sort_lookups files them.
 
+    ``keys`` maps an identity to the SIP address it already resolved to (a wave's display name, say): the user
+    is read by that address, and found, not_found... still name the identity.
     From ``bulk_threshold`` identities on, SIP addresses are matched against one bulk Get-CsUser (asking for
     ``bulk_properties`` only); the rest are looked up one by one (user_lookup_call) in
     batches cut from one queue over ``parallelism`` shells. With ``pools_result`` (a list), Get-CsPool runs in
     the first request (one PowerShell start fewer) and its CallResult is appended to the list."""
     found, not_found, ambiguous, errors = {}, [], [], []
+    keys = keys or {}
     rest = list(identities)
     first = [pools_call()] if pools_result is not None else []
     if len(identities) >= bulk_threshold:
-        wanted = set(i.lower() for i in identities if i.lower().startswith("sip:"))
+        wanted = set(k.lower() for k in (keys.get(i, i) for i in identities) if k.lower().startswith("sip:"))
         outputs = module.run_calls(first + [Call("Get-CsUser", {}, select=bulk_properties or USER_PROPERTIES)])
         if first:
             pools_result.append(outputs[0])
@@ -175,13 +196,13 @@ def read_users_queued(module, identities, batch_size=100, parallelism=READ_PARAL
             del result, objects   # every user of the directory: free it before going on
             rest = []
             for identity in identities:
-                obj = by_sip.get(identity.lower())
+                obj = by_sip.get(keys.get(identity, identity).lower())
                 if obj is not None:
                     found[identity] = obj
                 else:
                     rest.append(identity)
         # else: the bulk read failed (e.g. busy); the lookups below read everyone one by one
-    calls = first + [user_lookup_call(identity) for identity in rest]
+    calls = first + [user_lookup_call(identity, keys.get(identity)) for identity in rest]
     results = module.client.run_queue(calls, batch_size=batch_size, parallelism=parallelism,
                                       min_batch=READ_MIN_BATCH) if calls else []
     if first:
