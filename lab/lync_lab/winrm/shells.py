@@ -26,7 +26,8 @@ values), each enforced as Windows documents it (win32 WinRM/quotas.md and the in
   powershell.exe alone with WINRS_SKIP_CMD_SHELL); a Command that would go beyond it fails (fault *assumed*, see
   wsman.max_processes).
 - MaxConcurrentOperationsPerUser: running commands of one user.
-- MaxMemoryPerShellMB (or 150 MB on a WMF 3.0 host without KB2842230): see ``ShellMemory``.
+- MaxMemoryPerShellMB (or 150 MB on a WMF 3.0 host without KB2842230): see ``ShellMemory``; the processes of all
+  the shell's running commands count together.
 """
 
 from __future__ import annotations
@@ -170,14 +171,20 @@ class ProcessOutOfMemory(BaseException):
 
 
 class ShellMemory:
-    """What one powershell.exe command uses, by the model above, against the shell's memory limit."""
+    """What one powershell.exe command uses, by the model above, against the shell's memory limit. The limit is
+    the shell's, "including the shell's child processes" (quotas.md): what the shell's other running processes
+    hold (``others_mb``) counts too, so two workers with the Lync module loaded in one shell need twice the
+    base and module. A process that lives on (a worker between requests) keeps its base and modules: its
+    ``resident_mb``, what the others see of it."""
 
-    def __init__(self, limit_mb: int, uses_cmd: bool, imported_modules) -> None:
+    def __init__(self, limit_mb: int, uses_cmd: bool, imported_modules, others_mb=lambda: 0.0) -> None:
         self.limit_mb = limit_mb
         self.base_mb = POWERSHELL_BASE_MB + (CMD_EXE_MB if uses_cmd else 0)
         self._imported_modules = imported_modules   # () -> names of the modules the process has imported
+        self._others_mb = others_mb                 # () -> MB the shell's other running processes hold
         self._partial = ""                          # a line written in pieces, held until it ends
-        self.peak_mb = 0.0
+        self.resident_mb = float(self.base_mb)      # base + imported modules, as of the last write
+        self.peak_mb = 0.0                          # the most the shell held while this process wrote
 
     def _modules_mb(self) -> float:
         return sum(MODULE_MB.get(name.lower(), 0) for name in self._imported_modules())
@@ -200,7 +207,8 @@ class ShellMemory:
         lines = (self._partial + text).split("\n")
         self._partial = lines.pop()
         held_kb = max([self._line_kb(line.rstrip("\r")) for line in lines] + [2 * len(self._partial) / 1024.0])
-        used = self.base_mb + self._modules_mb() + held_kb / 1024.0
+        self.resident_mb = self.base_mb + self._modules_mb()
+        used = self.resident_mb + held_kb / 1024.0 + self._others_mb()
         self.peak_mb = max(self.peak_mb, used)
         if used > self.limit_mb:
             raise ProcessOutOfMemory(f"{used:.0f} MB needed, {self.limit_mb} MB allowed")
@@ -520,7 +528,8 @@ class ShellManager:
         cmd = Command(shell, command_line)
         cmd.processes = processes
         if command.lower().replace("/", "\\").split("\\")[-1].startswith("powershell"):
-            cmd.memory = ShellMemory(self.memory_limit_mb, not skip_cmd, self._imported_modules)
+            cmd.memory = ShellMemory(self.memory_limit_mb, not skip_cmd, self._imported_modules,
+                                     lambda: _resident_of_others(shell, cmd))
         shell.commands[cmd.id] = cmd
         limit = CREATE_PROCESS_LINE_LIMIT if skip_cmd else CMD_LINE_LIMIT
         if len(command_line) > limit:
@@ -630,6 +639,12 @@ class ShellManager:
                 shell.receiving -= 1
                 shell.last_used = time.monotonic()
         return wsman.receive_response(req, cmd.id, chunks, done, exit_code)
+
+
+def _resident_of_others(shell: Shell, cmd: Command) -> float:
+    """MB held by the shell's running powershell.exe processes other than ``cmd``'s."""
+    return sum(c.memory.resident_mb for c in list(shell.commands.values())
+               if c is not cmd and not c.done and c.memory is not None)
 
 
 _registry_lock = threading.Lock()

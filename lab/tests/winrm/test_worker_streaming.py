@@ -33,7 +33,7 @@ from winrm.protocol import Protocol
 from lync_lab.config import LabConfig
 from lync_lab.lab import Lab
 from lync_lab.winrm.listener import WinRMListener
-from lync_lab.winrm.shells import CTRL_C_EXIT
+from lync_lab.winrm.shells import CLR_UNHANDLED_EXCEPTION_EXIT, CTRL_C_EXIT
 
 ROOT = Path(__file__).resolve().parents[3]
 WORKER_SCRIPT = (ROOT / "lab/tests/powershell/envelope_v2.ps1").read_text(encoding="utf-8")
@@ -250,3 +250,39 @@ def test_a_worker_whose_client_goes_quiet_past_idle_timeout_is_reaped(front_end)
         assert info.value.wsman_fault_code == 2150858843
     finally:
         manager.idle_timeout = saved
+
+
+def test_a_worker_keeps_its_module_memory_and_a_second_worker_in_the_same_shell_counts_against_it(front_end):
+    """quotas.md: MaxMemoryPerShellMB is the memory of the shell including its child processes. A worker keeps
+    powershell.exe, cmd.exe and the Lync module (107 MB in the lab's assumed model) while it idles; in a shell
+    held to 150 MB (a WMF 3.0 host without KB2842230, lync_lab/hosts.py) a second worker that loads the module
+    too goes past it and dies as an out-of-memory process does; the same second worker in its own shell lives."""
+    manager = front_end.shells
+    saved = manager.memory_limit_mb
+    manager.memory_limit_mb = 150
+    try:
+        p = client(front_end)
+        shell, first = start_worker(p)
+        p.send_command_input(shell, first, request_line([{"id": "0", "cmdlet": "Get-CsPool", "params": {}}]))
+        receive_until(p, shell, first, 1)
+        second = p.run_command(shell, *collection.command_line())
+        p.send_command_input(shell, second, WORKER_LINE + request_line(
+            [{"id": "0", "cmdlet": "Get-CsPool", "params": {}}]))
+        out, done, code = receive_until(p, shell, second, 1)
+        assert done and code == CLR_UNHANDLED_EXCEPTION_EXIT and out == ""
+        p.cleanup_command(shell, second)
+        p.send_command_input(shell, first, request_line([{"id": "1", "cmdlet": "Get-CsPool", "params": {}}]))
+        again, done, _ = receive_until(p, shell, first, 1)       # the first worker is unharmed
+        assert not done and json.loads(again.splitlines()[1])["id"] == "1"
+
+        other = p.open_shell(codepage=65001)
+        third = p.run_command(other, *collection.command_line())
+        p.send_command_input(other, third, WORKER_LINE + request_line(
+            [{"id": "0", "cmdlet": "Get-CsPool", "params": {}}]))
+        out, done, _ = receive_until(p, other, third, 1)
+        assert not done and out.endswith('{"done":true}\r\n')
+        for s, c in ((shell, first), (other, third)):
+            p.cleanup_command(s, c)
+            p.close_shell(s, close_session=False)
+    finally:
+        manager.memory_limit_mb = saved
