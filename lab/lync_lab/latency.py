@@ -2,8 +2,8 @@
 
 ``none`` models no delay at all; ``realistic`` uses the defaults below; a YAML file overrides any of them:
 
-    powershell_start: 1.5        # seconds for powershell.exe to start
-    import_module: {Lync: 4.0}   # per module
+    powershell_start: 1.5        # seconds for powershell.exe to start (once per process: per WinRS command)
+    import_module: {Lync: 4.0}   # per module, once per process (a worker envelope serving many requests pays it once)
     cmdlets: {Get-CsUser: 0.15, Move-CsLegacyUser: 1.0}
     default_cmdlet: 0.05
     move_capacity: 20            # concurrent user moves a pool serves; more wait in line

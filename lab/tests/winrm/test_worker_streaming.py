@@ -9,10 +9,10 @@ Microsoft sources:
   a client may send input in several pieces and end it only with the last).
 - MicrosoftDocs/sdk-api:sdk-api-src/content/wsman/ns-wsman-wsman_receive_data_result.md: each Receive result
   carries the command's state; the exit code means something only once the state is Done.
-- [MS-WSMV] 3.1.4.14 Receive (https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-wsmv/50cc2c38-e094-4d59-aec2-39e09f314862):
-  Receive collects the output of a running command; 2.2.5.4 CommandStateEnumeration
-  (https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-wsmv/bd5802af-51ad-4f1b-9a5c-7aa499d5eee9):
-  Running, Pending, Done.
+- [MS-WSMV] 3.1.4.14 Receive: Receive collects the output of a running command
+  (https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-wsmv/50cc2c38-e094-4d59-aec2-39e09f314862);
+  2.2.5.4 CommandStateEnumeration: Running, Pending, Done
+  (https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-wsmv/bd5802af-51ad-4f1b-9a5c-7aa499d5eee9).
 - MicrosoftDocs/sdk-api:sdk-api-src/content/wsman/nf-wsman-wsmansignalshell.md: the terminate code stands for the
   command prompt being closed (the process ends).
 - MicrosoftDocs/win32:desktop-src/WinRM/quotas.md (IdleTimeout): an inactive remote shell is deleted after
@@ -232,7 +232,7 @@ def test_a_worker_whose_client_goes_quiet_past_idle_timeout_is_reaped(front_end)
     by itself; a client that keeps sending requests (a Receive poll is one) does."""
     manager = front_end.shells
     saved = manager.idle_timeout
-    manager.idle_timeout = 1.0
+    manager.idle_timeout = 1.5
     try:
         p = client(front_end)
         shell, command = start_worker(p)
@@ -242,7 +242,7 @@ def test_a_worker_whose_client_goes_quiet_past_idle_timeout_is_reaped(front_end)
             with pytest.raises(WinRMOperationTimeoutError):
                 p.get_command_output_raw(shell, command)
         assert manager.shells_of("CONTOSO\\lyncadmin") == 1
-        time.sleep(2.5)                             # no request at all
+        time.sleep(3.5)                             # no request at all
         assert manager.shells_of("CONTOSO\\lyncadmin") == 0
         assert manager.running_commands_of("CONTOSO\\lyncadmin") == 0
         with pytest.raises(WSManFaultError) as info:
