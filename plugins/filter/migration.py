@@ -18,6 +18,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.lync.migration.plugins.module_utils.lync import waves as _waves
 from ansible_collections.lync.migration.plugins.module_utils.lync.identity import identity_problems
 from ansible_collections.lync.migration.plugins.module_utils.lync.identity import text_problem as _text_problem
+from ansible_collections.lync.migration.plugins.module_utils.lync import legacy as _legacy
 from ansible_collections.lync.migration.plugins.module_utils.lync.moves import OUTCOMES
 
 # user@domain: the user part as Lync accepts it in a SIP address (RFC 3261 unreserved characters and the
@@ -69,6 +70,17 @@ def text_problem(value):
 def spaced(value):
     """True when ``value`` is text with leading or trailing whitespace (or nothing else), by the identity rule."""
     return text_problem(value) in ("only whitespace", "leading whitespace", "trailing whitespace")
+
+
+def legacy_home_pools(user_settings, pool_settings):
+    """The PoolFQDN of the OCS 2007 R2 pool homing each user (MSFT_SIPESUserSetting instances, in their order),
+    None where no pool's PoolDN matches the user's HomeServerDN (module_utils/lync/legacy.home_pool)."""
+    index = _legacy.pools_by_dn(pool_settings)
+    out = []
+    for user in user_settings or []:
+        pool = _legacy.home_pool(user, index)
+        out.append(pool.get("PoolFQDN") if pool else None)
+    return out
 
 
 def batch(items, size):
@@ -244,6 +256,7 @@ class FilterModule(object):
             "text_problem": text_problem,
             "spaced": spaced,
             "batch": batch,
+            "legacy_home_pools": legacy_home_pools,
             "identities_from_csv": identities_from_csv,
             "wave_overlaps": wave_overlaps,
             "csv_safe": csv_safe,
