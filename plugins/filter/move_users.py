@@ -195,6 +195,22 @@ def wave_summaries(plan, rows):
     return out
 
 
+def wave_table(waves):
+    """The report's table of waves: one flat row per wave of wave_summaries, its totals as columns."""
+    return [dict([("wave", w.get("name")), ("users", w.get("users"))]
+                 + [(k, (w.get("totals") or {}).get(k, 0)) for k in ("moved", "unchanged", "would_move", "failed", "skipped")])
+            for w in waves or []]
+
+
+def policy_table(policies):
+    """The report's table of conferencing policies: the number of their moved users, and ``failed`` as the row's
+    status where anonymous participants are not allowed."""
+    return [{"identity": p.get("identity"), "users": len(p.get("users") or []),
+             "allow_anonymous_participants_in_meetings": p.get("allow_anonymous_participants_in_meetings"),
+             "action": p.get("action"), "status": "" if p.get("allow_anonymous_participants_in_meetings") else "failed"}
+            for p in policies or []]
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -207,4 +223,6 @@ class FilterModule(object):
             "policy_actions": policy_actions,
             "move_report_rows": move_report_rows,
             "wave_summaries": wave_summaries,
+            "wave_table": wave_table,
+            "policy_table": policy_table,
         }

@@ -12,7 +12,7 @@ def test_without_the_legacy_import_the_gate_sends_the_user_to_phase_4(lab, playb
     run = playbook("phase6-move-users.yml", extra={"move_users_waves": ["test"]})
     assert run.rc != 0
     text = re.sub(r"\s+", " ", run.stdout)
-    assert "Preflight failed; nothing was changed" in text
+    assert "Phase 6 preflight failed; nothing was changed" in text
     assert "Run Phase 4 (phase4-merge-topologies.yml) first" in text
     # The evidence: the OCS pool's legacy meeting policies have no imported Tag: copy on Lync.
     assert "Standard Meeting Policy" in text
