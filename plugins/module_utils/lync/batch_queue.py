@@ -119,7 +119,7 @@ def run_queue(client, calls, batch_size=100, parallelism="auto", on_result=None,
     def work():
         worker = None
         try:
-            worker = client.new_worker()
+            worker = client.take_worker()
             while True:
                 # With auto, size batches for the most shells there may be: the limit is still growing.
                 span = take(lambda: controller.ceiling if auto else parallelism)
@@ -144,7 +144,12 @@ def run_queue(client, calls, batch_size=100, parallelism="auto", on_result=None,
                 cond.notify_all()
         finally:
             if worker is not None:
-                worker.close()
+                with cond:
+                    drained = state["failure"] is None and len(calls) - state["next"] <= 0 and closed()
+                if drained:
+                    client.release_worker(worker)   # its PowerShell serves the task's next batches
+                else:
+                    worker.close()                  # fewer shells wanted, or the queue failed
 
     threads = []
     with cond:

@@ -44,7 +44,8 @@ def default_modules(calls):
 
 
 class Worker:
-    """One thread's session and shell; the shell is reused across batches and closed at the end."""
+    """One session and its shell, whose worker process (session.WinRMSession) answers batch after batch: run_calls'
+    own, or one thread's of run_queue, handed back to the client between queues and closed with the client."""
 
     def __init__(self, client):
         self.client = client
@@ -88,13 +89,39 @@ class LyncClient:
         # deleted at MaxShellsPerUser, summed over the shells this client closed: for the module's report.
         self.request_retries = 0
         self.shells_reclaimed = 0
+        # PowerShell processes started and requests answered, summed over the closed sessions.
+        self.worker_starts = 0
+        self.requests_served = 0
         # What PowerShell wrote besides the envelope's lines, over every closed session (see ResponseParser).
         self.host_output = []
+        # Workers whose shell and PowerShell wait for the task's next queue (release_worker).
+        self._idle = []
+        self._idle_lock = threading.Lock()
 
     def close(self):
+        """Close every worker: its process stopped, its shell deleted."""
         if self._local is not None:
             self._local.close()
             self._local = None
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.close()
+
+    def take_worker(self):
+        """A worker for a queue's thread: one waiting since an earlier queue of this task, else a new one."""
+        with self._idle_lock:
+            if self._idle:
+                return self._idle.pop()
+        return Worker(self)
+
+    def release_worker(self, worker):
+        """A queue's thread is done: its worker waits for the next queue (at most as many as ran at once)."""
+        if worker.shell_id is None:
+            worker.close()
+            return
+        with self._idle_lock:
+            self._idle.append(worker)
 
     def shell_limit(self):
         """How many shells may run at once on this host: allowed_shells of its MaxShellsPerUser, read once from
@@ -121,26 +148,35 @@ class LyncClient:
         with self.callback_lock:
             self.request_retries += getattr(session, "request_retries", 0)
             self.shells_reclaimed += getattr(session, "shells_reclaimed", 0)
+            self.worker_starts += getattr(session, "worker_starts", 0)
+            self.requests_served += getattr(session, "requests_served", 0)
             room = MAX_HOST_OUTPUT_LINES - len(self.host_output)
             if room > 0:
                 self.host_output.extend(getattr(session, "host_output", [])[:room])
 
     def transport_stats(self):
         """Request-level re-sends and reclaimed shells so far: the closed shells' plus the open run_calls shell's."""
-        session = self._local.session if self._local is not None else None
+        with self._idle_lock:
+            open_sessions = [w.session for w in self._idle + ([self._local] if self._local is not None else [])]
         with self.callback_lock:
-            return {"request_retries": self.request_retries + getattr(session, "request_retries", 0),
-                    "shells_reclaimed": self.shells_reclaimed + getattr(session, "shells_reclaimed", 0)}
+            return {"request_retries": self.request_retries + sum(getattr(s, "request_retries", 0)
+                                                                  for s in open_sessions),
+                    "shells_reclaimed": self.shells_reclaimed + sum(getattr(s, "shells_reclaimed", 0)
+                                                                    for s in open_sessions)}
 
-    def new_worker(self):
-        """A worker of this client: a session of its own and a shell reused across its batches."""
-        return Worker(self)
+    def worker_stats(self):
+        """PowerShell processes started and requests they answered, over every session of this client so far."""
+        with self._idle_lock:
+            open_sessions = [w.session for w in self._idle + ([self._local] if self._local is not None else [])]
+        with self.callback_lock:
+            return {"worker_starts": self.worker_starts + sum(getattr(s, "worker_starts", 0) for s in open_sessions),
+                    "requests": self.requests_served + sum(getattr(s, "requests_served", 0) for s in open_sessions)}
 
     def run_calls(self, calls, on_result=None, modules=None):
         if not calls:
             return []
         if self._local is None:
-            self._local = Worker(self)
+            self._local = self.take_worker()
         return self.run_batch(self._local, list(calls), on_result, modules)
 
     def run_queue(self, calls, batch_size=100, parallelism="auto", on_result=None, modules=None,

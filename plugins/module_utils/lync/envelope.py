@@ -14,18 +14,30 @@ import base64
 import hashlib
 import json
 
+from .response import (  # the response side, imported from here by most callers
+    MAX_HOST_OUTPUT_LINES,
+    CallResult,
+    CmdletError,
+    EnvelopeFatal,
+    EnvelopeProtocolError,
+    ResponseParser,
+)
+
 PROTOCOL_VERSION = 1
 
 # Module names the envelope will import; anything else is refused inside the script as well.
 ALLOWED_MODULES = ("Lync",)
 
-# Reviewed script. It must parse and run on Windows PowerShell 2.0 (.NET 3.5 SP1: the OCS 2007 R2 servers) as well
-# as on 3.0/4.0 (Lync Server 2013 hosts), so it avoids everything 3.0 added: -in/-notin, [ordered],
-# ConvertFrom-Json/ConvertTo-Json, member enumeration, `foreach` over $null meaning no iteration. JSON is read with
-# .NET 3.5's JavaScriptSerializer (MaxJsonLength raised: ConvertFrom-Json on 3.0/4.0 stops at 2,097,152
-# characters) and written by J, which only ever hands the serializer a [string], so a PSObject wrapper can never
-# reach it. The script travels on stdin (first line), run by LOADER_SCRIPT, so its size is not bound by cmd.exe's
-# 8,191 characters. Changing one byte changes ENVELOPE_SHA256: tell the lab.
+# Reviewed script: a worker. The loader (LOADER_SCRIPT, the command line) reads it from stdin's first line; it then
+# serves request after request, one base64 JSON line each, answering each with a ready line, one line per call and
+# a done line, until stdin ends or a request says stop; a fatal line ends the process (docs/envelope.md, "The
+# worker protocol"). The Lync module is imported by the first request that asks for it and kept. It must parse and
+# run on Windows PowerShell 2.0 (.NET 3.5 SP1: the OCS 2007 R2 servers) as well as on 3.0/4.0 (Lync Server 2013
+# hosts), so it avoids everything 3.0 added: -in/-notin, [ordered], ConvertFrom-Json/ConvertTo-Json, member
+# enumeration, `foreach` over $null meaning no iteration. JSON is read with .NET 3.5's JavaScriptSerializer
+# (MaxJsonLength raised: ConvertFrom-Json on 3.0/4.0 stops at 2,097,152 characters) and written by J, which only
+# ever hands the serializer a [string], so a PSObject wrapper can never reach it. Changing one byte changes
+# ENVELOPE_SHA256: tell the lab (lab/lync_lab/powershell/envelope.py KNOWN_ENVELOPE_SHA256).
 ENVELOPE_SCRIPT = r"""$ErrorActionPreference='Stop'
 $o=[Console]::Out
 $j=$null
@@ -54,24 +66,29 @@ if($v -is [Collections.IEnumerable]){return ,@(foreach($e in $v){[string]$e})};[
 # Objects that are values, not property bags: strings, enums and other value types, XML trees.
 function S($x){$x -is [string] -or $x -is [ValueType] -or $x.GetType().FullName -like 'System.Xml.Linq.X*'}
 function D{New-Object Collections.Specialized.OrderedDictionary}
-$f=$null
 try{Add-Type -AssemblyName System.Web.Extensions
 $j=New-Object Web.Script.Serialization.JavaScriptSerializer
-$j.MaxJsonLength=[int]::MaxValue
-$q=$j.DeserializeObject([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String([Console]::In.ReadLine())))
+$j.MaxJsonLength=[int]::MaxValue}catch{[Console]::Error.WriteLine([string]$_);exit 2}
+$ok='^(Get|Set|New|Remove|Grant|Revoke|Move|Merge|Import|Export|Enable|Disable|Install|Publish|Invoke|Test|Start|Stop|Update|Backup)-Cs[A-Za-z]+$'
+$more=@('Get-WinEvent','Get-Service','Start-Service','Stop-Service','Set-Service','Get-WmiObject','Get-CimInstance','Get-HotFix','Set-Content','Get-Content')
+$pv=$PSVersionTable.PSVersion
+# A worker: one request per stdin line, each answered by ready, its results and done, until stdin ends or a
+# request says stop. A module already imported into this process is not imported again.
+while($true){$l=[Console]::In.ReadLine();if($null -eq $l){exit 0}
+$f=$null
+try{$q=$j.DeserializeObject([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($l)))
 if((G $q 'v') -ne 1){throw "unsupported request version $(G $q 'v')"}
-$pv=$PSVersionTable.PSVersion;$m=G $q 'min_ps'
+if(G $q 'stop'){exit 0}
+$m=G $q 'min_ps'
 if($m -and $pv -lt [version][string]$m){$f=@{message="Windows PowerShell $pv is older than $m";fqid='PowerShellVersionTooOld'
 category='NotInstalled';target=[string]$pv;exception='';transient=$false}}
-else{foreach($m in @(G $q 'modules')){if(@('Lync') -notcontains $m){throw "module not allowed: $m"};Import-Module $m}}
+else{foreach($m in @(G $q 'modules')){if(@('Lync') -notcontains $m){throw "module not allowed: $m"};if(!(Get-Module $m)){Import-Module $m}}}
 $cr=$null;$c=G $q 'credential'
 if($c){$cr=New-Object Management.Automation.PSCredential($c['username'],(ConvertTo-SecureString $c['password'] -AsPlainText -Force))}
-}catch{if(!$j){[Console]::Error.WriteLine([string]$_);exit 2};W @{fatal=(E $_)};exit 1}
+}catch{W @{fatal=(E $_)};exit 1}
 if($f){W @{fatal=$f;ps=[string]$pv;computer=$env:COMPUTERNAME};exit 1}
 W @{ready=$true;computer=$env:COMPUTERNAME;ps=[string]$pv}
-$ok='^(Get|Set|New|Remove|Grant|Revoke|Move|Merge|Import|Export|Enable|Disable|Install|Publish|Invoke|Test|Start|Stop|Update|Backup)-Cs[A-Za-z]+$'
 $R=@{}
-$more=@('Get-WinEvent','Get-Service','Start-Service','Stop-Service','Set-Service','Get-WmiObject','Get-CimInstance','Get-HotFix','Set-Content','Get-Content')
 foreach($k in @(G $q 'calls')){try{$n=[string](G $k 'cmdlet')
 if($n -notmatch $ok -and $more -notcontains $n){throw "cmdlet not allowed: $n"}
 $p=@{};$x=G $k 'params';if($x){$p=H $x}
@@ -84,7 +101,7 @@ foreach($y in $z.PSObject.Properties){if($null -eq $s -or @($s) -contains $y.Nam
 if($x -and $null -ne $v -and !((S $v) -or $v -is [Collections.IEnumerable])){$w=D
 foreach($u in $v.PSObject.Properties){$w[$u.Name]=N $u.Value};$d[$y.Name]=$w}else{$d[$y.Name]=N $v}}};[void]$r.Add($d)}
 W @{id=(G $k 'id');ok=$true;objects=$r}}catch{W @{id=(G $k 'id');ok=$false;error=(E $_)}}}
-W @{done=$true}
+W @{done=$true}}
 """
 
 ENVELOPE_SHA256 = hashlib.sha256(ENVELOPE_SCRIPT.encode("utf-8")).hexdigest()
@@ -203,195 +220,23 @@ def encode_request(request):
     return ENVELOPE_LINE + base64.b64encode(raw) + b"\r\n"
 
 
+def request_line(stdin_bytes):
+    """The request's own line of what encode_request made: what a worker already running is sent."""
+    if stdin_bytes.startswith(ENVELOPE_LINE):
+        return stdin_bytes[len(ENVELOPE_LINE):]
+    return stdin_bytes
+
+
+# The request that ends a worker at once (exit 0, nothing written for it).
+STOP_REQUEST_LINE = base64.b64encode(json.dumps({"v": PROTOCOL_VERSION, "stop": True}).encode("utf-8")) + b"\r\n"
+
+
 def decode_request(data):
     """The inverse of encode_request (tests and diagnostics): the request of stdin's last line."""
     return json.loads(base64.b64decode(data.strip().split(b"\n")[-1].strip()).decode("utf-8"))
 
 
-class CmdletError:
-    """An error as PowerShell reported it for one call (or for the whole envelope when fatal)."""
-
-    __slots__ = ("message", "fqid", "category", "target", "exception", "transient", "outcome_unknown")
-
-    def __init__(self, message, fqid="", category="NotSpecified", target=None, exception="", transient=False,
-                 outcome_unknown=False):
-        self.message = message
-        self.fqid = fqid or ""
-        self.category = category or "NotSpecified"
-        self.target = target
-        self.exception = exception or ""
-        self.transient = bool(transient)
-        # The request was sent but no answer came for this call: it may or may not have run.
-        self.outcome_unknown = bool(outcome_unknown)
-
-    @classmethod
-    def from_json(cls, doc):
-        if not isinstance(doc, dict):
-            return cls("malformed error record from the envelope: %r" % (doc,), fqid="EnvelopeProtocolError")
-        return cls(
-            message=str(doc.get("message") or ""),
-            fqid=doc.get("fqid") or "",
-            category=doc.get("category") or "NotSpecified",
-            target=doc.get("target") or None,
-            exception=doc.get("exception") or "",
-            transient=bool(doc.get("transient", False)),
-        )
-
-    def to_dict(self):
-        return {
-            "message": self.message,
-            "fqid": self.fqid,
-            "category": self.category,
-            "target": self.target,
-            "exception": self.exception,
-            "transient": self.transient,
-            "outcome_unknown": self.outcome_unknown,
-        }
-
-    def __repr__(self):
-        return "CmdletError(%r, fqid=%r, category=%r)" % (self.message, self.fqid, self.category)
-
-
-class CallResult:
-    """What one Call produced: objects when ok, else a CmdletError. ``attempts`` counts sends."""
-
-    __slots__ = ("call", "ok", "objects", "error", "attempts")
-
-    def __init__(self, call, ok, objects=None, error=None, attempts=1):
-        self.call = call
-        self.ok = ok
-        self.objects = objects if objects is not None else []
-        self.error = error
-        self.attempts = attempts
-
-    def __repr__(self):
-        if self.ok:
-            return "CallResult(%s, ok, %d objects)" % (self.call.cmdlet, len(self.objects))
-        return "CallResult(%s, %r)" % (self.call.cmdlet, self.error)
-
-
-class EnvelopeProtocolError(Exception):
-    """The server's output does not follow the envelope protocol, or stopped early (not a PowerShell error).
-    ``parser`` holds the results that did arrive, when known. ``transient`` is False when sending again would
-    give the same output (e.g. output in another code page than UTF-8)."""
-
-    def __init__(self, message, parser=None, transient=True, out_of_memory=False):
-        super(EnvelopeProtocolError, self).__init__(message)
-        self.message = message
-        self.parser = parser
-        self.transient = transient
-        # PowerShell ended under the shell's memory quota: the same calls need the same memory; fewer objects
-        # per call can succeed (users.read_directory reads in pieces).
-        self.out_of_memory = out_of_memory
-
-
-class EnvelopeFatal(Exception):
-    """The envelope could not start (PowerShell too old, module import failed, bad request): no call ran.
-    ``ps`` and ``computer`` are the host's PowerShell version and name when the envelope said them."""
-
-    def __init__(self, error, ps=None, computer=None):
-        super(EnvelopeFatal, self).__init__(error.message)
-        self.error = error
-        self.ps = ps
-        self.computer = computer
-
-
-UTF8_BOM = b"\xef\xbb\xbf"
-# Lines of host output kept per envelope run (the rest are counted, not kept).
-MAX_HOST_OUTPUT_LINES = 100
-ENVELOPE_KEYS = frozenset(("fatal", "ready", "done", "id"))
-
-
-class ResponseParser:
-    """Turns stdout bytes, fed as they arrive, into events: ('ready', doc), ('result', CallResult),
-    ('done', None). Raises EnvelopeFatal on a fatal line, EnvelopeProtocolError on a result for a call that was
-    not sent or on output that is not UTF-8.
-
-    What real PowerShell may write besides the envelope's lines is kept, not fatal: a UTF-8 byte order mark
-    before a line is dropped, and any line that is not one of the envelope's JSON documents (a host-UI write, a
-    profile's banner) is host output (``host_output``, at most MAX_HOST_OUTPUT_LINES lines)."""
-
-    def __init__(self, calls):
-        self._calls = list(calls)
-        self._pending = b""
-        self.ready = None
-        self.done = False
-        self.results = {}
-        self.host_output = []
-        self.host_output_dropped = 0
-
-    def feed(self, data):
-        events = []
-        self._pending += data
-        while b"\n" in self._pending:
-            line, self._pending = self._pending.split(b"\n", 1)
-            event = self._parse_line(line)
-            if event is not None:
-                events.append(event)
-        return events
-
-    def finish(self):
-        """Called at end of output: a last line without newline still counts."""
-        events = []
-        if self._pending.strip():
-            line, self._pending = self._pending, b""
-            event = self._parse_line(line)
-            if event is not None:
-                events.append(event)
-        return events
-
-    def missing_calls(self):
-        """Indexes of calls for which no result line arrived (e.g. output truncated)."""
-        return [i for i in range(len(self._calls)) if i not in self.results]
-
-    def _host_line(self, text):
-        if len(self.host_output) < MAX_HOST_OUTPUT_LINES:
-            self.host_output.append(text)
-        else:
-            self.host_output_dropped += 1
-
-    def _parse_line(self, line):
-        line = line.strip()
-        if line.startswith(UTF8_BOM):
-            line = line[len(UTF8_BOM):]
-        try:
-            text = line.decode("utf-8").strip()
-        except UnicodeDecodeError as exc:
-            raise EnvelopeProtocolError(
-                "the server's output is not UTF-8 (byte 0x%02x at position %d of a line): the WinRM shell must use "
-                "code page 65001 (UTF-8), which the collection asks for; a server that ignores it writes in its "
-                "OEM code page (e.g. 437 or 850)" % (bytearray(line[exc.start:exc.start + 1])[0], exc.start),
-                parser=self, transient=False)
-        if not text:
-            return None
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            doc = None
-        if not isinstance(doc, dict) or not ENVELOPE_KEYS.intersection(doc):
-            self._host_line(text)
-            return None
-        if "fatal" in doc:
-            raise EnvelopeFatal(CmdletError.from_json(doc["fatal"]), ps=doc.get("ps"), computer=doc.get("computer"))
-        if doc.get("ready"):
-            self.ready = doc
-            return ("ready", doc)
-        if doc.get("done"):
-            self.done = True
-            return ("done", None)
-        if "id" in doc:
-            try:
-                index = int(doc["id"])
-                call = self._calls[index]
-            except (TypeError, ValueError, IndexError):
-                raise EnvelopeProtocolError("result for unknown call id %r" % (doc.get("id"),))
-            if doc.get("ok"):
-                objects = doc.get("objects") or []
-                if isinstance(objects, dict):  # a single object, if a server ever unwraps the array
-                    objects = [objects]
-                result = CallResult(call, True, objects=objects)
-            else:
-                result = CallResult(call, False, error=CmdletError.from_json(doc.get("error")))
-            self.results[index] = result
-            return ("result", (index, result))
-        raise EnvelopeProtocolError("unexpected output from the envelope: %s" % text[:300])
+__all__ = ["ALLOWED_MODULES", "Call", "CallResult", "CmdletError", "ENVELOPE_SCRIPT", "ENVELOPE_SHA256", "EnvelopeFatal",
+           "EnvelopeProtocolError", "LOADER_SCRIPT", "MAX_HOST_OUTPUT_LINES", "ResponseParser", "build_request",
+           "STOP_REQUEST_LINE", "command_line", "decode_request", "encode_request", "encoded_command", "request_line",
+           "result_of"]

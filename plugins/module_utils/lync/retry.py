@@ -2,16 +2,18 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """How the collection retries: three layers, each with one job, and one backoff (``backoff_delay``) for all.
 
-1. **Transport step retry** (session.WinRMSession._request): one WinRM request that is safe to repeat is sent
-   again after a transient fault, at most REQUEST_RETRIES times: a Create the server refused, a Receive polled
-   again on the same command, a Send (a duplicated chunk only makes the request unreadable), a Signal or Delete
-   (idempotent), the Command of a read-only request, the Get of the host's quotas. A Command of a write request
-   is never repeated here: it goes up as a fault. Base REQUEST_RETRY_BASE, cap REQUEST_RETRY_CAP.
+1. **Transport step retry** (transport.WinRMTransport._request): one WinRM request that is safe to repeat is
+   sent again after a transient fault, at most REQUEST_RETRIES times: a Create the server refused, a Receive
+   polled again on the same command (the worker then gets no further request: a lost answer may have taken its
+   done line), a Signal or Delete (idempotent), the Command of a read-only request, the Get of the host's quotas.
+   A Command of a write request and every Send are never repeated here (a Send repeated to a worker, which reads
+   request after request, would run a whole request twice): they go up as faults, and the worker is replaced.
+   Base REQUEST_RETRY_BASE, cap REQUEST_RETRY_CAP.
 2. **Request retry** (client.LyncClient.run_batch, ``RetryPolicy``): a request whose calls got no answer, or a
-   transient error (the server's SQL back end busy), is sent again on a worker, at most connection_retries
-   times (read-only calls READ_ONLY_RETRY_FACTOR times as often). Only calls that are safe to repeat: a change
-   (Move-, Set-...) whose outcome is unknown is never re-sent here; it goes back to the caller with
-   ``outcome_unknown``. Base 0.5 s, cap 8 s.
+   transient error (the server's SQL back end busy), is sent again on a worker (a new one if the old one died),
+   at most connection_retries times (read-only calls READ_ONLY_RETRY_FACTOR times as often). Only calls that are
+   safe to repeat: a change (Move-, Set-...) whose outcome is unknown is never re-sent here; it goes back to the
+   caller with ``outcome_unknown``. Base 0.5 s, cap 8 s.
 3. **Re-read before retry** (move_apply.reread_before_retry, the moves engine): a move whose outcome is unknown
    or that failed transiently is re-read (Get-CsUser) before it is sent again: moved already, still on its
    source pool (moved in the next round, after the client's RetryPolicy wait), or changed by someone else (not

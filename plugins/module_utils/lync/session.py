@@ -1,318 +1,93 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The WinRM session (pywinrm): shells, one envelope run on one shell, the host's quotas. The connection options
-are in connection.py, what a fault means in transport_errors.py, the shells held in shells.py, retries in
-retry.py."""
+"""The envelope's workers (docs/envelope.md, "The worker protocol"): one long-running powershell.exe per shell
+that answers request after request. The transport under it (pywinrm, shells, quotas, request re-sends) is
+transport.py's; the connection options are connection.py's, what a fault means transport_errors.py's, the retry
+layers retry.py's."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import random
-import time
-import xml.etree.ElementTree as ET
-
 from .envelope import (
+    ENVELOPE_LINE,
+    STOP_REQUEST_LINE,
     CmdletError,
     EnvelopeFatal,
     EnvelopeProtocolError,
     ResponseParser,
     command_line,
     decode_request,
+    request_line,
 )
-from .retry import REQUEST_RETRIES, REQUEST_RETRY_BASE, REQUEST_RETRY_CAP, backoff_delay
-from .shells import (
-    CMD_RESOURCE_URI,
-    MAX_ENUMERATION_PULLS,
-    SHELLS,
-    STALE_SHELL_MIN_SECONDS,
-    enumeration_action,
-    enumeration_body,
-    parse_shell_page,
-    same_account,
-)
+from .transport import WinRMTransport
 from .transport_errors import (
-    MAX_SHELLS_FAULT_CODE,
     OUT_OF_MEMORY,
     SHELL_NOT_FOUND_FAULT_CODES,
     TransportFault,
-    classify_transport_error,
     clixml_message,
     explain_fatal,
     winrm_api,
 )
 
-# A Send must fit the host's MaxEnvelopeSizekb: 150 KB on WinRM 2.0 (Windows Server 2003/2008/2008 R2 without
-# WMF 3.0, win32 WinRM/installation-and-configuration-for-windows-remote-management.md), 500 KB on WinRM 3.0; a
-# bigger request gets HTTP 413. The base64 text inside a Send is 4/3 of the bytes, plus the SOAP header: the
-# chunk is sized from the host's value when read (read_quotas), from 150 KB until then.
-DEFAULT_MAX_ENVELOPE_KB = 150
-SEND_ENVELOPE_OVERHEAD = 8 * 1024
-UTF8_CODEPAGE = 65001
-# WS-Transfer Get of the WinRM configuration, as `winrm get winrm/config` reads it (MS-WSMV configuration schemas).
-ACTION_GET = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get"
-CONFIG_URI = "http://schemas.microsoft.com/wbem/wsman/1/config"
-QUOTA_NAMES = ("MaxEnvelopeSizekb", "MaxTimeoutms", "MaxShellsPerUser", "MaxMemoryPerShellMB", "MaxConcurrentUsers",
-               "MaxProcessesPerShell", "IdleTimeout", "MaxConcurrentOperationsPerUser")
 
+class WinRMSession(WinRMTransport):
+    """Cmdlet requests on this transport's shells, each shell's requests answered by one worker process.
 
-class WinRMSession:
-    """One pywinrm Protocol plus the shells it opened. Thread safety: one shell per thread at a time.
+    The first request on a shell starts the worker: the Command (powershell.exe with the loader, PowerShell's
+    start paid here) and a Send of the envelope's line and the request's line. Each later request on that shell is
+    a Send of its line alone to the same process (the Lync module already imported), and its output is read up
+    to that request's done line, not to the end of the command. stdin stays open between requests.
 
-    Requests that are safe to repeat are re-sent here, at most REQUEST_RETRIES times each, after a transient
-    fault: a Receive is polled again on the same command, Send/Signal/Delete are idempotent (a Delete or Signal
-    of a shell or command the server no longer has is success), a Create refused by the server is sent again,
-    and a Command is re-sent for read-only envelopes. A Command of a write envelope whose answer was lost is
-    not re-sent here: the caller decides, knowing which calls are changes. After a broken connection the
-    transport session is rebuilt, since NTLM/Kerberos/CredSSP authenticate the connection."""
+    The worker is given no further request, and is terminated after this one, once it cannot be trusted with
+    one: it wrote a fatal line or stopped early (quota, memory, killed), a Send or a Receive failed, or output
+    may have been lost (a Receive polled again after a fault; then its stdin is ended at once, so that the
+    command ends after this request and a lost done line cannot leave the poll waiting). A Send is never
+    repeated: repeated to a worker, a whole request line would run twice. ``close_shell`` stops the worker (a
+    stop request, stdin ended) before deleting the shell. Thread safety: one shell per thread at a time."""
 
     def __init__(self, options, protocol_factory=None, sleep=None, rng=None, registry=None):
-        self.options = options
-        self._protocol_factory = protocol_factory
-        self._protocol = None
+        super(WinRMSession, self).__init__(options, protocol_factory=protocol_factory, sleep=sleep, rng=rng,
+                                           registry=registry)
         # Seconds to wait after a Receive that brought output before the next one, so that several result
         # lines come back in one round trip (each costs the controller about a millisecond of CPU for HTTP,
         # NTLM sealing and XML). The caller sets it from how fast lines arrive; 0 polls at once.
         self.receive_pause = 0.0
-        self._sleep = sleep or time.sleep
-        self._rng = rng or random.random
-        self.registry = registry or SHELLS
-        # Request-level re-sends and shells reclaimed, for the caller's report.
-        self.request_retries = 0
-        self.shells_reclaimed = 0
         # Lines PowerShell wrote besides the envelope's (host-UI writes), for the module's result.
         self.host_output = []
-
-    @property
-    def protocol(self):
-        if self._protocol is None:
-            if self._protocol_factory is not None:
-                self._protocol = self._protocol_factory(self.options)
-            else:
-                self._protocol = self._make_protocol()
-        return self._protocol
-
-    @property
-    def _registry_key(self):
-        return (self.options.endpoint, (self.options.username or "").lower())
-
-    def _make_protocol(self):
-        Protocol = winrm_api()[0]
-        o = self.options
-        if o.server_cert_validation == "ignore":
-            import warnings
-            warnings.filterwarnings("ignore", message="Unverified HTTPS request")
-        kwargs = dict(
-            endpoint=o.endpoint,
-            transport="basic" if o.transport == "basic" else o.transport,
-            username=o.username,
-            password=o.password,
-            server_cert_validation=o.server_cert_validation,
-            read_timeout_sec=o.read_timeout,
-            operation_timeout_sec=o.operation_timeout,
-            kerberos_delegation=o.kerberos_delegation,
-            message_encryption=o.message_encryption,
-        )
-        if o.ca_trust_path:
-            kwargs["ca_trust_path"] = o.ca_trust_path
-        return Protocol(**kwargs)
-
-    def _reconnect(self):
-        """Drop the HTTP session so the next request opens a connection and authenticates it again."""
-        transport = getattr(self.protocol, "transport", None)
-        close = getattr(transport, "close_session", None)
-        if close is not None:
-            try:
-                close()
-            except Exception:
-                pass
-
-    def _backoff(self, attempt):
-        self._sleep(backoff_delay(attempt, REQUEST_RETRY_BASE, REQUEST_RETRY_CAP, self._rng))
-
-    def _step(self, phase, func, *args, **kwargs):
-        """One request, not repeated: a failure is mapped to TransportFault (the connection reset if broken)."""
-        try:
-            return func(*args, **kwargs)
-        except Exception as exc:  # mapped to TransportFault when it is a transport problem
-            fault = classify_transport_error(exc, phase)
-            if fault is None:
-                raise
-            if fault.reconnect:
-                self._reconnect()
-            raise fault
-
-    def _request(self, phase, func, *args, **kwargs):
-        """One request that is safe to repeat: re-sent after transient faults (not quota faults, which need
-        shells closed first), at most REQUEST_RETRIES times, with jittered exponential backoff."""
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return self._step(phase, func, *args, **kwargs)
-            except TransportFault as fault:
-                if not fault.transient or fault.quota or attempt > REQUEST_RETRIES:
-                    raise
-                self.request_retries += 1
-                self._backoff(attempt)
-
-    # -- the host's quotas -------------------------------------------------------------------------------
-    def read_quotas(self):
-        """The host's WinRM quotas (MaxShellsPerUser, MaxEnvelopeSizekb, IdleTimeout, ...) from a WS-Man Get of
-        winrm/config, read once per endpoint and account in this process; {} when the host refuses (reading the
-        configuration needs the listener's read permission) or answers something else."""
-        key = self._registry_key
-        known = self.registry.quotas(key)
-        if known is not None:
-            return known
-        import xmltodict
-
-        quotas = {}
-        try:
-            envelope = self.protocol.build_wsman_header(action=ACTION_GET, resource_uri=CONFIG_URI)
-            answer = self._request("get", self.protocol.send_message, xmltodict.unparse({"env:Envelope": envelope}))
-            for node in ET.fromstring(answer).iter():
-                name = node.tag.rsplit("}", 1)[-1]
-                if name in QUOTA_NAMES and (node.text or "").strip().isdigit():
-                    quotas[name] = int(node.text.strip())
-        except (TransportFault, ET.ParseError):
-            quotas = {}
-        self.registry.set_quotas(key, quotas)
-        return quotas
-
-    @property
-    def stdin_chunk_bytes(self):
-        """Raw bytes per Send so that the Send envelope stays within the host's MaxEnvelopeSizekb."""
-        quotas = self.registry.quotas(self._registry_key) or {}
-        limit = quotas.get("MaxEnvelopeSizekb") or DEFAULT_MAX_ENVELOPE_KB
-        return max(4096, (limit * 1024 - SEND_ENVELOPE_OVERHEAD) * 3 // 4)
-
-    # -- shells -------------------------------------------------------------------------------------------
-    def open_shell(self):
-        """Create a shell. On MaxShellsPerUser, reclaim this account's orphaned shells and try again."""
-        for orphan in self.registry.orphans(self._registry_key):
-            self.close_shell(orphan)   # a Delete that failed earlier: try it again before taking a slot
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                shell_id = self._request("create", self.protocol.open_shell, codepage=UTF8_CODEPAGE, noprofile=True)
-            except TransportFault as fault:
-                if not fault.quota or attempt > REQUEST_RETRIES:
-                    raise
-                if fault.wsman_code == MAX_SHELLS_FAULT_CODE:
-                    # What the host allows is at most what this process holds there now.
-                    self.registry.learn_max_shells(self._registry_key, len(self.registry.live(self._registry_key)))
-                if fault.wsman_code in (None, MAX_SHELLS_FAULT_CODE):
-                    self.reclaim_shells()
-                self.request_retries += 1
-                self._backoff(attempt)
-                continue
-            self.registry.opened(self._registry_key, shell_id)
-            return shell_id
+        self._workers = {}        # shell id -> command id of the worker waiting there for its next request
+        self.worker_starts = 0    # powershell.exe processes started: one per worker
+        self.requests_served = 0
 
     def close_shell(self, shell_id):
-        """Delete the shell (idempotent: a shell the server no longer has counts as closed). Returns True when
-        it is closed; when every try failed it is remembered as an orphan for reclaim_shells."""
-        try:
-            self._delete_shell(shell_id)
-        except TransportFault:
-            self.registry.orphaned(self._registry_key, shell_id)
-            return False
-        self.registry.closed(self._registry_key, shell_id)
-        return True
+        command_id = self._workers.pop(shell_id, None)
+        if command_id is not None:
+            try:   # PowerShell ends its own way; deleting the shell would end it too
+                self._step("send", self.protocol.send_command_input, shell_id, command_id, STOP_REQUEST_LINE,
+                           end=True)
+            except TransportFault:
+                pass
+        return super(WinRMSession, self).close_shell(shell_id)
 
-    def _delete_shell(self, shell_id):
-        try:
-            # close_session=False keeps the authenticated connection for the next shell of this session.
-            self._request("close", self._close_request, shell_id)
-        except TransportFault as fault:
-            if fault.wsman_code not in SHELL_NOT_FOUND_FAULT_CODES:
-                raise
-
-    def _close_request(self, shell_id):
-        try:
-            return self.protocol.close_shell(shell_id, close_session=False)
-        except TypeError:  # a Protocol without the close_session argument
-            return self.protocol.close_shell(shell_id)
-
-    def close(self):
-        """Close the HTTP session (its connections); shells must have been closed before."""
-        if self._protocol is not None:
-            self._reconnect()
-
-    def list_shells(self):
-        """This account's shells on the server (WS-Man Enumerate on the cmd shell resource, as ``winrs`` and
-        Get-WSManInstance -Enumerate do): dicts with ShellId, Owner, ClientIP, ShellInactivity (seconds or
-        None). pywinrm has no enumerate call, so the messages are built with its header builder."""
-        import xmltodict
-
-        items, context = self._enumerate_page(xmltodict, None)
-        pulls = 0
-        while context is not None and pulls < MAX_ENUMERATION_PULLS:
-            pulls += 1
-            more, context = self._enumerate_page(xmltodict, context)
-            items.extend(more)
-        return items
-
-    def _enumerate_page(self, xmltodict, context):
-        envelope = self.protocol.build_wsman_header(action=enumeration_action(context), resource_uri=CMD_RESOURCE_URI)
-        envelope["env:Body"] = enumeration_body(context)
-        message = xmltodict.unparse({"env:Envelope": envelope})
-        return parse_shell_page(self._request("enumerate", self.protocol.send_message, message))
-
-    def reclaim_shells(self):
-        """Free room under MaxShellsPerUser: delete the shells whose Delete failed earlier in this process,
-        then, from the server's list of this account's shells, those no thread here uses that have been
-        idle at least STALE_SHELL_MIN_SECONDS (and twice the read timeout). Returns how many were deleted."""
-        key = self._registry_key
-        reclaimed = 0
-        for shell_id in self.registry.orphans(key):
-            if self.close_shell(shell_id):
-                reclaimed += 1
-        try:
-            listed = self.list_shells()
-        except TransportFault:
-            listed = []  # a server that does not enumerate shells: the orphans we knew of are all we can do
-        stale_after = max(STALE_SHELL_MIN_SECONDS, 2 * self.options.read_timeout)
-        live = self.registry.live(key)
-        for shell in listed:
-            idle = shell["ShellInactivity"]
-            if (shell["ShellId"] and shell["ShellId"] not in live and idle is not None and idle >= stale_after
-                    and (not shell["Owner"] or same_account(shell["Owner"], self.options.username))):
-                try:
-                    self._delete_shell(shell["ShellId"])
-                except TransportFault:
-                    continue
-                reclaimed += 1
-        self.shells_reclaimed += reclaimed
-        return reclaimed
-
-    # -- one envelope -------------------------------------------------------------------------------------
     def run_envelope(self, shell_id, calls, stdin_bytes, on_result=None):
-        """Run the envelope once on ``shell_id`` with the encoded request; returns the ResponseParser.
+        """Run one request (encode_request's bytes) on the worker of ``shell_id``, started if there is none;
+        returns the ResponseParser.
 
-        ``on_result(index, CallResult)`` is called as each line arrives. Raises TransportFault (with
-        ``parser`` attached when the command was sent), EnvelopeFatal or EnvelopeProtocolError.
+        ``on_result(index, CallResult)`` is called as each line arrives. Raises TransportFault (with ``parser``
+        attached when the request may have been sent), EnvelopeFatal or EnvelopeProtocolError.
         """
-        exe, args = command_line()
         parser = ResponseParser(calls)
-        # The request travels on stdin, so a command started twice runs nothing twice until its Send; still,
-        # a lost Command answer of a write envelope goes back to the caller (phase "command").
-        read_only = bool(calls) and all(getattr(c, "read_only", False) for c in calls)
-        start = self._request if read_only else self._step
-        command_id = start("command", self.protocol.run_command, shell_id, exe, args,
-                           console_mode_stdin=False, skip_cmd_shell=False)
+        command_id = self._workers.pop(shell_id, None)   # back only if it can take another request
+        if command_id is None:
+            command_id = self._start_worker(shell_id, calls)
+            data = ENVELOPE_LINE + request_line(stdin_bytes)
+        else:
+            data = request_line(stdin_bytes)
+        reusable = False
         try:
             try:
-                step = self.stdin_chunk_bytes
-                for offset in range(0, len(stdin_bytes), step):
-                    chunk = stdin_bytes[offset:offset + step]
-                    last = offset + step >= len(stdin_bytes)
-                    # A Send refused before handling is safe to repeat; a duplicated chunk would only make the
-                    # request unreadable, and the envelope reads the whole request before running any call.
-                    self._request("send", self.protocol.send_command_input, shell_id, command_id, chunk, end=last)
-                stderr, exit_code = self._receive(shell_id, command_id, parser, on_result)
+                self._send_request(shell_id, command_id, data)
+                stderr, exit_code, reusable = self._receive(shell_id, command_id, parser, on_result)
             except TransportFault as fault:
                 fault.parser = parser
                 raise
@@ -342,9 +117,41 @@ class WinRMSession:
                         % (self.options.server, detail), parser, transient=False, out_of_memory=True)
                 # Output ended early (process killed, envelope crashed): calls without a line are unknown.
                 raise EnvelopeProtocolError("the envelope stopped before finishing: %s" % detail, parser)
+            self.requests_served += 1
             return parser
         finally:
-            self._signal_terminate(shell_id, command_id)
+            if reusable:
+                self._workers[shell_id] = command_id
+            else:
+                self._signal_terminate(shell_id, command_id)
+
+    def _start_worker(self, shell_id, calls):
+        """The worker's Command. The request travels on stdin, so a command started twice runs nothing twice;
+        still, a lost Command answer of a write request goes back to the caller (phase "command")."""
+        exe, args = command_line()
+        read_only = bool(calls) and all(getattr(c, "read_only", False) for c in calls)
+        start = self._request if read_only else self._step
+        command_id = start("command", self.protocol.run_command, shell_id, exe, args,
+                           console_mode_stdin=False, skip_cmd_shell=False)
+        self.worker_starts += 1
+        return command_id
+
+    def _send_request(self, shell_id, command_id, data):
+        """The request's line in Sends that fit the host's MaxEnvelopeSizekb, each sent once, stdin left open.
+        A Send answered "no such shell" or "no such command" delivered nothing that runs (the line is not
+        complete before its last Send, and the requests before it were answered): for the caller that is a
+        lost shell on which nothing ran."""
+        step = self.stdin_chunk_bytes
+        for offset in range(0, len(data), step):
+            try:
+                self._step("send", self.protocol.send_command_input, shell_id, command_id,
+                           data[offset:offset + step], end=False)
+            except TransportFault as fault:
+                if fault.wsman_code not in SHELL_NOT_FOUND_FAULT_CODES:
+                    raise
+                raise TransportFault("the worker's shell or command is gone from the server (its IdleTimeout "
+                                     "passed, or it was deleted): %s" % fault.message, transient=True, sent=False,
+                                     phase="command", wsman_code=fault.wsman_code, shell_lost=True)
 
     def _signal_terminate(self, shell_id, command_id):
         try:
@@ -361,13 +168,21 @@ class WinRMSession:
             return None
 
     def _receive(self, shell_id, command_id, parser, on_result):
+        """Poll until this request's done line (the worker waits for the next request) or the command's end.
+        Returns (stderr, exit code, whether the worker may take another request)."""
         stderr = b""
+        ending = False
         while True:
             # Re-polled on the same command after a transient fault (_request): a Receive the server refused
             # (HTTP 500, reset before it was handled) took no output. If instead its answer was lost, the missing
             # result lines make those calls "outcome unknown" (pywinrm sends no Receive SequenceId to detect it;
-            # see docs/reliability.md).
+            # see docs/reliability.md), and the done line may be lost with them: stdin is ended, so the worker
+            # exits after this request and the command's end closes the poll.
+            retries_before = self.request_retries
             polled = self._request("receive", self._poll_output, shell_id, command_id)
+            if self.request_retries != retries_before and not ending:
+                self._step("send", self.protocol.send_command_input, shell_id, command_id, b"", end=True)
+                ending = True
             if polled is None:
                 continue
             stdout, err, exit_code, done = polled
@@ -376,6 +191,8 @@ class WinRMSession:
                 if kind == "result" and on_result:
                     on_result(payload[0], payload[1])
             if done:
-                return stderr, exit_code
+                return stderr, exit_code, False
+            if parser.done:
+                return stderr, exit_code, not ending
             if stdout and self.receive_pause > 0:
                 self._sleep(self.receive_pause)

@@ -81,9 +81,11 @@ def test_the_quotas_are_read_from_winrm_config_and_bound_parallelism_on_a_winrm2
     calls = [Call("Get-WmiObject", {"Class": "MSFT_SIPPoolSetting"}) for _index in range(40)]
     results = ocs.run_queue(calls, batch_size=2, parallelism=20, min_batch=1)
     assert all(r.ok for r in results) and 1 < ocs.last_peak_shells <= 4
+    ocs.close()                                  # its workers hold their shells until the client is closed
     auto = client(lab.port_of(OCS_FE_PORT), registry)
     assert all(r.ok for r in auto.run_queue(calls, batch_size=2, parallelism="auto", min_batch=1))
     assert auto.last_peak_shells <= 4
+    auto.close()
 
 
 def test_a_request_bigger_than_winrm2_envelope_size_is_sent_in_chunks_that_fit(lab):

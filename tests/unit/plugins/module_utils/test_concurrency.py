@@ -165,7 +165,7 @@ def client_for(lync):
 
 
 @pytest.mark.parametrize("parallelism", [3, "auto"])
-def test_run_queue_returns_every_result_in_order_once_and_closes_its_shells(parallelism):
+def test_run_queue_returns_every_result_in_order_once_and_the_client_closes_its_shells(parallelism):
     lync = many_users(120)
     calls = [Call("Move-CsLegacyUser", {"Identity": "sip:u%d@contoso.net" % i, "Target": "pool02.contoso.net"})
              for i in range(120)]
@@ -181,6 +181,8 @@ def test_run_queue_returns_every_result_in_order_once_and_closes_its_shells(para
     assert sorted(seen) == sorted(c.params["Identity"] for c in calls)
     assert all(u["RegistrarPool"] == "pool02.contoso.net" for u in lync.users)
     assert batches[-1]["remaining"] == 0 and max(b["batch"] for b in batches) <= 30
+    assert lync.shells_closed < lync.shells_opened    # the workers that drained the queue wait for the next one
+    client.close()
     assert lync.shells_opened == lync.shells_closed
     if parallelism == 3:
         assert client.last_peak_shells == 3

@@ -150,6 +150,7 @@ def test_run_queue_runs_a_feed_as_it_grows_within_the_shells_left_to_it():
         producer.join()
         FakeSession.delay = 0.0
     assert [r.call for r in results] == calls and sum(r.ok for r in results) == 81   # 9 are on the target
+    client.close()
     assert client.last_peak_shells <= 25 - 22 + 1 and lync.shells_opened == lync.shells_closed
 
 

@@ -6,8 +6,9 @@ from winrm import exceptions as wx
 
 from ansible_collections.lync.migration.plugins.module_utils.lync import connection as C
 from ansible_collections.lync.migration.plugins.module_utils.lync import session as S
+from ansible_collections.lync.migration.plugins.module_utils.lync import transport as TR
 from ansible_collections.lync.migration.plugins.module_utils.lync import transport_errors as T
-from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call, EnvelopeProtocolError
+from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import ENVELOPE_LINE, Call, EnvelopeProtocolError
 
 BASE = dict(server="fe01.contoso.net", username="CONTOSO\\lyncadmin", password="pw")
 
@@ -63,7 +64,7 @@ def test_protocol_gets_timeouts_tls_and_encryption_settings(monkeypatch):
         def __init__(self, **kw):
             seen.update(kw)
 
-    monkeypatch.setattr(S, "winrm_api", lambda: (Protocol, wx))
+    monkeypatch.setattr(TR, "winrm_api", lambda: (Protocol, wx))
     S.WinRMSession(options(ca_trust_path="/etc/ca.pem", kerberos_delegation=True, message_encryption="always",
                            operation_timeout=25, read_timeout=35)).protocol
     assert seen["ca_trust_path"] == "/etc/ca.pem" and seen["server_cert_validation"] == "validate"
@@ -155,13 +156,15 @@ def test_run_envelope_streams_results_and_chunks_large_stdin():
     seen = []
     # Until the host's MaxEnvelopeSizekb is known a Send fits WinRM 2.0's 150 KB (base64 plus the SOAP header).
     chunk = sess.stdin_chunk_bytes
-    assert chunk * 4 // 3 + S.SEND_ENVELOPE_OVERHEAD <= 150 * 1024
+    assert chunk * 4 // 3 + TR.SEND_ENVELOPE_OVERHEAD <= 150 * 1024
     stdin = b"A" * (chunk * 2 + 10)
     parser = sess.run_envelope("S1", [Call("Get-CsUser"), Call("Get-CsPool")], stdin,
                                lambda i, r: seen.append((i, r.objects)))
     assert seen == [(0, [{"A": 1}]), (1, [])]
-    assert parser.done and proto.cleaned
-    assert proto.sent == [(chunk, False), (chunk, False), (10, True)]
+    assert parser.done and proto.cleaned      # this command ended: the next request starts a new worker
+    # The envelope's line, then the request, in Sends that each fit; stdin stays open for the next request.
+    total = len(ENVELOPE_LINE) + len(stdin)
+    assert proto.sent == [(chunk, False), (chunk, False), (total - 2 * chunk, False)]
     assert proto.command[0] == "powershell.exe" and "-EncodedCommand" in proto.command[1]
 
 

@@ -138,6 +138,7 @@ def test_move_reports_the_request_level_retries_it_survived(lync, monkeypatch):
         return opened(self)
 
     monkeypatch.setattr(FakeSession, "open_shell", open_shell_after_one_resend)
+    monkeypatch.setattr(FakeSession, "delay", 0.05)   # both move shells busy at once (the plan's worker is reused)
     out = run_module(cs_user_move, {"identities": ["David Pelton", "Hao Chen"], "target_pool": "pool02.contoso.net",
                                     "batch_size": 1, "parallelism": 2}, lync, monkeypatch=monkeypatch)
     assert out["summary"]["moved"] == 2
