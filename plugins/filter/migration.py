@@ -42,7 +42,7 @@ def sip_uri(value, domains=None):
     """
     if not isinstance(value, str):
         raise AnsibleFilterError("sip_uri: expected a string such as sip:david.pelton@contoso.net, got %r" % (value,))
-    if value != value.strip():
+    if spaced(value):
         raise AnsibleFilterError("sip_uri: %r has leading or trailing spaces; remove them" % (value,))
     match = _SIP_URI.match(value)
     if not match:

@@ -1,10 +1,12 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters for the input checks Phase 1 and Phase 6 share (the logic: plugins/module_utils/lync/waves.py)."""
+"""Filters for the input checks Phase 1 and Phase 6 share (the logic: plugins/module_utils/lync/waves.py and
+option_checks.py)."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.lync.migration.plugins.module_utils.lync import option_checks as _options
 from ansible_collections.lync.migration.plugins.module_utils.lync import waves as _waves
 
 
@@ -32,14 +34,14 @@ def resolve_wave_users(checked_waves, directory):
 
 
 _RULES = {
-    "int": lambda c: _waves.int_option_problem(c["option"], c.get("value"), int(c["low"]), int(c["high"]),
-                                               c.get("unit", "")),
-    "parallelism": lambda c: _waves.parallelism_problem(c["option"], c.get("value")),
-    "choices": lambda c: _waves.choice_list_problem(c["option"], c.get("value"),
-                                                    tuple(c.get("choices") or _waves.POLICY_NAMES)),
-    "fqdn": lambda c: _waves.fqdn_problem(c["option"], c.get("value")),
-    "fqdn_list": lambda c: _waves.fqdn_list_problem(c["option"], c.get("value")),
-    "writable_dir": lambda c: _waves.writable_dir_problem(c["option"], c.get("value")),
+    "int": lambda c: _options.int_option_problem(c["option"], c.get("value"), int(c["low"]), int(c["high"]),
+                                                 c.get("unit", "")),
+    "parallelism": lambda c: _options.parallelism_problem(c["option"], c.get("value")),
+    "choices": lambda c: _options.choice_list_problem(c["option"], c.get("value"),
+                                                      tuple(c.get("choices") or _options.POLICY_NAMES)),
+    "fqdn": lambda c: _options.fqdn_problem(c["option"], c.get("value")),
+    "fqdn_list": lambda c: _options.fqdn_list_problem(c["option"], c.get("value")),
+    "writable_dir": lambda c: _options.writable_dir_problem(c["option"], c.get("value")),
 }
 
 

@@ -5,7 +5,7 @@ import base64
 
 import pytest
 from ansible_collections.lync.migration.plugins.filter import migration, waves as wave_filters
-from ansible_collections.lync.migration.plugins.module_utils.lync import waves
+from ansible_collections.lync.migration.plugins.module_utils.lync import option_checks, waves
 
 
 def problems(defs, **kw):
@@ -138,7 +138,7 @@ def test_the_phase6_overlap_filter_is_the_same_function():
 @pytest.mark.parametrize("value, ok", [(1, True), (1000, True), ("100", True), (0, False), (1001, False),
                                        ("-5", False), ("many", False), (True, False), (None, False)])
 def test_batch_size_range(value, ok):
-    problem = waves.int_option_problem("move_users_batch_size", value, 1, 1000, "users per PowerShell process")
+    problem = option_checks.int_option_problem("move_users_batch_size", value, 1, 1000, "users per PowerShell process")
     assert (problem is None) == ok
     if not ok:
         assert "move_users_batch_size" in problem and "1 to 1000" in problem
@@ -147,33 +147,33 @@ def test_batch_size_range(value, ok):
 @pytest.mark.parametrize("value, ok", [("auto", True), (1, True), ("25", True), (0, False), (100, False),
                                        ("Auto", False), ("four", False)])
 def test_parallelism_range(value, ok):
-    problem = waves.parallelism_problem("move_users_parallelism", value)
+    problem = option_checks.parallelism_problem("move_users_parallelism", value)
     assert (problem is None) == ok
     if not ok:
         assert "use auto or " in problem and "1 to 25" in problem
 
 
 def test_policy_names_from_memory_are_refused_naming_the_valid_names():
-    problem = waves.choice_list_problem("lync_migration_policies_to_keep", ["archiving", "conference"])
+    problem = option_checks.choice_list_problem("lync_migration_policies_to_keep", ["archiving", "conference"])
     assert '"conference" (did you mean conferencing?)' in problem
     assert "archiving, conferencing, dial_plan, external_access, presence, voice" in problem
-    assert waves.choice_list_problem("x", list(waves.POLICY_NAMES)) is None
-    assert "is a string" in waves.choice_list_problem("x", "voice")
+    assert option_checks.choice_list_problem("x", list(option_checks.POLICY_NAMES)) is None
+    assert "is a string" in option_checks.choice_list_problem("x", "voice")
 
 
 def test_an_fqdn_with_a_trailing_space_is_refused_saying_so():
-    problem = waves.fqdn_problem("lync_migration_pilot_pool", "pool02.contoso.net ")
+    problem = option_checks.fqdn_problem("lync_migration_pilot_pool", "pool02.contoso.net ")
     assert problem == ('lync_migration_pilot_pool ("pool02.contoso.net ") has trailing whitespace; write the FQDN '
                        'without it, e.g. "pool02.contoso.net"')
-    assert waves.fqdn_problem("p", "pool02.contoso.net") is None
-    assert "not an FQDN" in waves.fqdn_problem("p", "https://pool02")
+    assert option_checks.fqdn_problem("p", "pool02.contoso.net") is None
+    assert "not an FQDN" in option_checks.fqdn_problem("p", "https://pool02")
 
 
 def test_a_directory_that_cannot_be_created_is_found_before_anything_moves(tmp_path):
     (tmp_path / "file").write_text("x")
-    problem = waves.writable_dir_problem("move_users_report_dir", str(tmp_path / "file" / "reports"))
+    problem = option_checks.writable_dir_problem("move_users_report_dir", str(tmp_path / "file" / "reports"))
     assert "move_users_report_dir" in problem and "is a file" in problem
-    assert waves.writable_dir_problem("move_users_report_dir", str(tmp_path / "new" / "reports")) is None
+    assert option_checks.writable_dir_problem("move_users_report_dir", str(tmp_path / "new" / "reports")) is None
 
 
 def test_option_problems_filter_runs_each_rule():
