@@ -11,7 +11,9 @@ import threading
 import time
 
 from .concurrency import (
+    DEFAULT_BATCH_SIZE,
     MAX_PARALLEL_SHELLS,
+    MIN_BATCH,
     AdaptiveConcurrency,
     guided_batch_size,
     is_busy_error,
@@ -52,8 +54,8 @@ class CallFeed:
             self.cond.notify_all()
 
 
-def run_queue(client, calls, batch_size=100, parallelism="auto", on_result=None, modules=None,
-              controller=None, on_batch=None, min_batch=25, on_send=None):
+def run_queue(client, calls, batch_size=DEFAULT_BATCH_SIZE, parallelism="auto", on_result=None, modules=None,
+              controller=None, on_batch=None, min_batch=MIN_BATCH, on_send=None):
     """Run ``calls`` in batches cut on demand from one queue by up to ``parallelism`` shells at once.
 
     ``parallelism`` is a number of shells, or ``"auto"``: an ``AdaptiveConcurrency`` (``controller``, or a

@@ -11,7 +11,7 @@ import threading
 import time
 
 from .batch_queue import run_queue
-from .concurrency import allowed_shells
+from .concurrency import DEFAULT_BATCH_SIZE, MIN_BATCH, allowed_shells
 from .envelope import (
     MAX_HOST_OUTPUT_LINES,
     CallResult,
@@ -115,6 +115,40 @@ class LyncClient:
                 return self._idle.pop()
         return Worker(self)
 
+    def warm_up(self, count, modules=("Lync",)):
+        """Start ``count`` workers now, in the background, for a queue that has not started yet: each opens its
+        shell and answers a request of no calls, so PowerShell starts and imports ``modules`` meanwhile (nothing
+        else runs on the server), then waits in the pool for take_worker. Returns a function that waits for
+        them. A worker that cannot start is dropped quietly: the queue that needs one starts it again."""
+        threads = []
+        for index in range(max(0, int(count))):
+            thread = threading.Thread(target=self._warm_one, args=(tuple(modules),), name="lync-warm-%d" % index)
+            thread.daemon = True
+            thread.start()
+            threads.append(thread)
+
+        def wait():
+            for thread in threads:
+                thread.join()
+        return wait
+
+    def _warm_one(self, modules):
+        worker = Worker(self)
+        try:
+            worker.session.run_envelope(worker.shell(), [], encode_request(build_request([], modules=modules)))
+        except Exception:  # pylint: disable=broad-except  # best effort; the queue starts its own worker
+            worker.close()
+            return
+        self.release_worker(worker)
+
+    def hand_over_workers(self, other):
+        """Give this client's waiting workers to ``other`` (a client of the same connection), whose queues then
+        take them with PowerShell started and the module imported."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        with other._idle_lock:  # pylint: disable=protected-access  # the same class
+            other._idle.extend(idle)  # pylint: disable=protected-access
+
     def release_worker(self, worker):
         """A queue's thread is done: its worker waits for the next queue (at most as many as ran at once)."""
         if worker.shell_id is None:
@@ -179,8 +213,8 @@ class LyncClient:
             self._local = self.take_worker()
         return self.run_batch(self._local, list(calls), on_result, modules)
 
-    def run_queue(self, calls, batch_size=100, parallelism="auto", on_result=None, modules=None,
-                  controller=None, on_batch=None, min_batch=25, on_send=None):
+    def run_queue(self, calls, batch_size=DEFAULT_BATCH_SIZE, parallelism="auto", on_result=None, modules=None,
+                  controller=None, on_batch=None, min_batch=MIN_BATCH, on_send=None):
         """Run ``calls`` in batches cut on demand from one queue by up to ``parallelism`` shells at once
         (batch_queue.run_queue says how)."""
         return run_queue(self, calls, batch_size=batch_size, parallelism=parallelism, on_result=on_result,

@@ -14,6 +14,13 @@ import threading
 # fewer (WinRM 2.0: 5, win32 WinRM/installation-and-configuration-for-windows-remote-management.md) gets fewer:
 # see allowed_shells.
 MAX_PARALLEL_SHELLS = 25
+# Batch sizes, now that a worker's PowerShell starts once per shell and not once per batch (session.py): a batch
+# costs one request line and its done line, so its size is chosen for what a lost connection leaves unknown (at
+# most DEFAULT_BATCH_SIZE unanswered calls, re-read before any retry) and for the tail (guided self-scheduling
+# shrinks batches to MIN_BATCH near the end, and a queue fed while it runs starts as soon as MIN_BATCH calls
+# are there), no longer to spread a 5.5 s start over many calls.
+DEFAULT_BATCH_SIZE = 25
+MIN_BATCH = 5
 
 
 class AdaptiveConcurrency:
@@ -165,21 +172,21 @@ def _ewma(old, new, weight=0.3):
     return new if old is None else old + weight * (new - old)
 
 
-def guided_batch_size(remaining, workers, batch_size, min_batch=25):
+def guided_batch_size(remaining, workers, batch_size, min_batch=MIN_BATCH):
     """Guided self-scheduling: a shell takes its share (remaining / shells) of what is left, at most
-    ``batch_size`` and at least ``min_batch`` (PowerShell's start is paid once per batch): big batches while
-    much work is left, smaller ones near the end so the shells finish together instead of one long batch
-    running alone."""
+    ``batch_size`` and at least ``min_batch``: big batches while much work is left, smaller ones near the end
+    so the shells finish together instead of one long batch running alone."""
     if remaining <= 0:
         return 0
     share = int(math.ceil(remaining / float(max(1, workers))))
     return max(1, min(batch_size, remaining, max(min(min_batch, batch_size), share)))
 
 
-def staggered_batch_size(size, index, workers, min_batch=25):
+def staggered_batch_size(size, index, workers, min_batch=MIN_BATCH):
     """The first round's batches (``index`` < ``workers``) cut to between half and all of ``size``, spread
-    evenly (van der Corput sequence): equal first batches end together, so every shell would start PowerShell
-    again at the same moment, every round, leaving the pool idle meanwhile; staggered ends keep it busy."""
+    evenly (van der Corput sequence): equal first batches end together, so every shell would come back for its
+    next batch at the same moment, every round (with one PowerShell per batch, as before the workers, the pool
+    then sat idle while they all started again); staggered ends keep the pool's slots evenly busy."""
     if index >= workers or workers <= 1 or size <= min_batch:
         return size
     fraction, digit, rest = 0.0, 0.5, index

@@ -91,6 +91,10 @@ def plan_and_move(module, params, tuning, journal, started, earlier):
     # With auto, the moves' controller grows within the shells the reads leave, and again once they end.
     controller = AdaptiveConcurrency(ceiling=MAX_PARALLEL_SHELLS - read_shells) \
         if params["parallelism"] == "auto" else None
+    # The first move shells start PowerShell and import the module while the reads run (a request of no calls:
+    # nothing moves before its user is read and planned); the reads' workers join them when the reads end.
+    first_move_shells = controller.limit if controller is not None else params["parallelism"]
+    module.client.warm_up(min(first_move_shells, module.client.shell_limit() - read_shells))
 
     def read_all():
         try:
@@ -100,6 +104,7 @@ def plan_and_move(module, params, tuning, journal, started, earlier):
             plan["stop"] = exc
         finally:
             plan["seconds"] = round(time.monotonic() - started, 1)
+            reader_client.hand_over_workers(module.client)
             reader_client.close()
             feed.close()
             if controller is not None:

@@ -20,9 +20,10 @@ from module_runner import run_module
 
 def simulate(n, capacity, t_move=1.0, startup=5.5, parallelism="auto", batch_size=100, busy_after=None,
              controller=None):
-    """A pool serving ``capacity`` moves at once (FIFO queue), shells that pay ``startup`` per batch, the
-    controller deciding how many shells run. Virtual time; returns (makespan, controller, peak shells).
-    ``busy_after``: from that time on, the pool answers every 10th call busy (it is overloaded)."""
+    """A pool serving ``capacity`` moves at once (FIFO queue), shells whose worker pays ``startup`` once (its
+    first batch: PowerShell's start and the module's import), the controller deciding how many shells run.
+    Virtual time; returns (makespan, controller, peak shells). ``busy_after``: from that time on, the pool
+    answers every 10th call busy (it is overloaded)."""
     auto = parallelism == "auto"
     ctl = controller or AdaptiveConcurrency()
     events = []          # (time, seq, kind, shell)
@@ -31,6 +32,7 @@ def simulate(n, capacity, t_move=1.0, startup=5.5, parallelism="auto", batch_siz
     queue = []           # shells waiting for a slot
     state = {"next": 0, "active": 0, "done": 0, "peak": 0, "calls": 0}
     shells = {}
+    started = set()      # shells whose worker has started
 
     def push(at, kind, shell):
         seq[0] += 1
@@ -47,7 +49,8 @@ def simulate(n, capacity, t_move=1.0, startup=5.5, parallelism="auto", batch_siz
         size = guided_batch_size(remaining, ctl.ceiling if auto else parallelism, batch_size)
         state["next"] += size
         shells[shell] = {"left": size, "start": now, "last": None}
-        push(now + startup, "ready", shell)
+        push(now + (0.0 if shell in started else startup), "ready", shell)
+        started.add(shell)
 
     def spawn(now):
         while state["next"] < n and state["active"] < limit():
@@ -147,8 +150,10 @@ def test_fixed_parallelism_is_unchanged_and_near_ideal_when_it_covers_the_pool()
 def test_guided_batch_sizes_shrink_towards_the_end():
     assert guided_batch_size(10000, 25, 100) == 100
     assert guided_batch_size(1000, 25, 100) == 40
-    assert guided_batch_size(100, 25, 100) == 25       # never below min_batch while there is that much
-    assert guided_batch_size(7, 25, 100) == 7
+    assert guided_batch_size(100, 25, 100) == 5        # never below min_batch (MIN_BATCH) while there is that much
+    assert guided_batch_size(100, 25, 100, min_batch=25) == 25
+    assert guided_batch_size(7, 25, 100) == 5
+    assert guided_batch_size(3, 25, 100) == 3
     assert guided_batch_size(0, 25, 100) == 0
     assert guided_batch_size(50, 4, 5) == 5            # batch_size is the ceiling
 

@@ -205,3 +205,32 @@ def test_a_worker_killed_mid_batch_is_replaced_and_its_unknown_moves_are_read_ag
     read_at = [i for i, (cmdlet, who) in enumerate(order) if cmdlet == "Get-CsUser" and who == "sip:u5@contoso.net"]
     assert len(moved_at) == 1 and any(i > moved_at[0] for i in read_at)
     assert protocol.running() == []                   # the module closed every worker at its end
+
+
+def test_workers_warmed_up_before_a_queue_start_powershell_while_nothing_is_asked_of_them_yet():
+    lync = directory(10)
+    protocol = WorkerProtocol(lync)
+    client = LyncClient(ConnectionOptions(**OPTIONS), session_factory=session_factory(protocol),
+                        policy=RetryPolicy(sleep=lambda s: None))
+    client.warm_up(2)()
+    assert protocol.started() == 2 and lync.calls == []                    # started, nothing run
+    assert [(r["modules"], r["calls"]) for r in lync.requests] == [(["Lync"], [])] * 2
+    assert all(r.ok for r in client.run_queue(reads(10), batch_size=2, parallelism=2, min_batch=1))
+    assert protocol.started() == 2                                         # the queue took the warm workers
+    client.close()
+    assert protocol.running() == []
+
+
+def test_a_client_hands_its_waiting_workers_to_another_which_uses_them_without_starting_any():
+    protocol = WorkerProtocol(directory(10))
+    readers, movers = (LyncClient(ConnectionOptions(**OPTIONS), session_factory=session_factory(protocol),
+                                  policy=RetryPolicy(sleep=lambda s: None)) for _client in range(2))
+    readers.run_queue(reads(10), batch_size=2, parallelism=2, min_batch=1)
+    started = protocol.started()
+    readers.hand_over_workers(movers)
+    readers.close()
+    assert len(protocol.running()) == started                              # closing the first closed none
+    assert all(r.ok for r in movers.run_queue(reads(10), batch_size=2, parallelism=2, min_batch=1))
+    assert protocol.started() == started
+    movers.close()
+    assert protocol.running() == []
