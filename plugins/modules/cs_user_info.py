@@ -92,7 +92,10 @@ users:
           A user found by listing (O(legacy_only), O(ou)...) may have such a name, and Move-CsLegacyUser cannot
           move that user.
       type: dict
-      sample: {display_name: ["trailing whitespace in 'Ken Myer ': Lync cannot move a user whose name ends with a space; fix the account name in Active Directory"]}
+      sample:
+        display_name:
+          - "trailing whitespace in 'Ken Myer ': Lync cannot move a user whose name ends with a space; fix the
+            account name in Active Directory"
 not_found:
   description: Identities that match no user.
   returned: always

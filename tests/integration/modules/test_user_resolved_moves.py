@@ -89,6 +89,21 @@ def test_a_big_wave_of_display_names_takes_the_bulk_read(lab, monkeypatch):
     assert [r.get("Identity") for r in user_reads(lab, before)] == [None]
 
 
+def test_planning_and_moving_in_one_pass_reads_resolved_users_by_address_too(lab, monkeypatch):
+    """The one-pass path (moves.one_pass_applies: on_invalid=skip, from one_pass_min_identities on) has its own
+    reads (move_one_pass.py); they too go by address and keep the wave's names."""
+    monkeypatch.setattr(cs_user_move, "TUNING", DEFAULT_TUNING._replace(one_pass_min_identities=2))
+    before = audit_length(lab)
+    chen = {"identity": "Chen Yang", "sip_address": "sip:chen.yang@contoso.net"}
+    claus = {"identity": "Claus Hansen", "sip_address": "sip:claus.hansen@contoso.net"}
+    out = run_module(cs_user_move, {"users": [chen, claus], "target_pool": "pool02.contoso.net", "on_invalid": "skip"},
+                     None, monkeypatch=monkeypatch, connection=connection(lab))
+    assert not out.get("failed"), out.get("msg")
+    assert out["performance"]["one_pass"] is True
+    assert [(r["identity"], r["outcome"]) for r in out["results"]] == [("Chen Yang", "moved"), ("Claus Hansen", "moved")]
+    assert {r.get("Identity") for r in user_reads(lab, before)} <= {chen["sip_address"], claus["sip_address"]}
+
+
 def test_identities_and_users_cannot_both_be_given(lab, monkeypatch):
     out = run_module(cs_user_move, {"users": [DAVID], "identities": ["David Pelton"], "target_pool": "pool02.contoso.net"},
                      None, monkeypatch=monkeypatch, connection=connection(lab))
