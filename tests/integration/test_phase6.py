@@ -89,6 +89,10 @@ def test_move_puts_every_wave_user_on_the_pilot_pool(lab, playbook, lab_shell):
     assert by_identity["David Pelton"]["outcome"] == "moved"
     assert by_identity[ALREADY_ON_PILOT]["outcome"] == "unchanged"
     assert list(rows[0].keys()) == ["identity", "sip_address", "from", "to", "outcome", "error", "attempts"]
+    # The common report's tables: the users (from report.json's users, one row each, classed by outcome) and the waves.
+    assert report["title"] == "Phase 6 - move the test and pilot users"
+    assert "<th>SIP address</th>" in page and page.count('<tr class="moved">') == 9
+    assert page.count('<tr class="unchanged">') == 1 and "<h2>Waves</h2>" in page
     # Names are escaped in the page, not pasted as markup.
     assert "Patrick O'Brien" not in page
     assert "Patrick O'Brien" in html.unescape(page)
@@ -117,8 +121,12 @@ def test_rollback_puts_the_moved_users_back_on_the_legacy_pool(lab, playbook, la
         assert lab_shell(user) == PILOT_POOL
     # What the rollback costs is said before anyone moves, in check mode too (Move-CsUser's reference).
     assert "must be rescheduled" in check.stdout
-    check_report, _, _ = read_report(latest_report(playbook.dirs["reports"], "rollback"))
+    check_report, _, check_page = read_report(latest_report(playbook.dirs["reports"], "rollback"))
     assert any("rescheduled" in line for line in check_report["rollback_cost"])
+    # The common report (migration_common) shows the cost as a section of its own, each line a bullet.
+    assert "<h2>What this rollback costs the users</h2>" in check_page
+    assert all("<li>%s</li>" % html.escape(line, quote=True).replace("&#x27;", "&#39;") in check_page
+               for line in check_report["rollback_cost"])
     # During the pilot the moved users scheduled meetings on Lync; the rollback loses exactly those.
     scheduled = subprocess.run([str(VENV_BIN / "lync-lab"), "perform", "schedule-lync-meetings", "--server", PILOT_POOL,
                                 "--state-dir", str(lab.state_dir)], capture_output=True, text=True, check=True)
