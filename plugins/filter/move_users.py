@@ -8,7 +8,12 @@ server."""
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.lync.migration.plugins.filter.migration import journal_moves, outcome_totals, moved_by_migration
+from ansible_collections.lync.migration.plugins.filter.migration import (
+    journal_moves,
+    move_identity,
+    moved_by_migration,
+    outcome_totals,
+)
 from ansible_collections.lync.migration.plugins.module_utils.lync.identity import ACCOUNT_NAME_FIELDS
 
 # What the gate adds to cs_user_info's sentence, per reason: where else the fix can be.
@@ -17,7 +22,7 @@ _WAVE_FIX = {"malformed": "; or remove it from the wave", "not_found": ", or rem
 
 def _moves_of(users):
     """cs_user_move's ``users``: each user read by its SIP address, named as the wave named it (else by address)."""
-    return [{"identity": u.get("identity") or u["sip_address"], "sip_address": u["sip_address"]} for u in users]
+    return [{"identity": move_identity(u), "sip_address": u["sip_address"]} for u in users]
 
 
 def _wave(name, users, problems):
