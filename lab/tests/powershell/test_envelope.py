@@ -16,9 +16,12 @@ from lync_lab.powershell.values import EnumValue, XElementValue
 from conftest import run
 
 ROOT = Path(__file__).resolve().parents[3]
-_spec = importlib.util.spec_from_file_location("collection_envelope", ROOT / "plugins/module_utils/lync/envelope.py")
-collection = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(collection)
+# The collection's envelope module, imported as a module of its package (it has relative imports).
+_IMPORTER = ROOT / "lab/tests/powershell/collection_envelope.py"
+_spec = importlib.util.spec_from_file_location("collection_envelope", _IMPORTER)
+_importer = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_importer)
+collection = _importer.envelope
 
 
 def send(host, calls, modules=("Lync",), credential=None, min_ps=None):

@@ -11,7 +11,8 @@ Microsoft sources:
   'stop')` takes as true.
 - MicrosoftDocs/sdk-api:sdk-api-src/content/wsman/nf-wsman-wsmansendshellinput.md: input is sent to a running
   command in pieces, endOfStream TRUE only once the end of the stream is reached (here: StdinReader fed in pieces).
-The script itself is envelope_v2.ps1 next to this file, byte for byte the text the collection will send.
+The scripts are envelope_v2.ps1 (the worker envelope, what the collection sends since issue #15) and
+envelope_v1.ps1 (the one-request envelope before it) next to this file, byte for byte.
 """
 
 from __future__ import annotations
@@ -29,10 +30,12 @@ from lync_lab.powershell.envelope import (KNOWN_ENVELOPE_SHA256, ONE_REQUEST_ENV
 from lync_lab.winrm.shells import StdinReader
 
 from conftest import SESSION, Sink
-from test_envelope import collection
+from collection_envelope import envelope as collection
 
 WORKER_SCRIPT = (Path(__file__).parent / "envelope_v2.ps1").read_text(encoding="utf-8")
 WORKER_LINE = base64.b64encode(WORKER_SCRIPT.encode("utf-8")) + b"\r\n"
+# The collection's envelope before issue #15 (commit fe33c99), one request per process: clients that still send it.
+ONE_REQUEST_SCRIPT = (Path(__file__).parent / "envelope_v1.ps1").read_text(encoding="utf-8")
 
 
 def request_line(calls, modules=("Lync",), **extra) -> bytes:
@@ -192,16 +195,21 @@ def test_too_old_a_host_for_a_request_is_fatal_before_any_import(host, engine_do
 
 
 def test_the_one_request_envelope_answers_its_request_and_ends_without_reading_more(host, engine_double):
-    """The collection's current envelope reads one request line and ends: a second line is never run, so a
-    client that has it gets one request per process whatever it sends."""
+    """The collection's previous envelope (envelope_v1.ps1, 4ed365de) reads one request line and ends: a second
+    line is never run, so a client that still has it gets one request per process whatever it sends."""
+    assert envelope_sha256(ONE_REQUEST_SCRIPT) in ONE_REQUEST_ENVELOPE_SHA256
     exe, args = collection.command_line()
     stdin = StdinReader()
-    stdin.feed(collection.encode_request({"v": 1, "modules": ["Lync"], "calls": [
-        {"id": "0", "cmdlet": "Get-Service", "params": {"Name": "RTCSRV"}}]}), end=False)
+    stdin.feed(base64.b64encode(ONE_REQUEST_SCRIPT.encode("utf-8")) + b"\r\n", end=False)
+    stdin.feed(request_line([{"id": "0", "cmdlet": "Get-Service", "params": {"Name": "RTCSRV"}}]), end=False)
     stdin.feed(request_line([{"id": "1", "cmdlet": "Get-CsUser", "params": {}}]), end=False)
     sink = Sink()
-    code = host.run(SESSION, " ".join([exe] + args), stdin, sink)   # returns although stdin never ended
-    assert code == 0 and [line.get("id") for line in lines_of(sink)] == [None, "0", None]
+    done = {}
+    worker = threading.Thread(target=lambda: done.update(code=host.run(SESSION, " ".join([exe] + args), stdin, sink)),
+                              daemon=True)
+    worker.start()
+    worker.join(10)                         # it ends although stdin never did
+    assert done.get("code") == 0 and [line.get("id") for line in lines_of(sink)] == [None, "0", None]
     assert [c[0] for c in engine_double.calls] == ["Get-Service"]
 
 

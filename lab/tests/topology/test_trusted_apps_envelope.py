@@ -13,9 +13,12 @@ import pytest
 from conftest import ADMIN
 
 ROOT = Path(__file__).resolve().parents[3]
-_spec = importlib.util.spec_from_file_location("collection_envelope", ROOT / "plugins/module_utils/lync/envelope.py")
-collection = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(collection)
+# The collection's envelope module, imported as a module of its package (it has relative imports).
+_IMPORTER = ROOT / "lab/tests/powershell/collection_envelope.py"
+_spec = importlib.util.spec_from_file_location("collection_envelope", _IMPORTER)
+_importer = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_importer)
+collection = _importer.envelope
 
 
 class _Sink:

@@ -43,13 +43,14 @@ PASSWORD = "Lab-Passw0rd!"       # contoso-small's accounts (lab/lync_lab/scenar
 
 
 def _collection_envelope():
+    """The collection's envelope module, through the lab tests' importer (lab/tests/powershell)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("collection_envelope_streaming",
-                                                  ROOT / "plugins/module_utils/lync/envelope.py")
+    spec = importlib.util.spec_from_file_location("lab_tests_collection_envelope",
+                                                  ROOT / "lab/tests/powershell/collection_envelope.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module
+    return module.envelope
 
 
 collection = _collection_envelope()
