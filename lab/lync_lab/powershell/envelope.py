@@ -4,15 +4,17 @@ The collection's command line carries a fixed loader (plugins/module_utils/lync/
 reads the envelope script from stdin's first line and runs it; the envelope reads the request from the second
 line, checks the PowerShell version the request needs, imports the allowed modules, answers a ready line, runs
 each call with $ErrorActionPreference='Stop' (so any error of a call becomes that call's error line), and ends
-with a done line (docs/envelope.md). What follows mirrors that script step by step; where PowerShell's own
-behaviour decides a detail (the error record of a `throw`, what [string] of a value is, `@($null)` being one
-element), the comment says so.
+with a done line (docs/envelope.md). The one-request envelope then ends; the worker envelope (issue #15) reads
+the next line and does the same again, request after request in the same process, until stdin ends or a request
+says stop. What follows mirrors those scripts step by step; where PowerShell's own behaviour decides a detail (the
+error record of a `throw`, what [string] of a value is, `@($null)` being one element), the comment says so.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import collections
 import hashlib
 import json
 import re
@@ -322,16 +324,15 @@ class _StdinLines:
 
     def __init__(self, stdin) -> None:
         self._readline = getattr(stdin, "readline", None)
-        self._rest: list[bytes] | None = None
+        self._rest: collections.deque[bytes] | None = None
         if self._readline is None:
-            data = stdin.read()
-            self._rest = data.split(b"\n")
+            self._rest = collections.deque(stdin.read().split(b"\n"))
             if self._rest and self._rest[-1] == b"":
                 self._rest.pop()   # a final line break ends the last line, it does not start one
 
     def next(self) -> bytes | None:
         if self._rest is not None:
-            return self._rest.pop(0) if self._rest else None
+            return self._rest.popleft() if self._rest else None
         raw = self._readline()
         if not raw:
             return None
