@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from lync_lab.cmdlets import load_all
+import lync_lab.powershell.out_file  # noqa: F401  Out-File registers itself from powershell/, not cmdlets/
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LEDGER = REPO_ROOT / "lab" / "FIDELITY.md"
