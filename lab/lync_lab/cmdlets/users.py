@@ -93,15 +93,20 @@ def move_cs_legacy_user(ctx, params, tx):
     domain, netbios = _dom(ctx)
     ident = _identity(params.get("Identity"))
     target = str(params.get("Target") or "")
+    out = []
+    for doc in _each_match(ident, _found(tx, ident, netbios, domain, "MoveOcsLegacyUserCmdlet")):
+        out.extend(_move_legacy_one(tx, params, doc, ident, target, domain, netbios))
+    return out
+
+
+def _found(tx, ident: str, netbios: str, domain: str, cmdlet_class: str) -> list[dict]:
+    """The users ``ident`` names; none gives the not-found error with the calling cmdlet's class in its FQID."""
     found = U.matches(tx, ident, netbios, domain)
     if not found:
         e = U.not_found(ident)
-        e.fqid = f"Identity,{_MOVE_LEGACY_FQID}"
+        e.fqid = f"Identity,Microsoft.Rtc.Management.AD.Cmdlets.{cmdlet_class}"
         raise e
-    out = []
-    for doc in _each_match(ident, found):
-        out.extend(_move_legacy_one(tx, params, doc, ident, target, domain, netbios))
-    return out
+    return found
 
 
 def _each_match(ident: str, found: list[dict]) -> list[dict]:
@@ -161,13 +166,8 @@ def move_cs_user(ctx, params, tx):
                      f"UserListNotSupported,{_MOVE_FQID}", "NotImplemented", None, "System.NotImplementedException")
     ident = _identity(params.get("Identity"))
     target = str(params.get("Target") or "")
-    found = U.matches(tx, ident, netbios, domain)
-    if not found:
-        e = U.not_found(ident)
-        e.fqid = f"Identity,{_MOVE_FQID}"
-        raise e
     out = []
-    for doc in _each_match(ident, found):
+    for doc in _each_match(ident, _found(tx, ident, netbios, domain, "MoveOcsUserCmdlet")):
         out.extend(_move_one(tx, params, doc, ident, target, domain, netbios))
     return out
 
@@ -213,7 +213,15 @@ def _move_one(tx, params, doc, ident, target, domain, netbios) -> list:
 @cmdlet("Set-CsUser", requires="lync", needs_directory=True)
 def set_cs_user(ctx, params, tx):
     domain, netbios = _dom(ctx)
-    doc = U.resolve_one(tx, _identity(params.get("Identity")), netbios, domain)
+    ident = _identity(params.get("Identity"))
+    out = []
+    # Set-CsUser.md (-Identity): the * wildcard in a display name reaches every user it matches.
+    for doc in _each_match(ident, _found(tx, ident, netbios, domain, "SetOcsUserCmdlet")):
+        out.extend(_set_one(tx, params, doc, netbios, domain))
+    return out
+
+
+def _set_one(tx, params, doc, netbios, domain) -> list:
     new = dict(doc)
     for name in ("Enabled", "EnterpriseVoiceEnabled", "LineURI", "SipAddress"):
         if name in params and params[name] is not None:
@@ -248,7 +256,10 @@ def _make_grant(cmd: str, prop: str, kind: str):
             raise _error(f"{cmd} without -Identity (global or group assignment) is not modelled by the rehearsal "
                          "lab; grant the policy to a user.", f"GlobalGrantNotSupported,{noun}", "NotImplemented",
                          None, "System.NotImplementedException")
-        doc = U.resolve_one(tx, _identity(params["Identity"]), netbios, domain)
+        ident = _identity(params["Identity"])
+        # Grant-Cs*Policy.md (-Identity): the * wildcard reaches every user whose display name it matches.
+        docs = _each_match(ident, _found(tx, ident, netbios, domain,
+                                           f"Grant{noun.replace('Cs', 'Ocs', 1)}Cmdlet"))
         name = params.get("PolicyName")
         if name in ("", "$null"):
             name = None
@@ -259,12 +270,16 @@ def _make_grant(cmd: str, prop: str, kind: str):
                              "policy.", f"PolicyNotFound,Microsoft.Rtc.Management.AD.Cmdlets.Assign{noun}Cmdlet",
                              "ObjectNotFound", name)
             name = tx.get(kind, f"Tag:{tag}")["Identity"][4:]
-        new = dict(doc)
-        new[prop] = name
-        U.put_user(tx, new, netbios, doc)
-        if params.get("WhatIf"):
-            return [what_if(cmd.replace("-", " "), doc["DistinguishedName"])]
-        return [U.output(new)] if params.get("PassThru") else []
+        out = []
+        for doc in docs:
+            new = dict(doc)
+            new[prop] = name
+            U.put_user(tx, new, netbios, doc)
+            if params.get("WhatIf"):
+                out.append(what_if(cmd.replace("-", " "), doc["DistinguishedName"]))
+            elif params.get("PassThru"):
+                out.append(U.output(new))
+        return out
 
     grant.__name__ = cmd.replace("-", "_").lower()
     cmdlet(cmd, requires="lync", needs_directory=True)(grant)

@@ -10,8 +10,8 @@ Kind "lost_data", key "<sam>/<conference id>": what a move lost for good (a rehe
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
+import re
 
 from ..errors import PSError
 
@@ -162,18 +162,28 @@ def ambiguous(identity: str) -> PSError:
     )
 
 
+def display_name_pattern(identity: str) -> re.Pattern:
+    """The display names an identity with ``*`` names. The -Identity pages (Get-CsUser.md, Move-CsUser.md ...)
+    name only the asterisk as a wildcard, so every other character (``?``, ``[`` ...) stands for itself."""
+    return re.compile(".*".join(re.escape(part) for part in identity.lower().split("*")), re.DOTALL)
+
+
 def matches(tx, identity: str, netbios: str, domain: str) -> list[dict]:
-    """Every user the identity names, as Lync resolves a UserIdParameter (wildcards in display names)."""
-    ident = identity.strip() if identity.strip() else identity
-    key = ident.lower()
+    """Every user the identity names, as Lync resolves a UserIdParameter (wildcards in display names).
+
+    The identity is compared exactly as given, spaces included: no Lync page says -Identity is trimmed, and
+    PowerShell binds a quoted string as written (about_Quoting_Rules). Case does not matter: the AD attributes
+    it is compared with (displayName, userPrincipalName ...) have the String(Unicode) syntax, which AD compares
+    case-insensitively (MicrosoftDocs/win32 desktop-src/ADSchema/s-string-unicode.md)."""
+    key = identity.lower()
     if "\\" in key:
         dom, _, name = key.partition("\\")
         if dom == domain.lower():
             key = f"{netbios.lower()}\\{name}"
-    if "*" in ident:
-        pattern = ident.lower()
-        return [d for _k, d in tx.query("user") if fnmatch.fnmatchcase(d["DisplayName"].lower(), pattern)]
-    entry = tx.get("user_alias", key) or tx.get("user_alias", identity.lower())
+    if "*" in identity:
+        pattern = display_name_pattern(identity)
+        return [d for _k, d in tx.query("user") if pattern.fullmatch(d["DisplayName"].lower())]
+    entry = tx.get("user_alias", key)
     if not entry:
         return []
     return [d for d in (tx.get("user", k) for k in entry["users"]) if d is not None]
