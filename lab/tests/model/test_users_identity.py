@@ -144,3 +144,18 @@ def test_move_whatif_names_each_matched_user_and_moves_none(fe, cmdlet):
         'What if: Performing operation "Move" on Target "CN=Hao Chen,OU=Users,OU=Contoso,DC=contoso,DC=net".',
     ]
     assert {u["SamAccountName"]: u["RegistrarPool"] for u in fe("Get-CsUser", Identity=ident)} == before
+
+
+def test_move_legacy_user_force_still_moves_the_meetings(fe):
+    """Move-CsLegacyUser.md (-Force): it only suppresses non-fatal error messages. Unlike Move-CsUser's -Force
+    (Move-CsUser.md: the account moves without its meetings), the user's meetings still move with it, as
+    OfficeDocs-SkypeForBusiness Lync/LyncServer/move-remaining-users-to-lync-server-2013_1.md says they do."""
+    with fe.lab.store.transaction(write=False) as tx:
+        before = [c["ConferenceId"] for _k, c in tx.query("conference", prefix="dpelton/")]
+    [moved] = fe("Move-CsLegacyUser", Identity="David Pelton", Target="pool02.contoso.net", Force=True, PassThru=True)
+    assert moved["ConferencingPolicy"] == "Executive Meeting Policy"
+    with fe.lab.store.transaction(write=False) as tx:
+        after = tx.query("conference", prefix="dpelton/")
+        lost = tx.query("lost_data", prefix="dpelton/")
+    assert [c["ConferenceId"] for _k, c in after] == before and len(before) == 2
+    assert {c["Pool"] for _k, c in after} == {"pool02.contoso.net"} and lost == []
