@@ -91,16 +91,26 @@ class Lab:
         from ansible_collections.lync.migration.plugins.module_utils.lync.client import LyncClient
         from ansible_collections.lync.migration.plugins.module_utils.lync.connection import ConnectionOptions
 
+        from ansible_collections.lync.migration.plugins.module_utils.lync.pieces import opath_pieces, out_of_memory
+
+        params, select = {"OnOfficeCommunicationServer": True}, ["SipAddress", "DisplayName"]
         client = LyncClient(ConnectionOptions(server="127.0.0.1", port=self.port, scheme="http", username=USER,
                                               password=PASSWORD))
         try:
-            result = client.run_calls([Call("Get-CsUser", {"OnOfficeCommunicationServer": True},
-                                            select=["SipAddress", "DisplayName"])])[0]
+            results = client.run_calls([Call("Get-CsUser", params, select=select)])
+            if out_of_memory(results[0]):
+                # contoso-large's pilot Front End holds a shell to 150 MB (WMF 3.0 without KB2842230): every
+                # legacy user in one answer does not fit, so read them by the first character of the address.
+                pieces = opath_pieces(None, lambda piece: Call("Get-CsUser", dict(params, Filter=piece),
+                                                               select=select))("")
+                results = client.run_queue([call for _key, call in pieces], batch_size=4, parallelism=4,
+                                           min_batch=1)
         finally:
             client.close()
-        if not result.ok:
-            raise SystemExit("Get-CsUser failed: %s" % result.error.message)
-        return sorted(o["SipAddress"] for o in result.objects
+        failed = [r for r in results if not r.ok]
+        if failed:
+            raise SystemExit("Get-CsUser failed: %s" % failed[0].error.message)
+        return sorted(o["SipAddress"] for r in results for o in r.objects
                       if o["DisplayName"] == o["DisplayName"].strip() and SAFE_SIP.match(o["SipAddress"]))
 
     def moved_count(self) -> int:

@@ -111,9 +111,16 @@ class LyncClient:
     def take_worker(self):
         """A worker for a queue's thread: one waiting since an earlier queue of this task, else a new one."""
         with self._idle_lock:
-            if self._idle:
-                return self._idle.pop()
-        return Worker(self)
+            worker = self._idle.pop() if self._idle else None
+        if worker is None:
+            return Worker(self)
+        # What it learnt of its last queue's calls does not hold for this one's: a Receive pause sized for slow
+        # reads brings a move queue's lines in clumps, which the controller reads as calls taking no time and
+        # then as queueing (docs/performance.md, run 7).
+        worker.call_seconds = None
+        if hasattr(worker.session, "receive_pause"):
+            worker.session.receive_pause = 0.0
+        return worker
 
     def warm_up(self, count, modules=("Lync",)):
         """Start ``count`` workers now, in the background, for a queue that has not started yet: each opens its

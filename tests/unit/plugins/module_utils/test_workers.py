@@ -230,7 +230,21 @@ def test_a_client_hands_its_waiting_workers_to_another_which_uses_them_without_s
     readers.hand_over_workers(movers)
     readers.close()
     assert len(protocol.running()) == started                              # closing the first closed none
-    assert all(r.ok for r in movers.run_queue(reads(10), batch_size=2, parallelism=2, min_batch=1))
+    assert all(r.ok for r in movers.run_queue(reads(10), batch_size=2, parallelism=started, min_batch=1))
     assert protocol.started() == started
     movers.close()
     assert protocol.running() == []
+
+
+def test_a_worker_taken_for_a_new_queue_forgets_the_receive_pause_of_its_last_queues_calls():
+    protocol = WorkerProtocol(directory(4))
+    client = LyncClient(ConnectionOptions(**OPTIONS), session_factory=session_factory(protocol),
+                        policy=RetryPolicy(sleep=lambda s: None))
+    client.run_queue(reads(4), batch_size=2, parallelism=1, min_batch=1)
+    worker = client.take_worker()
+    worker.call_seconds, worker.session.receive_pause = 0.5, 1.0    # as slow piece reads leave them
+    client.release_worker(worker)
+    again = client.take_worker()
+    assert again is worker and (again.call_seconds, again.session.receive_pause) == (None, 0.0)
+    client.release_worker(again)
+    client.close()
