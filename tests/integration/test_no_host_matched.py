@@ -37,6 +37,7 @@ NEEDED = {
     "site.yml": ["lync_admin", "ocs_legacy_pool", "lync_pilot_fe"],
     "migration-report.yml": ["lync_admin"],
     "capture-scenario.yml": ["lync_admin", "ocs_legacy_pool"],
+    "rehearsal-estimate.yml": ["lync_admin", "ocs_legacy_pool"],
 }
 
 

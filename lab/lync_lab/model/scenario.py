@@ -43,6 +43,13 @@ class Scenario:
     users: list[dict] = field(default_factory=list)   # expanded, defaults applied (generated ones included)
 
     @property
+    def ref(self) -> str:
+        """What load_scenario finds this scenario again by: a shipped scenario's name, else its file's path (a
+        captured scenario; `lync-lab perform` reloads the scenario the state was seeded from)."""
+        path = Path(self.path).resolve()
+        return self.name if path.parent == SCENARIO_DIR and path.stem == self.name else str(path)
+
+    @property
     def domain(self) -> str:
         return self.raw["domain"]["fqdn"]
 

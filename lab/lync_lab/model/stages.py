@@ -18,7 +18,7 @@ def seed(tx, scenario, stage: int) -> None:
 
     if isinstance(stage, bool) or not isinstance(stage, int) or stage not in STAGES:
         raise LabConfigError(f"--stage {stage!r}: use a number from 1 (before Phase 1) to 11 (migration complete)")
-    tx.meta_put("scenario", scenario.name)
+    tx.meta_put("scenario", scenario.ref)     # a name or a path: perform/registry.py scenario_of reloads it
     tx.meta_put("stage", stage)
     _seed_servers(tx, scenario, stage)
     legacy = scenario.raw.get("legacy") or {}

@@ -1,0 +1,8 @@
+# Rehearse the whole migration on a scenario (a captured one: playbooks/capture-scenario.yml) with the realistic
+# latency model, a move-time estimate per wave before it and the estimate beside the measured moves after it
+# (tools/rehearse.py; docs/rehearsal.md). TIME_SCALE (default 1.0) multiplies every modelled delay.
+.PHONY: rehearse
+
+rehearse: venv
+	@test -n "$(SCENARIO)" || { echo "make rehearse SCENARIO=PATH (a scenario file, or a shipped name)"; exit 2; }
+	$(BIN)/python tools/rehearse.py --scenario $(SCENARIO) --time-scale $(TIME_SCALE)
