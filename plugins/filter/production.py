@@ -5,6 +5,8 @@ reshape data; none talks to a server."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 ACCESS_EDGE_SERVICE = "Lync Server Access Edge"
 _PHASE7 = "run Phase 7 (phase7-add-edge.yml) first"
 
@@ -21,18 +23,19 @@ def production_gate_failures(edge_pool, pool_ids, edge_services, legacy_edges):
     read on each Lync Edge Server ({item: host, objects: [service, ...]}), ``legacy_edges`` the inventory's OCS
     2007 R2 Edges ({internal_fqdn, access_edge_fqdn, webconf_edge_fqdn, av_edge_fqdn})."""
     failures = []
-    fqdn = (edge_pool or {}).get("fqdn") or ""
+    # Inputs of the wrong shape (an Edge pool that is a string ...) are the inputs check's to report, not the gate's.
+    fqdn = (edge_pool.get("fqdn") if isinstance(edge_pool, Mapping) else "") or ""
     if not fqdn:
         failures.append("The Lync Edge pool is not described in the inventory (lync_migration_lync_edge_pool): "
                         "describe it and " + _PHASE7)
     elif fqdn.lower() not in {_lower(p) for p in pool_ids or []}:
         failures.append("The Lync Edge pool %s is not in the topology: %s" % (fqdn, _PHASE7))
-    for result in edge_services or []:
-        access = [s for s in (result or {}).get("objects") or [] if s.get("DisplayName") == ACCESS_EDGE_SERVICE]
+    for result in [r for r in edge_services or [] if isinstance(r, Mapping)]:
+        access = [s for s in result.get("objects") or [] if s.get("DisplayName") == ACCESS_EDGE_SERVICE]
         if not access or access[0].get("Status") != "Running":
             failures.append("Lync Server 2013 is not installed and running on the Edge Server %s: %s"
-                            % ((result or {}).get("item"), _PHASE7))
-    for edge in legacy_edges or []:
+                            % (result.get("item"), _PHASE7))
+    for edge in [e for e in legacy_edges or [] if isinstance(e, Mapping)]:
         # The guide's procedure needs the legacy Edge's three services under distinct FQDNs.
         access = _lower(edge.get("access_edge_fqdn"))
         if access == _lower(edge.get("webconf_edge_fqdn")) and access == _lower(edge.get("av_edge_fqdn")):

@@ -22,6 +22,9 @@ def test_an_edge_pool_missing_from_the_inventory_or_the_topology_says_to_run_pha
     assert missing == ("The Lync Edge pool is not described in the inventory (lync_migration_lync_edge_pool): "
                        "describe it and run Phase 7 (phase7-add-edge.yml) first")
     assert f.production_gate_failures(None, POOLS, [], []) == [missing]
+    # An Edge pool or a legacy Edge of the wrong shape is the inputs check's to report; the gate only says the
+    # pool is not described.
+    assert f.production_gate_failures("edgepool02.contoso.net", POOLS, [], ["ocsedge01"]) == [missing]
     [unpublished] = f.production_gate_failures(EDGE_POOL, ["pool01.contoso.net"], [], [])
     assert unpublished == ("The Lync Edge pool edgepool02.contoso.net is not in the topology: "
                            "run Phase 7 (phase7-add-edge.yml) first")
