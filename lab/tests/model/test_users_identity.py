@@ -159,3 +159,10 @@ def test_move_legacy_user_force_still_moves_the_meetings(fe):
         lost = tx.query("lost_data", prefix="dpelton/")
     assert [c["ConferenceId"] for _k, c in after] == before and len(before) == 2
     assert {c["Pool"] for _k, c in after} == {"pool02.contoso.net"} and lost == []
+
+
+def test_a_bare_logon_name_is_not_an_identity(fe):
+    """Get-CsUser.md (-Identity): the four forms are the SIP address, the UPN, domain\\logon and the display name
+    (plus the DN); the logon name alone is not one of them (it need not be unique in a forest)."""
+    assert fe.fails("Get-CsUser", Identity="dpelton").category == "ObjectNotFound"
+    assert fe("Get-CsUser", Identity="CONTOSO\\dpelton")[0]["DisplayName"] == "David Pelton"
