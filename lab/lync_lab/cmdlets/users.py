@@ -88,7 +88,14 @@ def _check_lync_target(tx, target: str, cmd_fqid: str) -> dict:
     return pool
 
 
-@cmdlet("Move-CsLegacyUser", requires="lync", needs_directory=True, move=True)
+def _when_confirm_given(params: dict) -> bool:
+    """A prompt only when -Confirm (or -Confirm:$true) is given: the page documents no prompt otherwise."""
+    return params.get("Confirm") is True
+
+
+@cmdlet("Move-CsLegacyUser", requires="lync", needs_directory=True, move=True, prompts=_when_confirm_given,
+        prompt_source="office-docs-powershell Move-CsLegacyUser.md, -Confirm: prompts you for confirmation before "
+                      "executing the command")
 def move_cs_legacy_user(ctx, params, tx):
     domain, netbios = _dom(ctx)
     ident = _identity(params.get("Identity"))

@@ -166,3 +166,16 @@ def test_a_bare_logon_name_is_not_an_identity(fe):
     (plus the DN); the logon name alone is not one of them (it need not be unique in a forest)."""
     assert fe.fails("Get-CsUser", Identity="dpelton").category == "ObjectNotFound"
     assert fe("Get-CsUser", Identity="CONTOSO\\dpelton")[0]["DisplayName"] == "David Pelton"
+
+
+def test_move_legacy_user_prompts_only_when_confirm_is_given(fe):
+    """Move-CsLegacyUser.md (-Confirm): prompts for confirmation before the command runs; the page documents no
+    prompt without it (the migration guide's moves show none). Under powershell.exe -NonInteractive, as every
+    WinRM command runs, the prompt is an error before anything changes
+    (PowerShell-Docs reference/5.1/Microsoft.PowerShell.Core/About/about_PowerShell_exe.md, -NonInteractive)."""
+    err = fe.fails("Move-CsLegacyUser", Identity="Hao Chen", Target="pool02.contoso.net", Confirm=True)
+    assert err.fqid.startswith("HostException,") and err.exception == "System.Management.Automation.Host.HostException"
+    assert fe("Get-CsUser", Identity="Hao Chen")[0]["RegistrarPool"] == "pool01.contoso.net"
+    fe("Move-CsLegacyUser", Identity="Hao Chen", Target="pool02.contoso.net", Confirm=False)
+    fe("Move-CsLegacyUser", Identity="Chen Yang", Target="pool02.contoso.net")
+    assert {u["RegistrarPool"] for u in fe("Get-CsUser", Identity="*Chen*")} == {"pool02.contoso.net"}
