@@ -103,7 +103,9 @@ def is_invalid_class(error):
 
 # The classes with one instance per user, and the property holding the user's SIP address, by which a read that
 # does not fit the host's shell is cut into ranges (ocs2007r2-wmi reference: MSFT_SIPESUserSetting.PrimaryURI).
-PIECE_PROPERTY = {"msft_sipesusersetting": "PrimaryURI"}
+PIECE_PROPERTY = {"msft_sipesusersetting": "PrimaryURI",
+                  # the Active Directory provider's users (root\\directory\\LDAP), by their msRTCSIP SIP address
+                  "ds_user": "DS_msRTCSIP_PrimaryUserAddress"}
 
 
 def _read_in_ranges(module, cls, call, answered):

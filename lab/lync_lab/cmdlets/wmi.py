@@ -1,5 +1,6 @@
 """Get-WmiObject / Get-CimInstance: the OCS 2007 R2 MSFT_SIP* classes (on OCS servers, and on a Lync server once
-the OCS WMI Backward Compatibility Package is installed) and Win32_Product / Win32_Service on every server.
+the OCS WMI Backward Compatibility Package is installed), Win32_Product / Win32_Service / Win32_OperatingSystem on
+every server, and the Active Directory provider's ds_user (namespace root\\directory\\LDAP) on domain controllers.
 
 Class and property names come from Microsoft's OCS 2007 R2 WMI reference (data/ocs2007r2-wmi.json); a property
 the lab has no value for is null, as an unset WMI property is.
@@ -82,10 +83,13 @@ def _users(ctx, tx):
         eap = tx.get("legacy_external_access_policy", legacy.get("external_access_policy") or "") or {}
         arch = tx.get("legacy_archiving_policy", legacy.get("archiving_policy") or "") or {}
         mp = legacy.get("meeting_policy")
+        vp = legacy.get("voice_policy")
         out.append(_instance("MSFT_SIPESUserSetting", {
             "DisplayName": d["DisplayName"], "Enabled": d["Enabled"], "HomeServerDN": d["HomeServer"],
             "InstanceID": "{" + d["Guid"].upper() + "}", "LineURI": d["LineURI"] or None,
             "MeetingPolicy": _dn(ctx, "Policies", mp) if mp else None, "PrimaryURI": d["SipAddress"],
+            # UCPolicy: the user's Enterprise Voice policy (the reference's purpose line: "meeting and voice (UC) policy").
+            "UCPolicy": _dn(ctx, "Policies", vp) if vp else None,
             "UserDN": d["DistinguishedName"], "EnabledForFederation": bool(eap.get("federation")),
             "EnabledForInternetAccess": bool(eap.get("remote_access")),
             "PublicNetworkEnabled": bool(eap.get("public_im")),
@@ -123,6 +127,31 @@ def _edge(ctx, tx):
     return [_instance("MSFT_SIPEdgeProxySetting", {"EdgeProxyFQDN": edge["access_edge_fqdn"]})] if edge else []
 
 
+def _presence_policies(ctx, tx):
+    # MSFT_SIPGlobalPresencePolicyData (OCS 2007 R2 WMI reference dd146509): one instance per presence policy.
+    return [_instance("MSFT_SIPGlobalPresencePolicyData", {
+        "Name": p["name"], "PromptedSubscribers": p.get("max_prompted_subscribers"),
+        "CategorySubscriptions": p.get("max_category_subscription"), "PolicyDN": _dn(ctx, "Policies", p["name"]),
+        "DefaultPolicy": p["name"] == "Default Presence Policy", "Type": "presence",
+        "InstanceID": "{" + U.conference_id("presence|" + p["name"], 0) + "}"})
+        for _k, p in tx.query("legacy_presence_policy")]
+
+
+def _normalization_rules(ctx, tx):
+    # MSFT_SIPLocalNormalizationRuleData (reference dd185890): a rule is one object that location profiles
+    # reference by DN (MSFT_SIPLocationProfileData.NormalizationRules), so a rule named in two profiles is listed
+    # once with both profiles in LocationProfiles.
+    rules: dict[str, dict] = {}
+    for _k, p in tx.query("legacy_location_profile"):
+        for r in p.get("rules") or []:
+            rule = rules.setdefault(r["name"], _instance("MSFT_SIPLocalNormalizationRuleData", {
+                "Name": r["name"], "Pattern": r.get("pattern"), "Translation": r.get("translation"),
+                "NormalizationRuleDN": _dn(ctx, "Normalization Rules", r["name"]), "LocationProfiles": [],
+                "InstanceID": "{" + U.conference_id("rule|" + r["name"], 0) + "}"}))
+            rule["LocationProfiles"].append(_dn(ctx, "Location Profiles", p["name"]))
+    return list(rules.values())
+
+
 _OCS_CLASSES = {
     "MSFT_SIPPoolSetting": _pools,
     "MSFT_SIPESServerSetting": _servers,
@@ -131,10 +160,35 @@ _OCS_CLASSES = {
     "MSFT_SIPLocationProfileData": _location_profiles,
     "MSFT_SIPPhoneRouteData": _routes,
     "MSFT_SIPEdgeProxySetting": _edge,
+    "MSFT_SIPGlobalPresencePolicyData": _presence_policies,
+    "MSFT_SIPLocalNormalizationRuleData": _normalization_rules,
 }
 
 
+# Win32_OperatingSystem (MicrosoftDocs/win32:desktop-src/CIMWin32Prov/win32-operatingsystem.md, the properties of
+# the class; Version is major.minor.build as desktop-src/SysInfo/operating-system-version.md numbers the releases:
+# 5.2 Server 2003, 6.0 Server 2008, 6.1 Server 2008 R2, 6.2 Server 2012, 6.3 Server 2012 R2). Build and service pack
+# per lab OS (lync_lab.hosts PROFILES): RTM builds 3790 / 6002 (SP2) / 7600 / 7601 (SP1) / 9200 / 9600.
+OS_VERSIONS = {
+    "2003sp2": ("5.2.3790", 2), "2008sp2": ("6.0.6002", 2), "2008sp2-wmf3": ("6.0.6002", 2),
+    "2008r2": ("6.1.7600", 0), "2008r2sp1": ("6.1.7601", 1), "2008r2sp1-wmf3": ("6.1.7601", 1),
+    "2012": ("6.2.9200", 0), "2012r2": ("6.3.9600", 0),
+}
+
+
+def _operating_system(ctx) -> dict:
+    host = ctx.server.host
+    version, sp = OS_VERSIONS[host.os]
+    return {"Caption": host.os_name, "Version": version, "BuildNumber": version.rsplit(".", 1)[1],
+            "ServicePackMajorVersion": sp, "ServicePackMinorVersion": 0, "CSName": ctx.server.fqdn.split(".")[0].upper(),
+            # OSArchitecture is not available on Windows Server 2003 (the class page: not available before Vista).
+            "OSArchitecture": None if host.os.startswith("2003") else "64-bit", "ProductType": 2 if
+            ctx.server.role == "dc" else 3}
+
+
 def _win32(ctx, tx, cls: str):
+    if cls == "Win32_OperatingSystem":
+        return [_operating_system(ctx)]
     doc = servers.get(tx, ctx.server.fqdn)
     if cls == "Win32_Product":
         return [{"IdentifyingNumber": p["IdentifyingNumber"], "Name": p["Name"], "Vendor": p["Vendor"],
@@ -154,7 +208,7 @@ def _invalid_class(cls: str, cmd: str) -> PSError:
 # WMI system class) that the lab does not model: a real server answers them, so they are "not modelled", never
 # "Invalid class" as for a class the server lacks.
 _WINDOWS_CLASSES_NOT_MODELLED = frozenset(c.lower() for c in (
-    "Win32_OperatingSystem", "Win32_ComputerSystem", "Win32_BIOS", "Win32_Process", "Win32_LogicalDisk",
+    "Win32_ComputerSystem", "Win32_BIOS", "Win32_Process", "Win32_LogicalDisk",
     "Win32_NetworkAdapter", "Win32_NetworkAdapterConfiguration", "Win32_QuickFixEngineering", "Win32_Share",
     "Win32_Processor", "Win32_PhysicalMemory", "Win32_UserAccount", "Win32_Group", "Win32_Environment",
     "Win32_TimeZone", "Win32_PageFileUsage", "Win32_DiskDrive", "Win32_Volume", "Win32_StartupCommand",
@@ -209,6 +263,29 @@ def _wql(filter_text: str, cmd: str):
     return test
 
 
+# The Active Directory provider (MicrosoftDocs/win32:desktop-src/WmiSdk/mapping-active-directory-instances.md: every
+# AD object is one instance in root\directory\LDAP, keyed by ADSIPath; creating-and-updating-active-directory-objects.md
+# reads and writes ds_user's DS_sAMAccountName, and ADS_UF_ACCOUNTDISABLE is userAccountControl bit 0x2).
+# Attributes are DS_ + the LDAP display name with '-' as '_' (the mapping the provider applies; the names below
+# beyond DS_sAMAccountName follow it: assumed). Modelled on domain controllers only, where the provider reads the
+# local directory (on a member server it would be a second hop); other servers answer "not modelled".
+AD_NAMESPACE = "root\\directory\\ldap"
+UF_ACCOUNTDISABLE = 0x2
+UF_NORMAL_ACCOUNT = 0x200
+
+
+def _ds_users(ctx, tx):
+    out = []
+    for _k, d in tx.query("user"):
+        out.append({
+            "ADSIPath": "LDAP://" + d["DistinguishedName"], "DS_distinguishedName": d["DistinguishedName"],
+            "DS_sAMAccountName": d["SamAccountName"], "DS_userPrincipalName": d["UserPrincipalName"],
+            "DS_displayName": d["DisplayName"],
+            "DS_userAccountControl": UF_NORMAL_ACCOUNT | (0 if d.get("AdEnabled", True) else UF_ACCOUNTDISABLE),
+            "DS_msRTCSIP_PrimaryUserAddress": d["SipAddress"], "DS_msRTCSIP_UserEnabled": bool(d["Enabled"])})
+    return out
+
+
 def _get(ctx, params, tx, cmd: str):
     cls = str(params.get("Class") or params.get("ClassName") or "")
     query = params.get("Query")
@@ -220,9 +297,15 @@ def _get(ctx, params, tx, cmd: str):
                           category="InvalidArgument", target=str(query),
                           exception="System.Management.ManagementException")
         cls, filt = m.group(1), m.group(2)
-    canonical = next((c for c in list(_OCS_CLASSES) + ["Win32_Product", "Win32_Service"] if c.lower() == cls.lower()),
-                     None)
-    if canonical in ("Win32_Product", "Win32_Service"):
+    namespace = str(params.get("Namespace") or "root\\cimv2").lower().replace("/", "\\")
+    if namespace == AD_NAMESPACE:
+        if cls.lower() != "ds_user" or ctx.server.role != "dc":
+            raise _not_modelled(cls)
+        objs = _ds_users(ctx, tx)
+        return [o for o in objs if _wql(str(params["Filter"]), cmd)(o)] if params.get("Filter") else objs
+    windows = ["Win32_Product", "Win32_Service", "Win32_OperatingSystem"]
+    canonical = next((c for c in list(_OCS_CLASSES) + windows if c.lower() == cls.lower()), None)
+    if canonical in windows:
         objs = _win32(ctx, tx, canonical)
     elif canonical is not None:
         # The MSFT_SIP classes are registered by OCS 2007 R2 itself, or on Lync Server 2013 by OCSWMIBC.msi.

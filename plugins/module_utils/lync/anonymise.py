@@ -92,6 +92,37 @@ class Pseudonyms:
             return "tel:" + self.text("phone", uri[4:])
         return self.text("phone", uri)
 
+    def pattern(self, kind, value):
+        """A normalization or route pattern / translation: literal digits and letters replaced, the regular
+        expression's syntax kept (escapes such as \\d, {4} quantifiers, $1 back-references)."""
+        stream = self._stream(kind, value)
+        out, escaped, in_braces, after_dollar = [], False, False, False
+        for ch in value:
+            keep = escaped or in_braces or (after_dollar and ch.isdigit())
+            if not keep and ch.isascii() and ch.isdigit():
+                out.append(_DIGITS[next(stream) % 10])
+            elif not keep and ch.isascii() and ch.isalpha():
+                letter = _LOWER[next(stream) % 26]
+                out.append(letter.upper() if ch.isupper() else letter)
+            else:
+                out.append(ch)
+            in_braces = (in_braces or (ch == "{" and not escaped)) and not (ch == "}" and not escaped)
+            after_dollar = (ch == "$" and not escaped) or (after_dollar and ch.isdigit())
+            escaped = ch == "\\" and not escaped
+        return "".join(out)
+
+    def ip(self, address):
+        """An IPv4 address -> one in 10.0.0.0/8 (the same address, the same pseudonym)."""
+        digest = hmac.new(self._key, ("ip\0%s" % address).encode("utf-8"), hashlib.sha256).digest()
+        return "10.%d.%d.%d" % (digest[0], digest[1], 1 + digest[2] % 254)
+
+    def dns_name(self, name):
+        """A DNS name: service labels (_sipinternaltls, _tcp) kept, the rest as a domain."""
+        labels = name.split(".")
+        service = [label for label in labels if label.startswith("_")]
+        rest = ".".join(labels[len(service):])
+        return ".".join(service + ([self.domain(rest)] if rest else []))
+
     def dn(self, dn):
         """OU=Users,OU=Contoso,DC=contoso,DC=net: each OU/CN value pseudonymised, the DC labels as domain labels."""
         out = []
@@ -145,15 +176,77 @@ def anonymise_scenario(scenario, salt):
             new["ou"] = p.dn(user["ou"])
         if user.get("upn"):
             new["upn"] = p.sip(user["upn"])
-        if user.get("meeting_policy"):
-            new["meeting_policy"] = p.text("policy", user["meeting_policy"])
+        for field in ("meeting_policy", "voice_policy"):
+            if user.get(field):
+                new[field] = p.text("policy", user[field])
         if user.get("line_uri"):
             new["line_uri"] = p.phone(user["line_uri"])
         users.append(new)
     _unique(users, "sip", lambda v, n: v.replace("@", "%d@" % n, 1))
     _unique(users, "sam", lambda v, n: v[:20 - len(str(n))] + str(n))
     s["users"] = users
+    if scenario.get("waves"):
+        s["waves"] = {p.text("wave", wave): [p.text("name", n) for n in members]
+                      for wave, members in scenario["waves"].items()}
+    if scenario.get("topology"):
+        s["topology"] = _topology(scenario["topology"], p)
+    if scenario.get("dns"):
+        s["dns"] = dict(scenario["dns"], records=[_record(r, p) for r in scenario["dns"].get("records") or []])
     return s
+
+
+def _record(record, p):
+    new = dict(record, name=p.dns_name(record["name"]))
+    if record.get("address"):
+        new["address"] = p.ip(record["address"])
+    if record.get("target"):
+        new["target"] = p.domain(record["target"])
+    return new
+
+
+_TOPOLOGY_DOMAINS = ("fqdn", "sql", "access_edge", "webconf_edge", "av_edge", "next_hop", "pool")
+
+
+def _domains(entry, p):
+    return dict(entry, **{k: p.domain(entry[k]) for k in _TOPOLOGY_DOMAINS if isinstance(entry.get(k), str)})
+
+
+def _topology(topology, p):
+    out = dict(topology)
+    if topology.get("central_site"):
+        out["central_site"] = p.text("site", topology["central_site"])
+    out["sip_domains"] = [p.domain(d) for d in topology.get("sip_domains") or []]
+    pilot = _domains(topology["pilot_pool"], p)
+    if pilot.get("file_share"):
+        pilot["file_share"] = p.text("share", pilot["file_share"])
+    if pilot.get("sql_instance"):
+        pilot["sql_instance"] = p.text("instance", pilot["sql_instance"])
+    out["pilot_pool"] = pilot
+    for key in ("legacy_pools", "legacy_edges"):
+        if key in topology:
+            out[key] = [_domains(e, p) for e in topology[key]]
+    if topology.get("lync_edge_pool"):
+        out["lync_edge_pool"] = _domains(topology["lync_edge_pool"], p)
+    if "conference_directories" in topology:
+        out["conference_directories"] = [_domains(d, p) for d in topology["conference_directories"]]
+    if "response_groups" in topology:
+        out["response_groups"] = [dict(_domains(rg, p), name=p.text("rgs", rg["name"]), sip_address=p.sip(rg["sip_address"]),
+                                       agents=[p.sip(a) for a in rg.get("agents") or []],
+                                       **({"line_uri": p.phone(rg["line_uri"])} if rg.get("line_uri") else {}))
+                                  for rg in topology["response_groups"]]
+    if "dial_in_numbers" in topology:
+        numbers = []
+        for n in topology["dial_in_numbers"]:
+            new = dict(_domains(n, p), sip_address=p.sip(n["sip_address"]), display_name=p.text("contact", n["display_name"]))
+            if n.get("line_uri"):
+                new["line_uri"] = p.phone(n["line_uri"])
+            if n.get("display_number"):
+                new["display_number"] = p.text("phone", n["display_number"])
+            if n.get("regions"):
+                new["regions"] = [p.text("location", r) for r in n["regions"]]
+            numbers.append(new)
+        out["dial_in_numbers"] = numbers
+    return out
 
 
 def _legacy(legacy, p):
@@ -164,9 +257,20 @@ def _legacy(legacy, p):
     if legacy.get("edge"):
         out["edge"] = {k: p.domain(v) if isinstance(v, str) else v for k, v in legacy["edge"].items()}
     out["meeting_policies"] = [dict(m, name=p.text("policy", m["name"])) for m in legacy.get("meeting_policies") or []]
-    out["location_profiles"] = [dict(m, name=p.text("location", m["name"])) for m in legacy.get("location_profiles") or []]
+    out["location_profiles"] = [
+        dict(m, name=p.text("location", m["name"]),
+             **({"description": p.text("description", m["description"])} if m.get("description") else {}),
+             **({"rules": [dict(r, name=p.text("rule", r["name"]),
+                                pattern=p.pattern("rule-pattern", r["pattern"]) if r.get("pattern") else r.get("pattern"),
+                                translation=p.pattern("rule-translation", r["translation"]) if r.get("translation")
+                                else r.get("translation"))
+                           for r in m["rules"]]} if "rules" in m else {}))
+        for m in legacy.get("location_profiles") or []]
+    for key in ("presence_policies", "voice_policies"):
+        if key in legacy:
+            out[key] = [dict(m, name=p.text("policy", m["name"])) for m in legacy[key]]
     out["voice_routes"] = [dict(r, name=p.text("route", r["name"]),
-                                pattern=p.text("phone-pattern", r["pattern"]) if r.get("pattern") else r.get("pattern"),
+                                pattern=p.pattern("phone-pattern", r["pattern"]) if r.get("pattern") else r.get("pattern"),
                                 pstn_usages=[p.text("usage", u) for u in r.get("pstn_usages") or []],
                                 gateways=[p.domain(g) for g in r.get("gateways") or []])
                            for r in legacy.get("voice_routes") or []]

@@ -73,3 +73,22 @@ def test_a_scenario_keeps_counts_shared_names_and_membership():
     originals = set(_strings(scenario)) - kept
     text = repr(out)
     assert [s for s in originals if s in text] == []
+
+
+def test_patterns_keep_their_regular_expression_syntax():
+    p = A.Pseudonyms("s")
+    assert p.pattern("rule", r"^(\d{4})$") == r"^(\d{4})$"              # no literal data: unchanged
+    out = p.pattern("rule", "+1425555$1")
+    assert out.startswith("+") and out.endswith("$1") and out[1:-2].isdigit() and out != "+1425555$1"
+    route = p.pattern("route", r"^\+1425")
+    assert route.startswith(r"^\+") and route[3:].isdigit() and route != r"^\+1425"
+
+
+def test_addresses_and_service_records():
+    p = A.Pseudonyms("s")
+    ip = p.ip("192.168.10.11")
+    assert ip == p.ip("192.168.10.11") != p.ip("192.168.10.12") and ip.startswith("10.")
+    assert all(0 <= int(o) <= 255 for o in ip.split("."))
+    srv = p.dns_name("_sipinternaltls._tcp.contoso.net")
+    assert srv.startswith("_sipinternaltls._tcp.") and srv.endswith("." + p.domain("contoso.net").split(".", 1)[1])
+    assert srv == "_sipinternaltls._tcp." + p.domain("contoso.net")

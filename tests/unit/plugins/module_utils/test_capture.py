@@ -88,3 +88,72 @@ def test_problems_name_what_to_do():
         _build([bad])
     with pytest.raises(capture.CaptureError, match="no lync_admin host"):
         capture.build_scenario(_instances([]), {"ocs_legacy_pool": ["ocs-fe01.contoso.net"]}, "m", "C", "a", "p")
+
+
+def test_directory_os_policies_and_pool_objects():
+    """ds_user gives the sam, UPN and disabled flag; Win32_OperatingSystem the os; UCPolicy the voice policy; the
+    Response Group classes and application contacts the topology's response groups and dial-in numbers."""
+    contact = "CN={c1},CN=Application Contacts,CN=RTC Service,CN=Microsoft,CN=System,DC=contoso,DC=net"
+    dialin = "CN={c2},CN=Application Contacts,CN=RTC Service,CN=Microsoft,CN=System,DC=contoso,DC=net"
+    users = [_user("Ken Myer", "ken.myer@contoso.net",
+                   UCPolicy="CN={Executive Voice Policy},CN=Policies,CN=RTC Service,CN=Microsoft,CN=System,DC=contoso,DC=net")]
+    instances = _instances(users)
+    instances.update({
+        "MSFT_SIPGlobalPresencePolicyData": [{"Name": "P1", "PromptedSubscribers": 500, "CategorySubscriptions": 3000}],
+        "MSFT_SIPApplicationContactSetting": [
+            {"ContactDN": contact, "PrimaryURI": "sip:helpdesk@contoso.net", "LineURI": "tel:+1", "HomeServerDN": "CN=LC Services," + POOL_DN},
+            {"ContactDN": dialin, "PrimaryURI": "sip:dialin@contoso.net", "DisplayName": "Dial-in", "LineURI": "tel:+2",
+             "DisplayNumber": "+2", "PrimaryLanguage": "en-US", "SecondaryLanguages": ["es-US"],
+             "HomeServerDN": "CN=LC Services," + POOL_DN}],
+        "MSFT_SIPLocationContactsMapping": [{"LocationProfile": "CN={Dallas},CN=Location Profiles,CN=RTC Service,DC=x",
+                                             "ApplicationContacts": [dialin]}],
+        "MSFT_SIPRgsWorkflowData": [{"Name": "Help Desk", "Backend": "ocs-sql01.contoso.net\\rtc", "InstanceId": "{w}",
+                                     "ContactDN": contact}],
+        "MSFT_SIPRgsQueueData": [{"Backend": "ocs-sql01.contoso.net\\rtc", "WorkflowIds": ["{w}"], "GroupIds": ["{g}"]}],
+        "MSFT_SIPRgsGroupData": [{"Backend": "ocs-sql01.contoso.net\\rtc", "InstanceId": "{g}", "AgentIds": ["{a}"]}],
+        "MSFT_SIPRgsAgentData": [{"Backend": "ocs-sql01.contoso.net\\rtc", "InstanceId": "{a}",
+                                  "SipAddress": "sip:ken.myer@contoso.net"}],
+        "MSFT_SIPConferencingDirectoryData": [{"ConferenceDirectoryId": 3, "HomePoolDN": POOL_DN}]})
+    directory = [{"DS_distinguishedName": "CN=Ken Myer," + OU, "DS_sAMAccountName": "kmyer",
+                  "DS_userPrincipalName": "kmyer@corp.contoso.net", "DS_userAccountControl": 0x202}]
+    systems = {"ocs-fe01.contoso.net": {"Version": "6.1.7601", "ServicePackMajorVersion": 1},
+               "lync-fe01.contoso.net": {"Version": "6.1.7601", "ServicePackMajorVersion": 1}}
+    plan = {"pilot_sql": "lync-sql01.contoso.net", "waves": [{"name": "test", "identities": ["sip:ken.myer@contoso.net", "x"]}]}
+    s = capture.build_scenario(instances, HOSTS, "mine", "CONTOSO", "lyncadmin", "pw", pilot_pool="pool02.contoso.net",
+                               directory=directory, systems=systems, plan=plan)
+    [ken] = s["users"]
+    assert (ken["sam"], ken["upn"], ken["ad_enabled"], ken["voice_policy"]) == \
+        ("kmyer", "kmyer@corp.contoso.net", False, "Executive Voice Policy")
+    assert {x["fqdn"]: x.get("os") for x in s["servers"]}["lync-fe01.contoso.net"] == "2008r2sp1-wmf3"   # Lync needs WMF 3.0
+    assert {x["fqdn"]: x.get("os") for x in s["servers"]}["ocs-fe01.contoso.net"] == "2008r2sp1"
+    assert s["legacy"]["presence_policies"] == [{"name": "P1", "max_prompted_subscribers": 500,
+                                                 "max_category_subscription": 3000}]
+    assert s["legacy"]["voice_policies"] == [{"name": "Executive Voice Policy"}]
+    topo = s["topology"]
+    assert topo["response_groups"] == [{"name": "Help Desk", "pool": "pool01.contoso.net", "sip_address": "sip:helpdesk@contoso.net",
+                                        "line_uri": "tel:+1", "agents": ["sip:ken.myer@contoso.net"]}]
+    assert topo["dial_in_numbers"] == [{"sip_address": "sip:dialin@contoso.net", "display_name": "Dial-in", "line_uri": "tel:+2",
+                                        "pool": "pool01.contoso.net", "display_number": "+2",
+                                        "languages": ["en-US", "es-US"], "regions": ["Dallas"]}]
+    assert topo["conference_directories"] == [{"id": 3, "pool": "pool01.contoso.net"}]
+    assert s["waves"] == {"test": ["Ken Myer"]}
+    assert capture.unplaced_wave_members(s, plan["waves"]) == ["test: x"]
+
+
+def test_dns_records_and_the_changes_the_guide_plans():
+    records = [{"name": "pool01.contoso.net", "type": "A", "found": True, "addresses": ["10.0.0.1"]},
+               {"name": "pool02.contoso.net", "type": "A", "found": False},
+               {"name": "_sipinternaltls._tcp.contoso.net", "type": "SRV", "found": True,
+                "targets": [{"target": "pool01.contoso.net.", "port": 5061, "priority": 0, "weight": 0}]}]
+    zone = capture._dns(records, {"pilot_pool": "pool02.contoso.net", "pilot_pool_address": "10.0.0.2"},
+                        ["pool01.contoso.net"])
+    assert zone["records"] == [
+        {"name": "pool01.contoso.net", "type": "A", "address": "10.0.0.1"},
+        {"name": "_sipinternaltls._tcp.contoso.net", "type": "SRV", "target": "pool01.contoso.net", "port": 5061,
+         "until_stage": 10},
+        {"name": "_sipinternaltls._tcp.contoso.net", "type": "SRV", "target": "pool02.contoso.net", "port": 5061,
+         "from_stage": 11},
+        {"name": "pool02.contoso.net", "type": "A", "address": "10.0.0.2", "from_stage": 3}]
+    queries = capture.dns_queries(HOSTS, _instances([]), {"pilot_pool": "pool02.contoso.net"})
+    assert {"name": "ocs-sql01.contoso.net", "type": "A"} in queries
+    assert queries[-1] == {"name": "_sipinternaltls._tcp.contoso.net", "type": "SRV"}
