@@ -15,6 +15,7 @@ from .concurrency import (
     MAX_PARALLEL_SHELLS,
     MIN_BATCH,
     AdaptiveConcurrency,
+    ArrivalClumps,
     guided_batch_size,
     is_busy_error,
     staggered_batch_size,
@@ -185,12 +186,14 @@ def _run_timed(client, worker, calls, span, results, on_result, modules, control
     worker.controller = controller
     started = time.monotonic()
     marks = {"last": None, "first": None}
+    # A worker that served a batch of this queue already runs PowerShell: its first line's wait is service.
+    arrivals = None if controller is None else ArrivalClumps(controller, started,
+                                                             first_is_service=worker.call_seconds is not None)
 
     def on_line(call, result):
         now = time.monotonic()
-        if controller is not None:
-            latency = None if marks["last"] is None else now - marks["last"]
-            controller.record_call(now, latency, busy=not result.ok and is_busy_error(result.error))
+        if arrivals is not None:
+            arrivals.line(now, busy=not result.ok and is_busy_error(result.error))
         if marks["first"] is None:
             marks["first"] = now - started
             if controller is not None:
@@ -201,7 +204,11 @@ def _run_timed(client, worker, calls, span, results, on_result, modules, control
 
     if worker.call_seconds is not None and hasattr(worker.session, "receive_pause"):
         worker.session.receive_pause = min(MAX_RECEIVE_PAUSE, 2.0 * worker.call_seconds)
-    out = client.run_batch(worker, batch, on_line, modules)
+    try:
+        out = client.run_batch(worker, batch, on_line, modules)
+    finally:
+        if arrivals is not None:
+            arrivals.finish(time.monotonic())
     results[span[0]:span[1]] = out
     if marks["first"] is not None and len(batch) > 1:
         worker.call_seconds = (marks["last"] - started - marks["first"]) / (len(batch) - 1)

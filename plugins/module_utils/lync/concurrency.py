@@ -21,6 +21,9 @@ MAX_PARALLEL_SHELLS = 25
 # are there), no longer to spread a 5.5 s start over many calls.
 DEFAULT_BATCH_SIZE = 25
 MIN_BATCH = 5
+# Result lines parsed from one Receive answer reach the handler microseconds apart; lines of different answers
+# are at least a Receive round trip apart (milliseconds even on loopback).
+CLUMP_SECONDS = 0.005
 
 
 class AdaptiveConcurrency:
@@ -100,22 +103,43 @@ class AdaptiveConcurrency:
 
     def record_call(self, now, latency, busy=False):
         """One call finished at ``now`` after ``latency`` seconds (None if unknown). Returns the new limit."""
+        return self.record_calls(now, [(latency, busy)])
+
+    def record_calls(self, now, finished):
+        """Calls that finished by ``now``, each ``(latency, busy)``: counted together and judged once.
+        Returns the new limit."""
         with self._lock:
+            if not finished:
+                return self.limit
             if self._window_start is None:
-                self._window_start = now - (latency or 0.0)
+                self._window_start = now - (finished[0][0] or 0.0)
             if now < self._window_start:
                 return self.limit  # shells started at the last change are still starting PowerShell
-            self._count += 1
-            if busy:
-                self._busy += 1
-            elif latency is not None:
-                self._latency_sum += latency
-                self._latency_count += 1
-            if self._busy:
-                return self._change(now, max(self.floor, int(self.limit * self.BACKOFF)), "busy", stop=True)
-            if self._count < max(8, 2 * self.limit) or self._latency_count < max(4, self.limit):
+            for latency, busy in finished:
+                self._count += 1
+                if busy:
+                    self._busy += 1
+                elif latency is not None:
+                    self._latency_sum += latency
+                    self._latency_count += 1
+            return self._verdict(now)
+
+    def record_latencies(self, now, latencies):
+        """Service times of calls already counted (``record_calls`` with no latency): a clump's calls, known
+        once the clump is complete (ArrivalClumps). Returns the new limit."""
+        with self._lock:
+            if self._window_start is None or now < self._window_start or not latencies:
                 return self.limit
-            return self._judge(now)
+            self._latency_sum += sum(latencies)
+            self._latency_count += len(latencies)
+            return self._verdict(now)
+
+    def _verdict(self, now):
+        if self._busy:
+            return self._change(now, max(self.floor, int(self.limit * self.BACKOFF)), "busy", stop=True)
+        if self._count < max(8, 2 * self.limit) or self._latency_count < max(4, self.limit):
+            return self.limit
+        return self._judge(now)
 
     def _judge(self, now):
         elapsed = max(now - self._window_start, 1e-6)
@@ -158,6 +182,49 @@ class AdaptiveConcurrency:
         self.limit = limit
         self._reset_window(now, settle)
         return limit
+
+
+class ArrivalClumps:
+    """One batch's result lines turned into the controller's signal: each call's service time, robust to lines
+    that arrive in clumps. A Receive answers with every line written since the last one (more of them when the
+    worker pauses between Receives, session.py's receive_pause), so the gap between two lines is the whole
+    wait for the first line of a clump and nothing for the others: read line by line, a window of near-zero
+    gaps set the unqueued latency far too low and every later window looked queued (the controller stuck at
+    4-8 shells at N = 10,000, docs/performance.md run 7). Here the lines of a clump (arrived within
+    ``CLUMP_SECONDS`` of its first) count as arriving once, at the clump's time, and each of its calls served
+    in the clump's gap divided by its size (one shell runs its calls one after another). Each line counts
+    for throughput as it arrives; the service times follow when the clump is complete.
+
+    The first clump's gap runs from the batch's start: a service time when the worker's PowerShell was already
+    running (``first_is_service``), else it includes PowerShell's start and the module's import, and those
+    calls count with an unknown latency."""
+
+    def __init__(self, controller, started, first_is_service=False):
+        self.controller = controller
+        self._previous = started if first_is_service else None   # the last clump's time (None: unknown)
+        self._clump_time = None
+        self._size = 0
+
+    def line(self, now, busy=False):
+        if self._clump_time is not None and now - self._clump_time > CLUMP_SECONDS:
+            self._close_clump(now)
+        if self._clump_time is None:
+            self._clump_time = now
+        self._size += 1
+        # Counted at once (throughput, busy answers); its service time once its clump is complete.
+        self.controller.record_calls(now, [(None, busy)])
+
+    def finish(self, now):
+        """The batch ended at ``now``: its last clump is complete."""
+        if self._size:
+            self._close_clump(now)
+
+    def _close_clump(self, now):
+        at, size = self._clump_time, self._size
+        self._clump_time, self._size = None, 0
+        if self._previous is not None:
+            self.controller.record_latencies(now, [max(0.0, at - self._previous) / size] * size)
+        self._previous = at
 
 
 def allowed_shells(max_shells_per_user):

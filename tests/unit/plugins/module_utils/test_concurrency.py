@@ -9,7 +9,11 @@ import pytest
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
 from ansible_collections.lync.migration.plugins.module_utils.lync.client import LyncClient
-from ansible_collections.lync.migration.plugins.module_utils.lync.concurrency import AdaptiveConcurrency, guided_batch_size
+from ansible_collections.lync.migration.plugins.module_utils.lync.concurrency import (
+    AdaptiveConcurrency,
+    ArrivalClumps,
+    guided_batch_size,
+)
 from ansible_collections.lync.migration.plugins.module_utils.lync.connection import ConnectionOptions
 from ansible_collections.lync.migration.plugins.module_utils.lync.retry import RetryPolicy
 from ansible_collections.lync.migration.plugins.modules import cs_user_move
@@ -19,11 +23,16 @@ from module_runner import run_module
 
 
 def simulate(n, capacity, t_move=1.0, startup=5.5, parallelism="auto", batch_size=100, busy_after=None,
-             controller=None):
+             controller=None, clump=None, feed="clumps"):
     """A pool serving ``capacity`` moves at once (FIFO queue), shells whose worker pays ``startup`` once (its
     first batch: PowerShell's start and the module's import), the controller deciding how many shells run.
     Virtual time; returns (makespan, controller, peak shells). ``busy_after``: from that time on, the pool
-    answers every 10th call busy (it is overloaded)."""
+    answers every 10th call busy (it is overloaded).
+
+    ``clump``: a shell's result lines reach the client ``clump`` at a time (one Receive's answer after the
+    worker paused between Receives), and its batch's last lines at its end; ``feed`` says how the client reads
+    them: "clumps" (run_queue's ArrivalClumps) or "lines" (each line's gap since the previous one, as before
+    the clumps were read once)."""
     auto = parallelism == "auto"
     ctl = controller or AdaptiveConcurrency()
     events = []          # (time, seq, kind, shell)
@@ -48,7 +57,8 @@ def simulate(n, capacity, t_move=1.0, startup=5.5, parallelism="auto", batch_siz
             return
         size = guided_batch_size(remaining, ctl.ceiling if auto else parallelism, batch_size)
         state["next"] += size
-        shells[shell] = {"left": size, "start": now, "last": None}
+        shells[shell] = {"left": size, "start": now, "last": None, "held": [], "last_line": None,
+                         "arrivals": ArrivalClumps(ctl, now, first_is_service=shell in started)}
         push(now + (0.0 if shell in started else startup), "ready", shell)
         started.add(shell)
 
@@ -82,8 +92,24 @@ def simulate(n, capacity, t_move=1.0, startup=5.5, parallelism="auto", batch_siz
             push(now + t_move, "done", queue.pop(0))
         state["calls"] += 1
         busy = busy_after is not None and now >= busy_after and state["calls"] % 10 == 0
+        if auto and clump:
+            info["held"].append(busy)
+            if len(info["held"]) >= clump or info["left"] == 1:
+                if info.get("first") is None:
+                    info["first"] = True
+                    ctl.record_startup(now - info["start"])
+                for held_busy in info["held"]:
+                    if feed == "clumps":
+                        info["arrivals"].line(now, busy=held_busy)
+                    else:
+                        ctl.record_call(now, None if info["last_line"] is None else now - info["last_line"],
+                                        busy=held_busy)
+                        info["last_line"] = now
+                info["held"] = []
+            if info["left"] == 1:
+                info["arrivals"].finish(now)
         latency = now - info["last"]
-        if auto:
+        if auto and not clump:
             if info.get("first") is None:
                 info["first"] = True
                 ctl.record_startup(now - info["start"])
@@ -145,6 +171,52 @@ def test_it_stops_growing_when_throughput_stops_growing():
 def test_fixed_parallelism_is_unchanged_and_near_ideal_when_it_covers_the_pool():
     makespan, _ctl, peak = simulate(10000, capacity=20, parallelism=25)
     assert peak == 25 and makespan <= 1.10 * 500
+
+
+@pytest.mark.parametrize("clump", [3, 8])
+def test_clumped_result_lines_still_grow_to_the_ceiling_on_an_uncongested_pool(clump):
+    # docs/performance.md run 7: lines that came several per Receive were read as queueing (4 -> 8 -> 4 shells).
+    makespan, ctl, peak = simulate(10000, capacity=30, batch_size=25, clump=clump)
+    assert peak == 25 and max(limit for _at, limit, _reason in ctl.history) == 25
+    assert not any(reason == "queued" for _at, _limit, reason in ctl.history)
+    assert makespan <= 1.20 * 10000 / 25.0
+
+
+def test_clumped_lines_read_one_by_one_mistake_the_clumps_for_queueing():
+    # Why the clumps are read once: each line's gap since the previous line is the whole wait for a clump's
+    # first line and nothing for the others.
+    makespan, ctl, _peak = simulate(10000, capacity=30, batch_size=25, clump=3, feed="lines")
+    assert any(reason == "queued" for _at, _limit, reason in ctl.history) and makespan > 2 * 10000 / 25.0
+
+
+@pytest.mark.parametrize("clump", [3, 8])
+def test_clumped_result_lines_still_back_off_on_a_congested_pool(clump):
+    makespan, ctl, _peak = simulate(2000, capacity=4, batch_size=25, clump=clump)
+    assert any(reason == "queued" for _at, _limit, reason in ctl.history)
+    assert ctl.limit <= 8 and makespan <= 1.15 * 2000 / 4.0
+
+
+def test_a_clumps_calls_share_its_gap_and_a_fresh_workers_first_clump_has_no_service_time():
+    seen = []
+
+    class Recorder(AdaptiveConcurrency):
+        def record_latencies(self, now, latencies):
+            seen.append((now, list(latencies)))
+            return AdaptiveConcurrency.record_latencies(self, now, latencies)
+
+    ctl = Recorder()
+    fresh = ArrivalClumps(ctl, started=0.0, first_is_service=False)
+    for _line in range(3):
+        fresh.line(6.0)                 # PowerShell's start, then three lines in one Receive
+    for _line in range(2):
+        fresh.line(7.0)
+    fresh.finish(7.0)
+    assert seen == [(7.0, [0.5, 0.5])] and ctl._count == 5
+    reused = ArrivalClumps(ctl, started=10.0, first_is_service=True)
+    for _line in range(4):
+        reused.line(12.0)
+    reused.finish(12.0)
+    assert seen[-1] == (12.0, [0.5] * 4)
 
 
 def test_guided_batch_sizes_shrink_towards_the_end():
