@@ -67,11 +67,12 @@ options:
     default: []
   batch_size:
     description:
-      - Most moves sent in one request to one PowerShell process (1 to 1000). The Lync module is imported once
-        per process, so bigger batches pay it less often; a lost connection leaves at most one batch's
-        outcome to re-read.
+      - Most moves sent in one request to a shell's PowerShell worker (1 to 1000). A worker starts PowerShell
+        and imports the Lync module once for the whole task, whatever the batch size, so batches are kept
+        small: a lost connection leaves at most one batch's outcome to re-read, and the last batches of a wave
+        finish together.
     type: int
-    default: 100
+    default: 25
   parallelism:
     description:
       - WinRM shells moving users at once, 1 to 25 (the server allows 30 per user by default), or C(auto).
@@ -216,6 +217,7 @@ diff:
 """
 
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
+from ansible_collections.lync.migration.plugins.module_utils.lync.concurrency import DEFAULT_BATCH_SIZE
 from ansible_collections.lync.migration.plugins.module_utils.lync.move_task import move_users
 from ansible_collections.lync.migration.plugins.module_utils.lync.moves import DEFAULT_TUNING, EXCLUDE_SWITCHES
 
@@ -231,7 +233,7 @@ def main():
                                                                   sip_address=dict(type="str", required=True))),
             target_pool=dict(type="str", required=True),
             exclude_policies=dict(type="list", elements="str", default=[], choices=sorted(EXCLUDE_SWITCHES)),
-            batch_size=dict(type="int", default=100),
+            batch_size=dict(type="int", default=DEFAULT_BATCH_SIZE),
             parallelism=dict(type="str", default="auto"),
             journal=dict(type="path"),
             move_conference_data=dict(type="bool", default=False),

@@ -4,7 +4,7 @@ Runs, each against a freshly seeded lab (contoso-large, stage 6, `--latency real
   (a) the per-user loop users write today: pywinrm `run_ps` per user, a fresh PowerShell + Import-Module each
       time, one user after the other (measured on a sample; the loop is sequential, so N users take N times
       the sample's mean, and the report says so);
-  (b) cs_user_move through ansible-playbook with its defaults (parallelism auto, batch_size 100);
+  (b) cs_user_move through ansible-playbook with its defaults (parallelism auto, batch_size 25);
   (c) cs_user_move tuned (parallelism 25, the WinRM ceiling);
   (d) only with --variants: (c) with on_invalid skip, which plans and moves in one pass from 1,000 to 4,999 identities;
 for each N, then a check-mode plan of 20,000 users (and of 50,000, for memory) against a zero-latency lab, with
