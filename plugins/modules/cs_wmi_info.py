@@ -84,7 +84,8 @@ missing:
 
 import re
 
-from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call, CallResult
+from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
+from ansible_collections.lync.migration.plugins.module_utils.lync.response import CallResult
 from ansible_collections.lync.migration.plugins.module_utils.lync.error_ids import error_id
 from ansible_collections.lync.migration.plugins.module_utils.lync.module import LyncModule
 from ansible_collections.lync.migration.plugins.module_utils.lync.pieces import out_of_memory, read_in_pieces, wql_pieces

@@ -12,14 +12,8 @@ import time
 
 from .batch_queue import run_queue
 from .concurrency import DEFAULT_BATCH_SIZE, MIN_BATCH, allowed_shells
-from .envelope import (
-    MAX_HOST_OUTPUT_LINES,
-    CallResult,
-    EnvelopeFatal,
-    EnvelopeProtocolError,
-    build_request,
-    encode_request,
-)
+from .envelope import build_request, encode_request
+from .response import MAX_HOST_OUTPUT_LINES, CallResult, EnvelopeFatal, EnvelopeProtocolError
 from .retry import RetryPolicy
 from .session import WinRMSession
 from .transport_errors import TransportFault, error_from_fault

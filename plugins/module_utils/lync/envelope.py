@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fixed PowerShell envelope, request encoding and response-line parsing.
+"""The fixed PowerShell envelope and request encoding (the response lines are parsed in response.py).
 
 The envelope is the only PowerShell text the collection ever sends. User values travel as data: a
 base64 JSON request on stdin (docs/envelope.md). Nothing here opens connections; see session.py.
@@ -13,15 +13,6 @@ __metaclass__ = type
 import base64
 import hashlib
 import json
-
-from .response import (  # the response side, imported from here by most callers
-    MAX_HOST_OUTPUT_LINES,
-    CallResult,
-    CmdletError,
-    EnvelopeFatal,
-    EnvelopeProtocolError,
-    ResponseParser,
-)
 
 PROTOCOL_VERSION = 1
 
@@ -236,7 +227,6 @@ def decode_request(data):
     return json.loads(base64.b64decode(data.strip().split(b"\n")[-1].strip()).decode("utf-8"))
 
 
-__all__ = ["ALLOWED_MODULES", "Call", "CallResult", "CmdletError", "ENVELOPE_SCRIPT", "ENVELOPE_SHA256", "EnvelopeFatal",
-           "EnvelopeProtocolError", "LOADER_SCRIPT", "MAX_HOST_OUTPUT_LINES", "ResponseParser", "build_request",
+__all__ = ["ALLOWED_MODULES", "Call", "ENVELOPE_SCRIPT", "ENVELOPE_SHA256", "LOADER_SCRIPT", "build_request",
            "STOP_REQUEST_LINE", "command_line", "decode_request", "encode_request", "encoded_command", "request_line",
            "result_of"]

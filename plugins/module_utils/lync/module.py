@@ -12,7 +12,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from .client import LyncClient
 from .connection import CONNECTION_ARGUMENT_SPEC, ConnectionOptionError, ConnectionOptions
-from .envelope import Call, CmdletError
+from .envelope import Call
+from .response import CmdletError
 from .error_ids import error_id, exception_is
 from .lifetime import die_with_parent
 from .session import WinRMSession

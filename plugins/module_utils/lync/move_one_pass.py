@@ -11,7 +11,9 @@ import threading
 import time
 
 from .identity import split_identities
-from .invoke import MAX_PARALLEL_SHELLS, AdaptiveConcurrency, CallFeed, LyncClient
+from .batch_queue import CallFeed
+from .client import LyncClient
+from .concurrency import MAX_PARALLEL_SHELLS, AdaptiveConcurrency
 from .move_apply import apply_moves
 from .moves import (check_target, error_of, journal_settled, lookup_error, malformed_error, move_call, new_entry,
                     plan_user, read_parallelism, resolved_addresses)

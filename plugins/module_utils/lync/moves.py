@@ -15,9 +15,10 @@ import collections
 import json
 import os
 
-from .envelope import Call, CmdletError
+from .envelope import Call
+from .response import CmdletError
 from .identity import identity_problem, same_fqdn, split_identities, text_problem
-from .invoke import MAX_PARALLEL_SHELLS
+from .concurrency import MAX_PARALLEL_SHELLS
 from .journal import key_of
 from .users import BULK_READ_THRESHOLD, READ_PARALLELISM, find_pool, pools_from_result, read_users_queued, user_facts
 

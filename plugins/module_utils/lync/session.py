@@ -9,17 +9,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from .envelope import (
-    ENVELOPE_LINE,
-    STOP_REQUEST_LINE,
-    CmdletError,
-    EnvelopeFatal,
-    EnvelopeProtocolError,
-    ResponseParser,
-    command_line,
-    decode_request,
-    request_line,
-)
+from .envelope import ENVELOPE_LINE, STOP_REQUEST_LINE, command_line, decode_request, request_line
+from .response import CmdletError, EnvelopeFatal, EnvelopeProtocolError, ResponseParser
 from .transport import WinRMTransport
 from .transport_errors import (
     OUT_OF_MEMORY,

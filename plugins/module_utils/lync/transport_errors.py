@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import re
 
-from .envelope import CmdletError, EnvelopeFatal
+from .response import CmdletError, EnvelopeFatal
 
 # Per-user and per-service quota faults (wsmerror.h): ERROR_WSMAN_QUOTA_MAX_SHELLS 0x803381A5 (MaxShellsPerUser),
 # _MAX_OPERATIONS 0x803381A6 (MaxConcurrentOperationsPerUser), _USER 0x803381A7 and _SYSTEM 0x803381A8 (load),

@@ -1,4 +1,4 @@
-"""The collection's WinRM layer (session.py, invoke.py) against lab hosts with Windows' real quotas.
+"""The collection's WinRM layer (session.py, client.py, batch_queue.py) against lab hosts with Windows' real quotas.
 
 The lab's hosts (lync_lab.hosts) enforce what Microsoft documents for their WinRM version: on WinRM 2.0
 (Windows Server 2008 R2, the OCS servers) 5 shells per user, 150 KB envelopes, a 180 s IdleTimeout (win32

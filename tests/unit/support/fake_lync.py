@@ -3,7 +3,8 @@ in-memory model and answers through the real ResponseParser. Tests only."""
 
 import json
 
-from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import ResponseParser, decode_request
+from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import decode_request
+from ansible_collections.lync.migration.plugins.module_utils.lync.response import ResponseParser
 from ansible_collections.lync.migration.plugins.module_utils.lync.session import TransportFault
 
 

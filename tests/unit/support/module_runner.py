@@ -37,8 +37,8 @@ def run_module(module, args, lync, check_mode=False, diff=False, monkeypatch=Non
         FakeSession.server = lync
         monkeypatch.setattr(LyncModule, "session_factory", FakeSession)
     # Retries in tests must not sleep.
-    from ansible_collections.lync.migration.plugins.module_utils.lync import invoke
-    monkeypatch.setattr(invoke.RetryPolicy, "wait", lambda self, attempt: None)
+    from ansible_collections.lync.migration.plugins.module_utils.lync.retry import RetryPolicy
+    monkeypatch.setattr(RetryPolicy, "wait", lambda self, attempt: None)
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
     with patch_module_args(full):

@@ -12,7 +12,8 @@ tests/unit/support/fake_lync.py stays for what a recording cannot show: faults i
 import json
 from pathlib import Path
 
-from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import ResponseParser, decode_request
+from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import decode_request
+from ansible_collections.lync.migration.plugins.module_utils.lync.response import ResponseParser
 
 TRANSCRIPTS = Path(__file__).resolve().parent.parent / "transcripts"
 # What identifies a call in a recording: everything the module chose; the id is only its position.

@@ -8,12 +8,14 @@ import tree_sitter_powershell
 from ansible_collections.lync.migration.plugins.module_utils.lync import envelope
 from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import (
     Call,
-    EnvelopeFatal,
-    EnvelopeProtocolError,
-    ResponseParser,
     build_request,
     decode_request,
     encode_request,
+)
+from ansible_collections.lync.migration.plugins.module_utils.lync.response import (
+    EnvelopeFatal,
+    EnvelopeProtocolError,
+    ResponseParser,
 )
 
 INJECTION = "x'; Remove-CsUser -Identity *; '"

@@ -1,5 +1,6 @@
 
-from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call, EnvelopeFatal, CmdletError
+from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import Call
+from ansible_collections.lync.migration.plugins.module_utils.lync.response import EnvelopeFatal, CmdletError
 from ansible_collections.lync.migration.plugins.module_utils.lync.client import LyncClient
 from ansible_collections.lync.migration.plugins.module_utils.lync.connection import ConnectionOptions
 from ansible_collections.lync.migration.plugins.module_utils.lync.retry import RetryPolicy

@@ -8,7 +8,8 @@ from ansible_collections.lync.migration.plugins.module_utils.lync import connect
 from ansible_collections.lync.migration.plugins.module_utils.lync import session as S
 from ansible_collections.lync.migration.plugins.module_utils.lync import transport as TR
 from ansible_collections.lync.migration.plugins.module_utils.lync import transport_errors as T
-from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import ENVELOPE_LINE, Call, EnvelopeProtocolError
+from ansible_collections.lync.migration.plugins.module_utils.lync.envelope import ENVELOPE_LINE, Call
+from ansible_collections.lync.migration.plugins.module_utils.lync.response import EnvelopeProtocolError
 
 BASE = dict(server="fe01.contoso.net", username="CONTOSO\\lyncadmin", password="pw")
 
