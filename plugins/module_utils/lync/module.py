@@ -6,7 +6,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import atexit
 import copy
+import weakref
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -40,6 +42,7 @@ class LyncModule(AnsibleModule):
         except ConnectionOptionError as exc:
             self.fail_json(msg="option %s: %s" % (exc.option, exc))
         self._client = None
+        self._close_at_exit = None
 
     @property
     def client(self):
@@ -47,6 +50,10 @@ class LyncModule(AnsibleModule):
             # Nothing is sent to the server once the run that started this process is gone (lifetime.py).
             die_with_parent()
             self._client = LyncClient(self.connection, session_factory=type(self).session_factory)
+            # A module that ends without exit_json or fail_json (an exception nobody caught) still closes its
+            # workers: their shells would otherwise stay on the server until its IdleTimeout.
+            self._close_at_exit = _closer_of(weakref.ref(self))
+            atexit.register(self._close_at_exit)
         return self._client
 
     def run_calls(self, calls, on_result=None, modules=None):
@@ -88,8 +95,11 @@ class LyncModule(AnsibleModule):
 
     def close_client(self):
         if self._client is not None:
-            self._client.close()
-            self._client = None
+            client, self._client = self._client, None
+            if getattr(self, "_close_at_exit", None) is not None:
+                atexit.unregister(self._close_at_exit)
+                self._close_at_exit = None
+            client.close()
 
     def _close_with_host_output(self, kwargs):
         """Close the client; lines PowerShell wrote besides the envelope's go into the result as host_output."""
@@ -107,6 +117,20 @@ class LyncModule(AnsibleModule):
     def fail_json(self, msg, **kwargs):
         self._close_with_host_output(kwargs)
         super(LyncModule, self).fail_json(msg=msg, **kwargs)
+
+
+def _closer_of(module_ref):
+    """What atexit runs for a module whose client is still open when the process ends."""
+
+    def close():
+        module = module_ref()
+        if module is not None:
+            try:
+                module.close_client()
+            except Exception:  # pylint: disable=broad-except  # the process is ending: nobody is left to tell
+                pass
+
+    return close
 
 
 def permanent_error_hint(error):
