@@ -69,8 +69,8 @@ options:
     description:
       - Most moves sent in one request to a shell's PowerShell worker (1 to 1000). A worker starts PowerShell
         and imports the Lync module once for the whole task, whatever the batch size, so batches are kept
-        small: a lost connection leaves at most one batch's outcome to re-read, and the last batches of a wave
-        finish together.
+        small. A lost connection then leaves at most one batch's outcome to re-read, and the last batches of a
+        wave finish together.
     type: int
     default: 25
   parallelism:
