@@ -6,14 +6,15 @@ The numbers are the rehearsal lab's latency model (lab/README.md, "Latency"; lab
 each Move-CsLegacyUser takes ``move_seconds`` of the target pool's time, the pool serves at most ``capacity``
 moves at once (more wait in line), and each PowerShell the collection opens pays ``powershell_start`` plus the
 Lync module's import. The collection (cs_user_move) moves a wave in batches cut from one queue by parallel shells;
-each shell runs its batch's moves one after another. So, as an estimate:
+each shell's PowerShell worker answers batch after batch (docs/envelope.md, "The worker protocol") and moves its
+batches' users one after another. So, as an estimate:
 
 - the moves run at once: the pool's capacity, but no more than the shells the admin host lets the account open
-  (``shells``) and no more than the wave has batches of at least ``min_batch`` users (a small wave is one batch
-  on one shell);
-- each of those shells moves its share of the wave one user after another, and pays a PowerShell start and the
-  Lync import for every batch after its first (the first is paid before the first move, outside the window this
-  estimates: from the first move's start to the last move's end).
+  (concurrency.allowed_shells) and no more than the wave has batches of at least ``min_batch`` users (a small wave
+  is one batch on one shell);
+- each of those shells moves its share of the wave one user after another; its worker started PowerShell and
+  imported the Lync module once, before its first move (the one-pass plan starts the first workers while it
+  reads), outside the window this estimates: from the first move's start to the last move's end.
 
 Not in the estimate: the collection's own time per user (client-side work, which the pool's service time hides
 when moves are slow), the ramp-up of ``parallelism: auto`` (it starts with a few shells and doubles while
@@ -27,21 +28,22 @@ __metaclass__ = type
 
 import math
 
+from .concurrency import DEFAULT_BATCH_SIZE, MAX_PARALLEL_SHELLS, MIN_BATCH, allowed_shells
+
 # The lab's realistic model, in seconds (lab/README.md "Latency": Move-CsLegacyUser 1.0, powershell_start 1.5,
 # import_module Lync 4.0, move_capacity 20). A latency file given to the lab overrides them (same keys).
 REALISTIC = {"move_seconds": 1.0, "powershell_start": 1.5, "module_import": 4.0, "capacity": 20}
-# The collection's batching (roles/move_users defaults; module_utils/lync/concurrency.py MAX_PARALLEL_SHELLS and
-# guided_batch_size's min_batch).
-BATCH_SIZE = 100
-MIN_BATCH = 25
-MAX_SHELLS = 25
+# The collection's batching: concurrency.py's, imported, so the estimate follows the scheduling it describes.
+BATCH_SIZE = DEFAULT_BATCH_SIZE
+MAX_SHELLS = MAX_PARALLEL_SHELLS
 
 ASSUMPTIONS = (
     "each move takes the latency model's Move-CsLegacyUser time on the target pool; the pool serves at most its "
     "capacity of moves at once",
     "moves run on as many shells at once as the pool's capacity, the admin host's shell quota and the wave's "
     "batches allow; each shell moves its share one user after another",
-    "every batch after a shell's first pays a PowerShell start and the Lync module import",
+    "each shell's PowerShell worker starts and imports the Lync module once, before its first move (outside the "
+    "window); its later batches pay no start",
     "not included: the collection's own per-user time, the ramp-up of parallelism auto, retries, a real pool's "
     "variance; measured window: first move's start to last move's end",
 )
@@ -78,12 +80,8 @@ def model_from_latency(latency=None, pool=None):
 
 
 def shells_for(max_shells_per_user):
-    """The shells the collection opens at most on a host allowing ``max_shells_per_user`` (concurrency.py's
-    allowed_shells: a sixth of the quota, at least one, kept free for other sessions); MAX_SHELLS when unknown."""
-    if not max_shells_per_user:
-        return MAX_SHELLS
-    m = int(max_shells_per_user)
-    return max(1, min(MAX_SHELLS, m - max(1, m // 6)))
+    """The shells the collection opens at most on a host allowing ``max_shells_per_user`` (None: not known)."""
+    return allowed_shells(int(max_shells_per_user) if max_shells_per_user else None)
 
 
 def concurrent_moves(users, capacity, shells=MAX_SHELLS, min_batch=MIN_BATCH):
@@ -93,7 +91,7 @@ def concurrent_moves(users, capacity, shells=MAX_SHELLS, min_batch=MIN_BATCH):
     return max(1, min(int(capacity), int(shells), int(math.ceil(users / float(min_batch)))))
 
 
-def wave_seconds(users, model, shells=MAX_SHELLS, batch_size=BATCH_SIZE, min_batch=MIN_BATCH, time_scale=1.0):
+def wave_seconds(users, model, shells=MAX_SHELLS, min_batch=MIN_BATCH, time_scale=1.0):
     """Estimated seconds from the wave's first move's start to its last move's end."""
     if isinstance(users, bool) or not isinstance(users, int) or users < 0:
         raise EstimateError("a wave's user count must be a whole number >= 0, not %r" % (users,))
@@ -101,8 +99,7 @@ def wave_seconds(users, model, shells=MAX_SHELLS, batch_size=BATCH_SIZE, min_bat
         return 0.0
     at_once = concurrent_moves(users, model["capacity"], shells, min_batch)
     per_shell = int(math.ceil(users / float(at_once)))
-    batches = int(math.ceil(per_shell / float(batch_size)))
-    seconds = per_shell * model["move_seconds"] + (batches - 1) * (model["powershell_start"] + model["module_import"])
+    seconds = per_shell * model["move_seconds"]
     return round(seconds * float(time_scale), 1)
 
 
@@ -116,7 +113,7 @@ def estimate_waves(waves, latency=None, time_scale=1.0, max_shells_per_user=None
     for wave in waves or []:
         model = model_from_latency(latency, wave.get("pool"))
         users = wave.get("users")
-        seconds = wave_seconds(users, model, shells, batch_size, time_scale=time_scale)
+        seconds = wave_seconds(users, model, shells, time_scale=time_scale)
         out.append({"name": wave["name"], "phase": wave.get("phase"), "pool": wave.get("pool"), "users": users,
                     "capacity": int(model["capacity"]), "concurrent_moves": concurrent_moves(users, model["capacity"],
                                                                                              shells),

@@ -17,17 +17,18 @@ def test_a_small_wave_is_one_batch_on_one_shell():
     assert estimate.wave_seconds(2, estimate.REALISTIC) == 2.0
 
 
-def test_a_large_wave_runs_at_the_pools_capacity_and_pays_each_later_batch_start():
-    # 20,000 users, 20 at once: 1,000 moves per shell in 10 batches of 100; 9 later batches x (1.5 + 4.0) s.
+def test_a_large_wave_runs_at_the_pools_capacity_and_pays_no_start_per_batch():
+    # 20,000 users, 20 at once: 1,000 moves per shell; each shell's worker started PowerShell and imported Lync once,
+    # before its first move, so its 40 batches of 25 add nothing to the window.
     assert estimate.concurrent_moves(20000, 20) == 20
-    assert estimate.wave_seconds(20000, estimate.REALISTIC) == 1000 * 1.0 + 9 * 5.5
+    assert estimate.wave_seconds(20000, estimate.REALISTIC) == 1000 * 1.0
 
 
 def test_the_host_shell_quota_bounds_the_moves_at_once():
     # WinRM 2.0's MaxShellsPerUser 5 leaves the collection 4 shells (a sixth kept free, at least one).
     assert estimate.shells_for(5) == 4 and estimate.shells_for(30) == 25 and estimate.shells_for(None) == 25
     assert estimate.concurrent_moves(1000, 20, shells=4) == 4
-    assert estimate.wave_seconds(1000, estimate.REALISTIC, shells=4) == 250 * 1.0 + 2 * 5.5
+    assert estimate.wave_seconds(1000, estimate.REALISTIC, shells=4) == 250 * 1.0
 
 
 def test_latency_file_settings_and_pool_capacity_override_the_realistic_model():
@@ -43,8 +44,8 @@ def test_latency_file_settings_and_pool_capacity_override_the_realistic_model():
 
 
 def test_time_scale_scales_the_estimate():
-    # 40 users: two batches of at least 25 -> 2 shells x 20 moves x 1.0 s, halved.
-    assert estimate.wave_seconds(40, estimate.REALISTIC, time_scale=0.5) == 10.0
+    # 40 users: eight batches of at least 5 (concurrency.MIN_BATCH) -> 8 shells x 5 moves x 1.0 s, halved.
+    assert estimate.wave_seconds(40, estimate.REALISTIC, time_scale=0.5) == 2.5
 
 
 def test_estimate_waves_states_its_assumptions_and_the_markdown_shows_each_wave():
@@ -53,11 +54,11 @@ def test_estimate_waves_states_its_assumptions_and_the_markdown_shows_each_wave(
                                           max_shells_per_user=30)
     assert result["kind"] == "estimate" and result["assumptions"]
     pilot, rest = result["waves"]
-    assert (pilot["concurrent_moves"], pilot["estimated_seconds"]) == (2, 20.0)
+    assert (pilot["concurrent_moves"], pilot["estimated_seconds"]) == (8, 5.0)
     assert (rest["concurrent_moves"], rest["estimated_seconds"]) == (0, 0.0)
-    assert result["total_seconds"] == 20.0
+    assert result["total_seconds"] == 5.0
     text = rehearsal.rehearsal_estimate_markdown(result)
-    assert "| pilot | 6 | pool02.contoso.net | 40 | 2 | 20.0 s |" in text and "not a measurement" in text
+    assert "| pilot | 6 | pool02.contoso.net | 40 | 8 | 5.0 s |" in text and "not a measurement" in text
     assert estimate.duration(754) == "12 min 34 s"
 
 
