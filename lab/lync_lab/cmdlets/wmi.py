@@ -55,7 +55,7 @@ def _pools(ctx, tx):
             == "enterprise" else "Standard", "BackEndDBPath": f"{p.get('backend', '(local)')}\\rtc",
             "DomainFQDN": ctx.lab.scenario.domain, "PoolMemberList": list(p.get("frontends") or []),
             "MajorVersion": 3, "MinorVersion": 5, "SupportIMPresence": True, "SupportMeeting": True,
-            "PoolDN": U.legacy_home_server(p["fqdn"], ctx.lab.scenario.domain).split(",", 1)[1],
+            "PoolDN": U.legacy_pool_dn(p["fqdn"], ctx.lab.scenario.domain),
             "InstanceID": "{" + U.conference_id("pool", 0) + "}"}))
     return out
 
@@ -69,7 +69,7 @@ def _servers(ctx, tx):
             out.append(_instance("MSFT_SIPESServerSetting", {
                 "FQDN": fe, "ESInstalled": True, "HomeServerDN": home, "MajorVersion": 3, "MinorVersion": 5,
                 "HomeUsers": sum(1 for u in users if u["RegistrarPool"].lower() == p["fqdn"].lower()),
-                "PoolDN": home.split(",", 1)[1]}))
+                "PoolDN": U.legacy_pool_dn(p["fqdn"], ctx.lab.scenario.domain)}))
     return out
 
 

@@ -77,7 +77,7 @@ def _conference_directories(ctx, tx):
             continue
         out.append({"InstanceID": "{" + U.conference_id("confdir|" + str(d["Identity"]), 0) + "}",
                     "ConferenceDirectoryId": int(d["Identity"]),
-                    "HomePoolDN": U.legacy_home_server(pool["fqdn"], domain).split(",", 1)[1]})
+                    "HomePoolDN": U.legacy_pool_dn(pool["fqdn"], domain)})
     return sorted(out, key=lambda c: c["ConferenceDirectoryId"])
 
 

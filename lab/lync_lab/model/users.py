@@ -48,11 +48,18 @@ def lync_home_server(domain: str) -> str:
     return f"CN=Lc Services,CN=Microsoft,CN=1:1,CN=Pools,CN=RTC Service,CN=Services,CN=Configuration,{domain_dn(domain)}"
 
 
+def legacy_pool_dn(pool: str, domain: str) -> str:
+    """The pool's own AD object (msRTCSIP-Pool), MSFT_SIPPoolSetting.PoolDN. OCS 2007 R2 keeps its pools in the
+    System container."""
+    return f"CN={pool.split('.')[0]},CN=Pools,CN=RTC Service,CN=Microsoft,CN=System,{domain_dn(domain)}"
+
+
 def legacy_home_server(pool: str, domain: str) -> str:
-    # OCS 2007 R2 keeps its pools in the System container (msRTCSIP-PrimaryHomeServer points at the pool's
-    # LC Services object there).
-    name = pool.split(".")[0]
-    return f"CN=LC Services,CN=Microsoft,CN={name},CN=Pools,CN=RTC Service,CN=Microsoft,CN=System,{domain_dn(domain)}"
+    """msRTCSIP-PrimaryHomeServer (MSFT_SIPESUserSetting.HomeServerDN) of a user the pool homes: the pool's service
+    control point (msRTCSIP-PoolService), CN=LC Services under CN=Microsoft under the pool's object
+    (OfficeDocs-SkypeForBusiness: Lync/LyncServer/lync-server-2013-schema-classes-and-descriptions.md names the
+    class; Skype/SfbServer/manage/trusted-applications.md shows such a HomeServer value)."""
+    return "CN=LC Services,CN=Microsoft," + legacy_pool_dn(pool, domain)
 
 
 def _escape_cn(name: str) -> str:

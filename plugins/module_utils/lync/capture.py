@@ -18,6 +18,8 @@ __metaclass__ = type
 
 import re
 
+from .legacy import home_pool, pools_by_dn, split_dn
+
 # inventory group -> lab role (lab/lync_lab/model/scenario.py ROLES), in the order servers are written.
 GROUP_ROLES = (
     ("ocs_legacy_pool", "ocs_frontend"), ("ocs_legacy_edge", "ocs_edge"), ("ocs_legacy_director", "ocs_director"),
@@ -59,18 +61,11 @@ OS_BY_VERSION = (("5.2.", 2, "2003sp2"), ("6.0.", 2, "2008sp2"), ("6.1.7600", 0,
 WMF3_VARIANT = {"2008sp2": "2008sp2-wmf3", "2008r2sp1": "2008r2sp1-wmf3"}
 LYNC_ROLES = ("lync_frontend", "lync_edge", "lync_mediation")
 UF_ACCOUNTDISABLE = 0x2     # userAccountControl: the account is disabled
-_RDN_SPLIT = re.compile(r"(?<!\\),")
 _POLICY_CN = re.compile(r"^CN=\{(.*?)\},CN=(?:Policies|Location Profiles),", re.I)
 
 
 class CaptureError(ValueError):
     """A read that cannot become a scenario; the message names what and what to do."""
-
-
-def split_dn(dn):
-    """('CN=Ken Myer\\ ', 'OU=Users,DC=contoso,DC=net'): the first RDN and the rest (escaped commas kept)."""
-    parts = _RDN_SPLIT.split(dn or "", 1)
-    return parts[0], (parts[1] if len(parts) > 1 else "")
 
 
 def split_account(account, netbios=None):
@@ -105,7 +100,8 @@ def derive_sam(sip, taken):
 
 
 def _pool_by_dn(instances):
-    return {(p.get("PoolDN") or "").lower(): p["PoolFQDN"] for p in instances.get("MSFT_SIPPoolSetting") or []}
+    """PoolDN (lower-case) -> pool FQDN."""
+    return dict((dn, p["PoolFQDN"]) for dn, p in pools_by_dn(instances.get("MSFT_SIPPoolSetting")).items())
 
 
 def _bare_sip(uri):
@@ -129,7 +125,7 @@ def _policy_name(dn):
 
 
 def _users(instances, users_ou, directory):
-    by_dn = _pool_by_dn(instances)
+    pools = pools_by_dn(instances.get("MSFT_SIPPoolSetting"))
     rows = sorted(instances.get("MSFT_SIPESUserSetting") or [], key=lambda u: (u.get("PrimaryURI") or "").lower())
     ad_by_dn, ad_by_sip = _directory_index(directory)
     taken = {d["DS_sAMAccountName"].lower() for d in directory or [] if d.get("DS_sAMAccountName")}
@@ -138,7 +134,7 @@ def _users(instances, users_ou, directory):
         sip = _bare_sip(u.get("PrimaryURI"))
         if not sip:
             raise CaptureError("an MSFT_SIPESUserSetting instance has no PrimaryURI (UserDN %r)" % u.get("UserDN"))
-        pool = by_dn.get(split_dn(u.get("HomeServerDN"))[1].lower())
+        pool = (home_pool(u, pools) or {}).get("PoolFQDN")
         if pool is None:
             raise CaptureError("user %s is homed on %r, which no MSFT_SIPPoolSetting PoolDN names"
                                % (sip, u.get("HomeServerDN")))
@@ -266,7 +262,7 @@ def _pool_of_backend(pools):
 
 
 def _pool_of_home(instances, home_server_dn):
-    return _pool_by_dn(instances).get(split_dn(home_server_dn)[1].lower())
+    return (home_pool({"HomeServerDN": home_server_dn}, instances.get("MSFT_SIPPoolSetting")) or {}).get("PoolFQDN")
 
 
 def _response_groups(instances):

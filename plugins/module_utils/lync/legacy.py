@@ -3,9 +3,12 @@
 """OCS 2007 R2 as its WMI shows it: which pool homes a user (MSFT_SIPESUserSetting.HomeServerDN against
 MSFT_SIPPoolSetting.PoolDN). Phase 1's inventory, Phase 2's users per pool and the capture all ask this one rule.
 
-A user's HomeServerDN names the pool's ``CN=LC Services`` object, whose parent is the pool: the pool is the one
-whose PoolDN is the HomeServerDN less its first RDN (compared without regard to case, as AD compares DNs). Commas
-escaped inside an RDN (``CN=Myer\\, Ken``) do not split it.
+A user's HomeServerDN (msRTCSIP-PrimaryHomeServer) names the pool's service control point, an msRTCSIP-PoolService
+object (Lync/LyncServer/lync-server-2013-schema-classes-and-descriptions.md, MicrosoftDocs/OfficeDocs-
+SkypeForBusiness), which is ``CN=LC Services`` under ``CN=Microsoft`` under the pool's own object (the HomeServer
+value Skype/SfbServer/manage/trusted-applications.md shows: ``CN=Lc Services,CN=Microsoft,CN=co1:2,CN=Pools,...``).
+The pool is the one whose PoolDN is the HomeServerDN less those two RDNs, compared without regard to case, as AD
+compares DNs. Commas escaped inside an RDN (``CN=Myer\\, Ken``) do not split it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,9 +26,19 @@ def split_dn(dn):
     return parts[0], (parts[1] if len(parts) > 1 else "")
 
 
+# The pool's service control point under the pool's object, as HomeServerDN names it.
+POOL_SERVICE_RDNS = ("cn=lc services", "cn=microsoft")
+
+
 def home_pool_dn(home_server_dn):
-    """The PoolDN (lower case) of the pool a user's HomeServerDN names; "" when there is none."""
-    return split_dn(home_server_dn if isinstance(home_server_dn, str) else "")[1].lower()
+    """The PoolDN (lower case) of the pool a user's HomeServerDN names; "" when it names no pool's service
+    control point."""
+    rdns = _RDN_SPLIT.split(home_server_dn if isinstance(home_server_dn, str) else "", len(POOL_SERVICE_RDNS))
+    if len(rdns) <= len(POOL_SERVICE_RDNS):
+        return ""
+    if tuple(r.strip().lower() for r in rdns[:len(POOL_SERVICE_RDNS)]) != POOL_SERVICE_RDNS:
+        return ""
+    return rdns[-1].lower()
 
 
 def pools_by_dn(pool_settings):

@@ -7,7 +7,7 @@ import yaml
 
 from ansible_collections.lync.migration.plugins.module_utils.lync import capture
 
-POOL_DN = "CN=Microsoft,CN=pool01,CN=Pools,CN=RTC Service,CN=Microsoft,CN=System,DC=contoso,DC=net"
+POOL_DN = "CN=pool01,CN=Pools,CN=RTC Service,CN=Microsoft,CN=System,DC=contoso,DC=net"  # the pool object (legacy.py)
 OU = "OU=Users,OU=Contoso,DC=contoso,DC=net"
 HOSTS = {"ocs_legacy_pool": ["ocs-fe01.contoso.net"], "ocs_legacy_edge": ["ocs-edge01.contoso.net"],
          "lync_admin": ["lync-fe01.contoso.net"], "lync_pilot_fe": ["lync-fe01.contoso.net"],
@@ -15,7 +15,7 @@ HOSTS = {"ocs_legacy_pool": ["ocs-fe01.contoso.net"], "ocs_legacy_edge": ["ocs-e
 
 
 def _user(name, sip, ou=OU, **extra):
-    return {"DisplayName": name, "PrimaryURI": "sip:" + sip, "HomeServerDN": "CN=LC Services," + POOL_DN,
+    return {"DisplayName": name, "PrimaryURI": "sip:" + sip, "HomeServerDN": "CN=LC Services,CN=Microsoft," + POOL_DN,
             "UserDN": "CN=%s,%s" % (name.replace(",", "\\,"), ou), "Enabled": True, **extra}
 
 
@@ -101,10 +101,10 @@ def test_directory_os_policies_and_pool_objects():
     instances.update({
         "MSFT_SIPGlobalPresencePolicyData": [{"Name": "P1", "PromptedSubscribers": 500, "CategorySubscriptions": 3000}],
         "MSFT_SIPApplicationContactSetting": [
-            {"ContactDN": contact, "PrimaryURI": "sip:helpdesk@contoso.net", "LineURI": "tel:+1", "HomeServerDN": "CN=LC Services," + POOL_DN},
+            {"ContactDN": contact, "PrimaryURI": "sip:helpdesk@contoso.net", "LineURI": "tel:+1", "HomeServerDN": "CN=LC Services,CN=Microsoft," + POOL_DN},
             {"ContactDN": dialin, "PrimaryURI": "sip:dialin@contoso.net", "DisplayName": "Dial-in", "LineURI": "tel:+2",
              "DisplayNumber": "+2", "PrimaryLanguage": "en-US", "SecondaryLanguages": ["es-US"],
-             "HomeServerDN": "CN=LC Services," + POOL_DN}],
+             "HomeServerDN": "CN=LC Services,CN=Microsoft," + POOL_DN}],
         "MSFT_SIPLocationContactsMapping": [{"LocationProfile": "CN={Dallas},CN=Location Profiles,CN=RTC Service,DC=x",
                                              "ApplicationContacts": [dialin]}],
         "MSFT_SIPRgsWorkflowData": [{"Name": "Help Desk", "Backend": "ocs-sql01.contoso.net\\rtc", "InstanceId": "{w}",
