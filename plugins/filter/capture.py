@@ -9,6 +9,7 @@ import json
 from ansible.errors import AnsibleFilterError
 from ansible_collections.lync.migration.plugins.module_utils.lync import anonymise as _anonymise
 from ansible_collections.lync.migration.plugins.module_utils.lync import capture as _capture
+from ansible_collections.lync.migration.plugins.module_utils.lync import capture_objects as _objects
 
 
 def capture_scenario(instances, hosts, name, account, lab_password, netbios=None, pilot_pool=None, edge_pool=None,
@@ -47,7 +48,7 @@ def capture_dns_queries(hosts, instances, plan=None):
     """The A/SRV queries (cs_dns_info's queries option) for the capture's dns: section."""
     plain = json.loads(json.dumps([hosts or {}, instances or {}, plan or {}]))
     try:
-        return _capture.dns_queries(*plain)
+        return _objects.dns_queries(*plain)
     except _capture.CaptureError as e:
         raise AnsibleFilterError(str(e))
 
@@ -101,7 +102,7 @@ def capture_pool_objects(instances, registered):
 
 def capture_hosts(hosts):
     """The inventory hosts a capture describes (their WinRM quotas are read), in role order."""
-    return _capture.capture_hosts(hosts or {})
+    return _objects.capture_hosts(hosts or {})
 
 
 class FilterModule(object):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ansible_collections.lync.migration.plugins.module_utils.lync import capture
+from ansible_collections.lync.migration.plugins.module_utils.lync import capture, capture_objects
 
 POOL_DN = "CN=pool01,CN=Pools,CN=RTC Service,CN=Microsoft,CN=System,DC=contoso,DC=net"  # the pool object (legacy.py)
 OU = "OU=Users,OU=Contoso,DC=contoso,DC=net"
@@ -145,8 +145,8 @@ def test_dns_records_and_the_changes_the_guide_plans():
                {"name": "pool02.contoso.net", "type": "A", "found": False},
                {"name": "_sipinternaltls._tcp.contoso.net", "type": "SRV", "found": True,
                 "targets": [{"target": "pool01.contoso.net.", "port": 5061, "priority": 0, "weight": 0}]}]
-    zone = capture._dns(records, {"pilot_pool": "pool02.contoso.net", "pilot_pool_address": "10.0.0.2"},
-                        ["pool01.contoso.net"])
+    plan = {"pilot_pool": "pool02.contoso.net", "pilot_pool_address": "10.0.0.2"}
+    zone = capture_objects.dns_section(records, plan, ["pool01.contoso.net"])
     assert zone["records"] == [
         {"name": "pool01.contoso.net", "type": "A", "address": "10.0.0.1"},
         {"name": "_sipinternaltls._tcp.contoso.net", "type": "SRV", "target": "pool01.contoso.net", "port": 5061,
@@ -154,6 +154,6 @@ def test_dns_records_and_the_changes_the_guide_plans():
         {"name": "_sipinternaltls._tcp.contoso.net", "type": "SRV", "target": "pool02.contoso.net", "port": 5061,
          "from_stage": 11},
         {"name": "pool02.contoso.net", "type": "A", "address": "10.0.0.2", "from_stage": 3}]
-    queries = capture.dns_queries(HOSTS, _instances([]), {"pilot_pool": "pool02.contoso.net"})
+    queries = capture_objects.dns_queries(HOSTS, _instances([]), {"pilot_pool": "pool02.contoso.net"})
     assert {"name": "ocs-sql01.contoso.net", "type": "A"} in queries
     assert queries[-1] == {"name": "_sipinternaltls._tcp.contoso.net", "type": "SRV"}
