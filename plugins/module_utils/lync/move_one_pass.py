@@ -15,8 +15,8 @@ from .batch_queue import CallFeed
 from .client import LyncClient
 from .concurrency import MAX_PARALLEL_SHELLS, AdaptiveConcurrency
 from .move_apply import apply_moves
-from .moves import (check_target, error_of, journal_settled, lookup_error, malformed_error, move_call, new_entry,
-                    plan_user, read_parallelism, resolved_addresses)
+from .moves import (READ_FAILED, check_target, error_of, journal_settled, lookup_error, malformed_error, move_call,
+                    new_entry, plan_user, read_parallelism, resolved_addresses)
 from .progress import Progress
 from .users import READ_MIN_BATCH, classify_lookup, pool_facts, pools_call, user_lookup_call
 
@@ -58,6 +58,11 @@ def plan_and_move(module, params, tuning, journal, started, earlier):
             entry = plan_user(identity, detail, plan["pools"], plan["target"])
         else:
             entry = new_entry(identity, plan["target"]["fqdn"], error=lookup_error(identity, kind, detail))
+        if kind == "error":
+            entry["outcome"] = READ_FAILED   # not journalled: nothing was sent, nothing is settled
+            known[identity] = entry
+            progress.total -= 1
+            return
         if entry["error"] is not None:
             entry["outcome"] = "skipped"
         if entry["outcome"] is not None:

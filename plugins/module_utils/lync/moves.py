@@ -32,6 +32,10 @@ EXCLUDE_SWITCHES = {
 }
 # Every outcome a user's move can have; the filters' outcome_totals counts these.
 OUTCOMES = ("moved", "unchanged", "failed", "would_move", "skipped")
+# A user whose read failed after its retries (the server's error, not a verdict on the identity) is failed, never
+# skipped: on_invalid=skip sets aside identities that cannot be moved, and a failed read says nothing of the
+# identity, so the task fails for that user and a rerun reads it again.
+READ_FAILED = "failed"
 # What the plan needs of each user; the bulk read asks for no more (it returns every user).
 BULK_PROPERTIES = ["SipAddress", "DisplayName", "RegistrarPool"]
 
@@ -175,8 +179,10 @@ def plan_moves(module, params, tuning):
         by_identity[identity] = lookup_error(identity, "not_found", None)
     for item in ambiguous:
         by_identity[item["identity"]] = lookup_error(item["identity"], "ambiguous", item["message"])
+    unread = set()
     for identity, error in errors:
         by_identity[identity] = lookup_error(identity, "error", error)
+        unread.add(identity)
     entries, seen = [], set()
     pool_names = {}   # one string per pool name, not one per user (50,000 entries share a few pools)
     for identity in params["identities"]:
@@ -189,9 +195,12 @@ def plan_moves(module, params, tuning):
             entry["from"] = pool_names.setdefault(entry["from"], entry["from"])
             entries.append(entry)
         elif identity in by_identity:
-            entries.append(new_entry(identity, target["fqdn"], error=by_identity[identity]))
+            entry = new_entry(identity, target["fqdn"], error=by_identity[identity])
+            if identity in unread and params["on_invalid"] == "skip":
+                entry["outcome"] = READ_FAILED
+            entries.append(entry)
         # else: a case-insensitive duplicate of an earlier identity, folded into it
-    refused = [e for e in entries if e["error"] is not None]
+    refused = [e for e in entries if e["error"] is not None and e["outcome"] is None]
     return entries, refused, target
 
 

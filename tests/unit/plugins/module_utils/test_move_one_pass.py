@@ -171,3 +171,25 @@ def test_a_raised_ceiling_lets_auto_grow_again_unless_the_pool_showed_queueing()
 
     saturated.raise_ceiling(10)                       # never lowered by this call
     assert saturated.ceiling == 25
+
+
+@pytest.mark.parametrize("one_pass", [True, False], ids=["one pass", "read first"])
+def test_a_read_that_failed_is_a_failed_user_not_a_skipped_one(monkeypatch, one_pass):
+    """on_invalid=skip sets aside identities that cannot be moved; a read that still failed after its retries (a
+    busy SQL back end) says nothing of the identity: that user is failed, so the task fails and a rerun reads it
+    again, and the others move (make reliability's transient-faults run found users skipped this way)."""
+    if one_pass:
+        monkeypatch.setattr(cs_user_move, "TUNING", cs_user_move.TUNING._replace(one_pass_min_identities=1))
+    lync = directory(12)
+    # Reads one at a time on one shell: the first user's read fails as often as it is tried, the others succeed.
+    lync.read_faults = ["transient"] * RetryPolicy().attempts_allowed(read_only=True)
+    out = run_module(cs_user_move, {"identities": ["sip:u%d@contoso.net" % i for i in range(12)],
+                                    "target_pool": TARGET, "on_invalid": "skip", "batch_size": 1,
+                                    "parallelism": "1"}, lync, monkeypatch=monkeypatch)
+    assert out["performance"]["one_pass"] is one_pass
+    outcomes = dict((e["identity"], e["outcome"]) for e in out["results"])
+    unread = [i for i, o in outcomes.items() if o == "failed"]
+    assert unread and "skipped" not in outcomes.values()
+    assert out["failed"] and "failed to move" in out["msg"]
+    moved = [p["Identity"] for c, p in lync.calls if c == "Move-CsLegacyUser"]
+    assert not set(unread) & set(moved) and len(moved) == out["summary"]["moved"] > 0
